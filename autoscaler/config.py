@@ -1,0 +1,185 @@
+"""Typed configuration: YAML validated by pydantic, every error reported at once with its path.
+
+The keys named in issue #3 (`dry_run`, `poll_interval_s`, `clusters[].cluster_id`, `region`,
+`yarn.urls`, `limits.{min_task_units,max_task_units,max_core_units}`, `policies[].{type,options}`)
+are a public contract: extend, never rename. Each field's description feeds the generated
+config reference (`emr-autoscaler validate --reference`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+ENV_PREFIX = "EMR_AUTOSCALER_"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class YarnConfig(_Strict):
+    urls: list[str] = Field(
+        min_length=1, description="ResourceManager base URLs; several = RM HA, the active one is used."
+    )
+    timeout_s: float = Field(5.0, gt=0, description="Connect and read timeout for each YARN request.")
+    verify_tls: bool = Field(True, description="Verify the RM's TLS certificate.")
+    ca_bundle: str | None = Field(None, description="CA bundle file for a private CA (implies verify_tls).")
+    kerberos: bool = Field(False, description="Authenticate with SPNEGO (needs the `kerberos` extra).")
+
+
+class LimitsConfig(_Strict):
+    min_task_units: int = Field(0, ge=0, description="Never fewer task units than this.")
+    max_task_units: int = Field(20, ge=0, description="Never more task units than this.")
+    min_core_units: int = Field(0, ge=0, description="Core floor; the dfs.replication rule may raise it.")
+    max_core_units: int = Field(0, ge=0, description="Core ceiling; 0 with scale_core false leaves core alone.")
+    max_on_demand_units: int | None = Field(None, ge=0, description="Cap on on-demand units across pools.")
+    max_step_up_units: int = Field(10, ge=1, description="Largest scale-up of one pool in one tick.")
+    max_step_down_units: int = Field(5, ge=1, description="Largest scale-in of one pool in one tick.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.max_task_units < self.min_task_units:
+            raise ValueError("max_task_units: must be >= min_task_units")
+        if self.max_core_units and self.max_core_units < self.min_core_units:
+            raise ValueError("max_core_units: must be >= min_core_units")
+        return self
+
+
+class GuardsConfig(_Strict):
+    cooldown_up_s: float = Field(120, ge=0, description="Seconds after a scale-up before another scale-up of the pool.")
+    cooldown_down_s: float = Field(300, ge=0, description="Seconds after any resize before a scale-in of the pool.")
+    scale_down_confirmations: int = Field(
+        3, ge=1, description="Consecutive ticks a scale-in must be wanted before it happens."
+    )
+    backoff_s: float = Field(600, ge=0, description="Seconds a pool is left alone after a capacity error.")
+    stale_after_s: float = Field(120, gt=0, description="A source older than this makes the snapshot stale.")
+    scale_core: bool = Field(False, description="Allow resizing CORE pools (task-only is the safe default).")
+    dfs_replication: int | None = Field(
+        None, ge=1, description="HDFS replication factor; default follows EMR's rule by core count."
+    )
+    min_node_age_s: float = Field(
+        600, ge=0, description="EMR will not remove instances younger than this; they are never chosen to drain."
+    )
+
+
+class PolicySpec(_Strict):
+    type: str = Field(description="Policy name from the `emr_autoscaler.policies` entry-point group.")
+    options: dict[str, Any] = Field(default_factory=dict, description="Validated by the policy itself.")
+
+
+class SpotConfig(_Strict):
+    prefer_spot: bool = Field(True, description="Scale task fleets/groups on Spot when a Spot pool exists.")
+    on_demand_base_units: int = Field(0, ge=0, description="Fleet units kept on-demand before any Spot.")
+    max_interruption_band: int = Field(
+        2, ge=0, le=4, description="Avoid Spot types above this Spot Advisor band (0 <5% .. 4 >20%)."
+    )
+
+
+class PricingConfig(_Strict):
+    ondemand_file: str | None = Field(
+        None, description="CSV instance_type,region,ondemand_usd_per_hour; default: bundled table."
+    )
+    emr_charge_usd_per_hour: dict[str, float] = Field(
+        default_factory=dict, description="EMR charge per type; default 25% of on-demand, published figures built in."
+    )
+    spot_price_file: str | None = Field(None, description="Static Spot fallback (DescribeSpotPriceHistory CSV/TSV).")
+    spot_ttl_s: float = Field(300, gt=0, description="How long a fetched Spot price is reused.")
+
+
+class ClusterConfig(_Strict):
+    cluster_id: str = Field(pattern=r"^j-[A-Z0-9]+$", description="EMR cluster id (j-...).")
+    region: str = Field("us-east-1", description="AWS region of the cluster.")
+    yarn: YarnConfig
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    guards: GuardsConfig = Field(default_factory=GuardsConfig)
+    spot: SpotConfig = Field(default_factory=SpotConfig)
+    pricing: PricingConfig = Field(default_factory=PricingConfig)
+    policies: list[PolicySpec] = Field(min_length=1, description="Evaluated every tick; combined per pool.")
+    pools: list[str] | None = Field(
+        None, description="Pool ids (ig-/if-) to manage; default every TASK pool (and CORE with scale_core)."
+    )
+    decommission_timeout_s: int = Field(
+        3600, ge=0, description="ShrinkPolicy DecommissionTimeout; YARN's graceful decommission default is 3600."
+    )
+    cloudwatch: bool = Field(True, description="Read CloudWatch EMR metrics (one GetMetricData per tick).")
+    history_window_s: float = Field(1800, gt=0, description="How much metric history policies may average over.")
+
+
+class AppConfig(_Strict):
+    dry_run: bool = Field(True, description="Default true: nothing is resized until an operator turns it off.")
+    poll_interval_s: float = Field(30, gt=0, description="Seconds between ticks.")
+    metrics_port: int = Field(9464, ge=0, le=65535, description="Port for /metrics and /healthz (0 disables).")
+    log_format: str = Field(
+        "auto", pattern="^(auto|json|console)$", description="auto: console on a TTY, JSON otherwise."
+    )
+    clusters: list[ClusterConfig] = Field(min_length=1)
+
+
+class ConfigError(Exception):
+    """All problems found in one config file, each with its path."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def format_errors(err: ValidationError) -> list[str]:
+    problems = []
+    for e in err.errors():
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        msg = e["msg"].removeprefix("Value error, ")
+        # model validators report the field name inside the message: fold it into the path
+        if ": " in msg and e["type"] == "value_error":
+            field_name, _, msg = msg.partition(": ")
+            loc = (*loc, field_name)
+        problems.append(f"{_loc(loc) or '<root>'}: {msg}")
+    return problems
+
+
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    """Top-level overrides: EMR_AUTOSCALER_DRY_RUN, _POLL_INTERVAL_S, _METRICS_PORT, _LOG_FORMAT."""
+    out = dict(data)
+    for key in ("dry_run", "poll_interval_s", "metrics_port", "log_format"):
+        value = env.get(ENV_PREFIX + key.upper())
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def parse_config(data: Any, source: str = "<config>", env: Mapping[str, str] | None = None) -> AppConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(source, ["<root>: must be a mapping"])
+    data = _apply_env(data, os.environ if env is None else env)
+    try:
+        return AppConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(source, format_errors(err)) from None
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> AppConfig:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise ConfigError(str(path), [f"<file>: {err.strerror}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "<yaml>"
+        raise ConfigError(str(path), [f"{where}: {getattr(err, 'problem', err)}"]) from None
+    return parse_config(data, str(path), env)

@@ -1,0 +1,458 @@
+"""The decision core's vocabulary: immutable values shared by the daemon, the simulator and `explain`.
+
+Everything here is a frozen dataclass with no I/O and no clock: a `ClusterSnapshot` is one moment of
+one cluster (time is `taken_at`, an input), policies turn it into `Recommendation`s, guardrails turn
+those into a `Plan` of absolute `Resize` targets plus named `Rejection`s, and actuators report
+`Outcome`s that flow back into `ControllerMemory`. Units are EMR's: one instance for an instance
+group, one weighted-capacity unit for an instance fleet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class Market(StrEnum):
+    ON_DEMAND = "ON_DEMAND"
+    SPOT = "SPOT"
+
+
+class PoolKind(StrEnum):
+    INSTANCE_GROUP = "INSTANCE_GROUP"
+    INSTANCE_FLEET = "INSTANCE_FLEET"
+
+
+class PoolRole(StrEnum):
+    MASTER = "MASTER"
+    CORE = "CORE"
+    TASK = "TASK"
+
+
+class PoolState(StrEnum):
+    """Union of EMR InstanceGroup and InstanceFleet states."""
+
+    PROVISIONING = "PROVISIONING"
+    BOOTSTRAPPING = "BOOTSTRAPPING"
+    RUNNING = "RUNNING"
+    RECONFIGURING = "RECONFIGURING"
+    RESIZING = "RESIZING"
+    SUSPENDED = "SUSPENDED"
+    TERMINATING = "TERMINATING"
+    TERMINATED = "TERMINATED"
+    ARRESTED = "ARRESTED"
+    SHUTTING_DOWN = "SHUTTING_DOWN"
+    ENDED = "ENDED"
+
+
+class NodeState(StrEnum):
+    """YARN NodeState (hadoop-yarn-api NodeState.java)."""
+
+    NEW = "NEW"
+    RUNNING = "RUNNING"
+    UNHEALTHY = "UNHEALTHY"
+    DECOMMISSIONED = "DECOMMISSIONED"
+    LOST = "LOST"
+    REBOOTED = "REBOOTED"
+    DECOMMISSIONING = "DECOMMISSIONING"
+    SHUTDOWN = "SHUTDOWN"
+
+
+class InstanceState(StrEnum):
+    """EMR Instance.Status.State."""
+
+    AWAITING_FULFILLMENT = "AWAITING_FULFILLMENT"
+    PROVISIONING = "PROVISIONING"
+    BOOTSTRAPPING = "BOOTSTRAPPING"
+    RUNNING = "RUNNING"
+    TERMINATED = "TERMINATED"
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """A YARN resource vector (memory in MB, virtual cores)."""
+
+    memory_mb: int
+    vcores: int
+
+    def fits_in(self, other: Resources) -> bool:
+        return self.memory_mb <= other.memory_mb and self.vcores <= other.vcores
+
+
+@dataclass(frozen=True, slots=True)
+class YarnMetrics:
+    """`/ws/v1/cluster/metrics`, default partition or `*AcrossPartition` when the RM offers it.
+
+    Unknown values (absent keys, YARN's -1) are None rather than 0 so a policy cannot mistake
+    "not reported" for "nothing pending".
+    """
+
+    apps_pending: int | None = None
+    apps_running: int | None = None
+    containers_pending: int | None = None
+    containers_allocated: int | None = None
+    pending_mb: int | None = None
+    pending_vcores: int | None = None
+    allocated_mb: int | None = None
+    allocated_vcores: int | None = None
+    available_mb: int | None = None
+    available_vcores: int | None = None
+    reserved_mb: int | None = None
+    reserved_vcores: int | None = None
+    total_mb: int | None = None
+    total_vcores: int | None = None
+    active_nodes: int | None = None
+    decommissioning_nodes: int | None = None
+    unhealthy_nodes: int | None = None
+    lost_nodes: int | None = None
+    shutdown_nodes: int | None = None
+
+    @property
+    def memory_available_pct(self) -> float | None:
+        """EMR's YARNMemoryAvailablePercentage: available / total * 100."""
+        if self.available_mb is None or not self.total_mb:
+            return None
+        return 100.0 * self.available_mb / self.total_mb
+
+
+@dataclass(frozen=True, slots=True)
+class NodeInfo:
+    """One YARN NodeManager joined with the EMR instance that hosts it (when the join succeeded)."""
+
+    host: str
+    state: NodeState
+    num_containers: int = 0
+    used: Resources = Resources(0, 0)
+    available: Resources = Resources(0, 0)
+    last_health_update_s: float | None = None
+    instance_id: str | None = None
+    pool_id: str | None = None
+    market: Market | None = None
+    hosts_am: bool = False
+
+    @property
+    def capacity(self) -> Resources:
+        return Resources(self.used.memory_mb + self.available.memory_mb, self.used.vcores + self.available.vcores)
+
+    @property
+    def is_idle(self) -> bool:
+        return self.state is NodeState.RUNNING and self.num_containers == 0 and not self.hosts_am
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRequest:
+    """Outstanding container asks of one shape (resourceRequests with resourceName "*")."""
+
+    shape: Resources
+    count: int
+    app_id: str = ""
+    queue: str = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class AppInfo:
+    app_id: str
+    state: str  # YarnApplicationState: ACCEPTED, RUNNING, ...
+    queue: str = "default"
+    am_host: str | None = None
+    pending: tuple[PendingRequest, ...] = ()
+    submitted_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceOption:
+    """An instance type a pool may launch, with what it brings to YARN."""
+
+    instance_type: str
+    yarn: Resources
+    weight: int = 1  # WeightedCapacity for fleets; 1 for instance groups
+    bid_price_usd: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Capacity:
+    """Units split by market. An instance group uses only the side of its market."""
+
+    on_demand: int = 0
+    spot: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.on_demand + self.spot
+
+    def get(self, market: Market) -> int:
+        return self.on_demand if market is Market.ON_DEMAND else self.spot
+
+    def with_market(self, market: Market, units: int) -> Capacity:
+        return replace(self, on_demand=units) if market is Market.ON_DEMAND else replace(self, spot=units)
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceInfo:
+    """One EMR instance (ListInstances), whether or not YARN knows it yet."""
+
+    instance_id: str
+    pool_id: str
+    instance_type: str
+    market: Market
+    state: InstanceState
+    private_dns: str | None = None
+    launched_at: float | None = None  # CreationDateTime, epoch seconds
+    weight: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityPool:
+    """An EMR instance group or instance fleet.
+
+    `requested` is the target EMR holds (InstanceCount / Target*Capacity); `running` is what has
+    arrived; `provisioning` is requested but not running yet; `decommissioning` is leaving but still
+    billed. Kept apart so shrinking can cancel capacity that has not arrived before draining capacity
+    that is working.
+    """
+
+    pool_id: str
+    name: str
+    kind: PoolKind
+    role: PoolRole
+    state: PoolState
+    requested: Capacity
+    running: Capacity
+    options: tuple[InstanceOption, ...]
+    market: Market | None = None  # instance groups have one market; fleets None
+    provisioning: Capacity = Capacity()
+    decommissioning: Capacity = Capacity()
+    has_autoscaling_policy: bool = False
+
+    @property
+    def is_fleet(self) -> bool:
+        return self.kind is PoolKind.INSTANCE_FLEET
+
+    @property
+    def smallest_node(self) -> Resources | None:
+        if not self.options:
+            return None
+        return min((o.yarn for o in self.options), key=lambda r: (r.memory_mb, r.vcores))
+
+    @property
+    def largest_node(self) -> Resources | None:
+        if not self.options:
+            return None
+        return max((o.yarn for o in self.options), key=lambda r: (r.memory_mb, r.vcores))
+
+
+@dataclass(frozen=True, slots=True)
+class PriceQuote:
+    """Price of one instance type in one market, EC2 and EMR charge separately, USD per hour."""
+
+    instance_type: str
+    market: Market
+    ec2_usd_per_hour: float
+    emr_usd_per_hour: float
+    interruption_band: int | None = None  # Spot Advisor range index 0 (<5%) .. 4 (>20%)
+    observed_at: float | None = None
+
+    @property
+    def usd_per_hour(self) -> float:
+        return self.ec2_usd_per_hour + self.emr_usd_per_hour
+
+
+@dataclass(frozen=True, slots=True)
+class InterruptionNotice:
+    """A Spot interruption warning (two-minute notice) or rebalance recommendation."""
+
+    instance_id: str
+    action: str  # "terminate", "stop", "hibernate" or "rebalance"
+    notice_at: float
+    effective_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """How one source fared while building a snapshot; a failed source makes the snapshot stale."""
+
+    name: str
+    ok: bool
+    fetched_at: float
+    error: str | None = None
+    required: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSnapshot:
+    """One immutable view of one cluster at `taken_at` (epoch seconds)."""
+
+    cluster_id: str
+    taken_at: float
+    cluster_state: str
+    yarn: YarnMetrics | None
+    nodes: tuple[NodeInfo, ...] = ()
+    apps: tuple[AppInfo, ...] = ()
+    pools: tuple[CapacityPool, ...] = ()
+    instances: tuple[InstanceInfo, ...] = ()
+    prices: tuple[PriceQuote, ...] = ()
+    interruptions: tuple[InterruptionNotice, ...] = ()
+    cloudwatch: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    sources: tuple[SourceStatus, ...] = ()
+    managed_scaling_enabled: bool = False
+
+    @property
+    def stale(self) -> bool:
+        """True when any required source failed: no resize may be decided on this snapshot."""
+        return any(s.required and not s.ok for s in self.sources) or self.yarn is None
+
+    @property
+    def stale_reasons(self) -> tuple[str, ...]:
+        reasons = tuple(f"{s.name}: {s.error}" for s in self.sources if s.required and not s.ok)
+        return reasons if self.yarn is not None or reasons else ("yarn: no metrics",)
+
+    def pool(self, pool_id: str) -> CapacityPool:
+        for p in self.pools:
+            if p.pool_id == pool_id:
+                return p
+        raise KeyError(pool_id)
+
+    def price(self, instance_type: str, market: Market) -> PriceQuote | None:
+        for q in self.prices:
+            if q.instance_type == instance_type and q.market is market:
+                return q
+        return None
+
+    def pending_requests(self) -> tuple[PendingRequest, ...]:
+        return tuple(r for a in self.apps for r in a.pending)
+
+
+class RejectReason(StrEnum):
+    """Every way a recommendation can be turned down; each has a FAQ entry in the README."""
+
+    STALE_INPUT = "stale_input"
+    BELOW_MIN = "below_min"
+    ABOVE_MAX = "above_max"
+    STEP_LIMIT = "step_limit"
+    COOLDOWN_UP = "cooldown_up"
+    COOLDOWN_DOWN = "cooldown_down"
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
+    POOL_BUSY = "pool_busy"
+    BACKOFF = "backoff"
+    CORE_FLOOR = "core_floor"
+    CORE_NOT_ENABLED = "core_not_enabled"
+    MASTER_POOL = "master_pool"
+    UNKNOWN_POOL = "unknown_pool"
+    UNSCHEDULABLE_SHAPE = "unschedulable_shape"
+    MANAGED_SCALING_CONFLICT = "managed_scaling_conflict"
+    NO_REMOVABLE_NODES = "no_removable_nodes"
+    SUPERSEDED = "superseded"
+    CLUSTER_NOT_READY = "cluster_not_ready"
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """One policy's wish for one pool: an absolute number of units, never a delta."""
+
+    policy: str
+    pool_id: str
+    target_units: int
+    reason: str
+    market: Market | None = None  # for fleets: which side the policy means; None lets the engine split
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    reason: RejectReason
+    detail: str
+    pool_id: str | None = None
+    policy: str | None = None
+    wanted_units: int | None = None
+    allowed_units: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resize:
+    """An absolute target for one pool, plus, for groups, which instances to drain or keep."""
+
+    pool_id: str
+    kind: PoolKind
+    current: Capacity
+    target: Capacity
+    reason: str
+    instances_to_terminate: tuple[str, ...] = ()
+    instances_to_protect: tuple[str, ...] = ()
+    decommission_timeout_s: int | None = None
+
+    @property
+    def is_scale_up(self) -> bool:
+        return self.target.total > self.current.total
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    resizes: tuple[Resize, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.resizes
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSample:
+    """What policies may average over time; kept in memory by the engine, bounded by a window."""
+
+    at: float
+    yarn: YarnMetrics
+
+
+@dataclass(frozen=True, slots=True)
+class PoolMemory:
+    last_scale_up_at: float | None = None
+    last_scale_down_at: float | None = None
+    down_wanted_since: float | None = None
+    down_confirmations: int = 0
+    backoff_until: float | None = None
+    consecutive_failures: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ControllerMemory:
+    """State the controller carries between ticks; passed in and returned, never mutated."""
+
+    pools: Mapping[str, PoolMemory] = field(default_factory=lambda: MappingProxyType({}))
+    samples: tuple[MetricSample, ...] = ()
+
+    def pool(self, pool_id: str) -> PoolMemory:
+        return self.pools.get(pool_id, PoolMemory())
+
+    def with_pool(self, pool_id: str, memory: PoolMemory) -> ControllerMemory:
+        pools = dict(self.pools)
+        pools[pool_id] = memory
+        return replace(self, pools=MappingProxyType(pools))
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What one evaluation concluded, with everything needed to explain it."""
+
+    cluster_id: str
+    taken_at: float
+    recommendations: tuple[Recommendation, ...]
+    rejections: tuple[Rejection, ...]
+    plan: Plan
+    memory: ControllerMemory
+
+
+class OutcomeStatus(StrEnum):
+    APPLIED = "applied"
+    DRY_RUN = "dry_run"
+    SKIPPED_CHANGED = "skipped_changed"  # the pool moved between plan and act
+    REFUSED = "refused"  # e.g. managed scaling owns the pool
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    pool_id: str
+    status: OutcomeStatus
+    detail: str = ""
+    error_code: str | None = None  # AWS error code when FAILED
+    capacity_error: bool = False  # insufficient capacity: back the pool off

@@ -1,0 +1,81 @@
+"""The plugin contract. Policies are structural (no base class to import) and discovered through
+the `emr_autoscaler.policies` entry-point group, built-in ones exactly like third-party ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, Protocol, runtime_checkable
+
+from autoscaler.config import ClusterConfig, PolicySpec
+from autoscaler.model import CapacityPool, ClusterSnapshot, ControllerMemory, MetricSample, Recommendation, Rejection
+
+ENTRY_POINT_GROUP = "emr_autoscaler.policies"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyContext:
+    """What a policy may know besides the snapshot: its cluster's config, the pools it may
+    recommend for, and recent metric history (oldest first, current sample last)."""
+
+    config: ClusterConfig
+    managed_pools: tuple[CapacityPool, ...]
+    history: tuple[MetricSample, ...]
+    memory: ControllerMemory
+
+    @property
+    def now(self) -> float:
+        return self.history[-1].at if self.history else 0.0
+
+
+@runtime_checkable
+class Policy(Protocol):
+    name: str
+
+    def evaluate(self, snapshot: ClusterSnapshot, ctx: PolicyContext) -> Iterable[Recommendation | Rejection]:
+        """Return absolute targets for the pools it has an opinion on, and named rejections for
+        demand it cannot serve (e.g. a container shape no pool's node can hold)."""
+        ...
+
+
+class PolicyFactory(Protocol):
+    def from_options(self, options: Mapping[str, Any]) -> Policy: ...
+
+
+class PolicyError(ValueError):
+    """A policy name that is not installed or options it rejected, with where they came from."""
+
+
+def available_policies() -> dict[str, Any]:
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def load_policy(spec: PolicySpec, where: str = "policies") -> Policy:
+    eps = available_policies()
+    if spec.type not in eps:
+        names = ", ".join(sorted(eps)) or "(none installed)"
+        raise PolicyError(f"{where}.type: unknown policy {spec.type!r}; available: {names}")
+    factory = eps[spec.type].load()
+    try:
+        policy = factory.from_options(spec.options)
+    except (ValueError, TypeError) as err:
+        raise PolicyError(f"{where}.options: {err}") from None
+    if not isinstance(policy, Policy):
+        raise PolicyError(f"{where}: {spec.type!r} does not implement the Policy protocol")
+    return policy
+
+
+def load_policies(specs: Iterable[PolicySpec], where: str = "policies") -> tuple[Policy, ...]:
+    """Load every policy, collecting all errors before failing so an operator fixes them at once."""
+    loaded: list[Policy] = []
+    errors: list[str] = []
+    for i, spec in enumerate(specs):
+        try:
+            loaded.append(load_policy(spec, f"{where}[{i}]"))
+        except PolicyError as err:
+            errors.append(str(err))
+    if errors:
+        raise PolicyError("; ".join(errors))
+    return tuple(loaded)

@@ -1,0 +1,1 @@
+"""Read-only adapters: they fetch and parse, and decide nothing."""
