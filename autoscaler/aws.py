@@ -31,7 +31,7 @@ def make_client(
 ) -> Any:
     """A boto3 client whose every API call (including retries' final result) reaches `observer`."""
     session = session or boto3.session.Session()
-    client = session.client(service, region_name=region, config=_RETRIES)  # type: ignore[call-overload]
+    client = session.client(service, region_name=region, config=_RETRIES)
     observe = observer or _no_observer
     started: dict[int, tuple[float, str]] = {}
 
