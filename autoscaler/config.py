@@ -90,6 +90,9 @@ class PricingConfig(_Strict):
     )
     spot_price_file: str | None = Field(None, description="Static Spot fallback (DescribeSpotPriceHistory CSV/TSV).")
     spot_ttl_s: float = Field(300, gt=0, description="How long a fetched Spot price is reused.")
+    describe_spot_history: bool = Field(
+        True, description="Fetch DescribeSpotPriceHistory; false uses spot_price_file or on-demand prices only."
+    )
 
 
 class ClusterConfig(_Strict):
@@ -108,6 +111,9 @@ class ClusterConfig(_Strict):
         3600, ge=0, description="ShrinkPolicy DecommissionTimeout; YARN's graceful decommission default is 3600."
     )
     cloudwatch: bool = Field(True, description="Read CloudWatch EMR metrics (one GetMetricData per tick).")
+    interruptions_queue_url: str | None = Field(
+        None, description="SQS queue fed by EventBridge with EC2 Spot interruption warnings; unset = not read."
+    )
     history_window_s: float = Field(1800, gt=0, description="How much metric history policies may average over.")
 
 
