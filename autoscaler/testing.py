@@ -1,0 +1,234 @@
+"""Builders and fakes for tests, shipped with the package so policy authors can test their plugins.
+
+Every builder is a plain keyword-argument function with defaults that describe a small, healthy
+cluster (one Spot task group of m5.xlarge nodes, YARN 12 GB / 4 vcores each), so a test states only
+what matters to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any, Final
+
+from autoscaler.config import ClusterConfig
+from autoscaler.model import (
+    AppInfo,
+    Capacity,
+    CapacityPool,
+    ClusterSnapshot,
+    InstanceInfo,
+    InstanceOption,
+    InstanceState,
+    InterruptionNotice,
+    Market,
+    MetricSample,
+    NodeInfo,
+    NodeState,
+    PoolKind,
+    PoolRole,
+    PoolState,
+    PriceQuote,
+    Resources,
+    SourceStatus,
+    YarnMetrics,
+)
+
+T0: Final = 1_700_000_000.0
+"""Default `taken_at`: a fixed instant, so tests never depend on the clock."""
+
+M5_XLARGE_YARN: Final = Resources(12288, 4)
+
+
+class _Default:
+    """Marks "not given" where None is a meaningful value (e.g. `yarn=None` = YARN unreachable)."""
+
+
+_DEFAULT: Final = _Default()
+
+
+def _units(value: int | Capacity, market: Market) -> Capacity:
+    return value if isinstance(value, Capacity) else Capacity().with_market(market, value)
+
+
+def make_pool(
+    pool_id: str = "ig-task",
+    *,
+    role: PoolRole = PoolRole.TASK,
+    kind: PoolKind = PoolKind.INSTANCE_GROUP,
+    market: Market = Market.SPOT,
+    requested: int | Capacity = 2,
+    running: int | Capacity | None = None,
+    provisioning: int | Capacity | None = None,
+    decommissioning: int | Capacity = 0,
+    instance_type: str = "m5.xlarge",
+    yarn: Resources = M5_XLARGE_YARN,
+    state: PoolState = PoolState.RUNNING,
+    weight: int = 1,
+    options: tuple[InstanceOption, ...] | None = None,
+    name: str | None = None,
+    has_autoscaling_policy: bool = False,
+) -> CapacityPool:
+    """A pool; integer unit counts go on the `market` side (for fleets too, whose `market` is None).
+
+    `running` defaults to `requested`; `provisioning` defaults to what is requested but not running.
+    """
+    req = _units(requested, market)
+    run = req if running is None else _units(running, market)
+    if provisioning is None:
+        prov = Capacity(max(req.on_demand - run.on_demand, 0), max(req.spot - run.spot, 0))
+    else:
+        prov = _units(provisioning, market)
+    return CapacityPool(
+        pool_id=pool_id,
+        name=name or f"{role.value.lower()}-{pool_id}",
+        kind=kind,
+        role=role,
+        state=state,
+        requested=req,
+        running=run,
+        options=options or (InstanceOption(instance_type, yarn, weight),),
+        market=None if kind is PoolKind.INSTANCE_FLEET else market,
+        provisioning=prov,
+        decommissioning=_units(decommissioning, market),
+        has_autoscaling_policy=has_autoscaling_policy,
+    )
+
+
+def make_node(
+    host: str,
+    pool_id: str = "ig-task",
+    instance_id: str | None = None,
+    *,
+    containers: int = 0,
+    used: Resources | None = None,
+    available: Resources | None = None,
+    state: NodeState = NodeState.RUNNING,
+    market: Market | None = Market.SPOT,
+    hosts_am: bool = False,
+    capacity: Resources = M5_XLARGE_YARN,
+    last_health_update_s: float | None = None,
+) -> NodeInfo:
+    """A YARN node; `used` defaults to 1 GB / 1 vcore per container, `available` to the rest of `capacity`."""
+    if used is None:
+        used = Resources(containers * 1024, containers)
+    if available is None:
+        available = Resources(max(capacity.memory_mb - used.memory_mb, 0), max(capacity.vcores - used.vcores, 0))
+    return NodeInfo(
+        host=host,
+        state=state,
+        num_containers=containers,
+        used=used,
+        available=available,
+        last_health_update_s=last_health_update_s,
+        instance_id=instance_id if instance_id is not None else f"i-{host}",
+        pool_id=pool_id,
+        market=market,
+        hosts_am=hosts_am,
+    )
+
+
+def make_instance(
+    instance_id: str,
+    pool_id: str = "ig-task",
+    *,
+    instance_type: str = "m5.xlarge",
+    market: Market = Market.SPOT,
+    state: InstanceState = InstanceState.RUNNING,
+    private_dns: str | None = None,
+    launched_at: float | None = T0 - 3600,
+    weight: int = 1,
+) -> InstanceInfo:
+    """An EMR instance, launched an hour before `T0` unless told otherwise."""
+    return InstanceInfo(
+        instance_id=instance_id,
+        pool_id=pool_id,
+        instance_type=instance_type,
+        market=market,
+        state=state,
+        private_dns=private_dns,
+        launched_at=launched_at,
+        weight=weight,
+    )
+
+
+def yarn_from_nodes(nodes: Iterable[NodeInfo], **overrides: int | None) -> YarnMetrics:
+    """Cluster metrics consistent with the nodes (nothing pending unless overridden)."""
+    live = [n for n in nodes if n.state is NodeState.RUNNING]
+    fields: dict[str, int | None] = {
+        "apps_pending": 0,
+        "apps_running": 0,
+        "containers_pending": 0,
+        "containers_allocated": sum(n.num_containers for n in live),
+        "pending_mb": 0,
+        "pending_vcores": 0,
+        "allocated_mb": sum(n.used.memory_mb for n in live),
+        "allocated_vcores": sum(n.used.vcores for n in live),
+        "available_mb": sum(n.available.memory_mb for n in live),
+        "available_vcores": sum(n.available.vcores for n in live),
+        "reserved_mb": 0,
+        "reserved_vcores": 0,
+        "total_mb": sum(n.capacity.memory_mb for n in live),
+        "total_vcores": sum(n.capacity.vcores for n in live),
+        "active_nodes": len(live),
+        "decommissioning_nodes": sum(1 for n in nodes if n.state is NodeState.DECOMMISSIONING),
+        "unhealthy_nodes": sum(1 for n in nodes if n.state is NodeState.UNHEALTHY),
+        "lost_nodes": 0,
+        "shutdown_nodes": 0,
+    }
+    fields.update(overrides)
+    return YarnMetrics(**fields)
+
+
+def make_snapshot(
+    *,
+    pools: Iterable[CapacityPool] | None = None,
+    nodes: Iterable[NodeInfo] = (),
+    yarn: YarnMetrics | _Default | None = _DEFAULT,
+    apps: Iterable[AppInfo] = (),
+    instances: Iterable[InstanceInfo] = (),
+    taken_at: float = T0,
+    prices: Iterable[PriceQuote] = (),
+    sources: Iterable[SourceStatus] = (),
+    cluster_id: str = "j-TEST",
+    cluster_state: str = "WAITING",
+    managed_scaling_enabled: bool = False,
+    interruptions: Iterable[InterruptionNotice] = (),
+    cloudwatch: Mapping[str, float] | None = None,
+) -> ClusterSnapshot:
+    """A snapshot; `pools` defaults to one task group, `yarn` to metrics derived from `nodes`.
+
+    Pass `yarn=None` for "YARN unreachable" (a stale snapshot).
+    """
+    node_tuple = tuple(nodes)
+    return ClusterSnapshot(
+        cluster_id=cluster_id,
+        taken_at=taken_at,
+        cluster_state=cluster_state,
+        yarn=yarn_from_nodes(node_tuple) if isinstance(yarn, _Default) else yarn,
+        nodes=node_tuple,
+        apps=tuple(apps),
+        pools=(make_pool(),) if pools is None else tuple(pools),
+        instances=tuple(instances),
+        prices=tuple(prices),
+        interruptions=tuple(interruptions),
+        cloudwatch=MappingProxyType(dict(cloudwatch or {})),
+        sources=tuple(sources),
+        managed_scaling_enabled=managed_scaling_enabled,
+    )
+
+
+def make_cluster_config(**overrides: Any) -> ClusterConfig:
+    """A valid cluster config with one `static` policy; nested sections may be given as dicts."""
+    data: dict[str, Any] = {
+        "cluster_id": "j-TEST",
+        "yarn": {"urls": ["http://127.0.0.1:8088"]},
+        "policies": [{"type": "static", "options": {}}],
+    }
+    data.update(overrides)
+    return ClusterConfig.model_validate(data)
+
+
+def sample(at: float, **yarn: int | None) -> MetricSample:
+    """One metric history point, e.g. `sample(T0 - 60, pending_mb=4096, available_mb=0)`."""
+    return MetricSample(at, YarnMetrics(**yarn))
