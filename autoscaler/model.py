@@ -345,6 +345,7 @@ class RejectReason(StrEnum):
     NO_REMOVABLE_NODES = "no_removable_nodes"
     SUPERSEDED = "superseded"
     CLUSTER_NOT_READY = "cluster_not_ready"
+    POLICY_ERROR = "policy_error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,6 +357,8 @@ class Recommendation:
     target_units: int
     reason: str
     market: Market | None = None  # for fleets: which side the policy means; None lets the engine split
+    min_units: int | None = None  # a floor (e.g. a schedule window): combine raises the winner to it
+    max_units: int | None = None  # a ceiling: combine lowers the winner to it
 
 
 @dataclass(frozen=True, slots=True)
