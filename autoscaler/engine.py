@@ -1,0 +1,180 @@
+"""The pure decision: `evaluate(snapshot, memory, policies, config) -> Decision`, and
+`record_outcomes` to fold what the actuator did back into memory. No I/O, no clock: `now` is
+`snapshot.taken_at`, so the daemon, `explain` and the simulator make the same decision for the same
+state.
+
+Policies always run (so `explain` shows their view), then whole-tick blockers turn every
+recommendation into a named rejection and leave the plan empty:
+- a stale snapshot (STALE_INPUT): no scale-in *and no scale-up* — a source that failed may be the
+  one showing the demand is gone, and issue #3 asks that no resize be decided on stale data;
+- a cluster that is not RUNNING/WAITING (CLUSTER_NOT_READY);
+- EMR Managed Scaling on the cluster (MANAGED_SCALING_CONFLICT): we refuse rather than fight it.
+A pool with an EMR automatic scaling policy is refused the same way, pool by pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from autoscaler.combine import combine
+from autoscaler.config import ClusterConfig
+from autoscaler.guardrails import apply_guardrails
+from autoscaler.model import (
+    CapacityPool,
+    ClusterSnapshot,
+    ControllerMemory,
+    Decision,
+    MetricSample,
+    Outcome,
+    OutcomeStatus,
+    Plan,
+    PoolRole,
+    Recommendation,
+    Rejection,
+    RejectReason,
+)
+from autoscaler.policy import Policy, PolicyContext
+
+READY_CLUSTER_STATES = frozenset({"RUNNING", "WAITING"})
+FAILURE_BACKOFF_BASE_S = 30.0
+"""First back-off after a non-capacity failure; doubles per consecutive failure up to guards.backoff_s."""
+
+
+def managed_pools(snapshot: ClusterSnapshot, config: ClusterConfig) -> tuple[CapacityPool, ...]:
+    """`config.pools` if given, else every TASK pool (and CORE with guards.scale_core); never MASTER."""
+    if config.pools is not None:
+        chosen = set(config.pools)
+        return tuple(p for p in snapshot.pools if p.pool_id in chosen and p.role is not PoolRole.MASTER)
+    roles = {PoolRole.TASK, PoolRole.CORE} if config.guards.scale_core else {PoolRole.TASK}
+    return tuple(p for p in snapshot.pools if p.role in roles)
+
+
+def _remember(memory: ControllerMemory, snapshot: ClusterSnapshot, window_s: float) -> ControllerMemory:
+    samples = memory.samples
+    if snapshot.yarn is not None:
+        # the same instant evaluated twice (e.g. explain after a tick) replaces, never duplicates
+        samples = (*(s for s in samples if s.at != snapshot.taken_at), MetricSample(snapshot.taken_at, snapshot.yarn))
+    oldest = snapshot.taken_at - window_s
+    samples = tuple(s for s in samples if s.at >= oldest)
+    return memory if samples == memory.samples else replace(memory, samples=samples)
+
+
+def _run_policies(
+    policies: Sequence[Policy], snapshot: ClusterSnapshot, ctx: PolicyContext
+) -> tuple[list[Recommendation], list[Rejection]]:
+    recs: list[Recommendation] = []
+    rejections: list[Rejection] = []
+    for policy in policies:
+        name = getattr(policy, "name", type(policy).__name__)
+        try:
+            out = list(policy.evaluate(snapshot, ctx))
+        except Exception as err:  # one broken policy must not stop the others or the tick
+            detail = f"policy raised {type(err).__name__}: {err}"
+            rejections.append(Rejection(RejectReason.POLICY_ERROR, detail, policy=name))
+            continue
+        for item in out:
+            if isinstance(item, Recommendation):
+                recs.append(item)
+            elif isinstance(item, Rejection):
+                rejections.append(item if item.policy else replace(item, policy=name))
+            else:
+                detail = f"policy yielded {type(item).__name__}, not a Recommendation or Rejection"
+                rejections.append(Rejection(RejectReason.POLICY_ERROR, detail, policy=name))
+    return recs, rejections
+
+
+def _tick_blocker(snapshot: ClusterSnapshot) -> tuple[RejectReason, str] | None:
+    if snapshot.stale:
+        return RejectReason.STALE_INPUT, "snapshot is stale: " + "; ".join(snapshot.stale_reasons)
+    if snapshot.cluster_state not in READY_CLUSTER_STATES:
+        return RejectReason.CLUSTER_NOT_READY, f"cluster is {snapshot.cluster_state}, not RUNNING or WAITING"
+    if snapshot.managed_scaling_enabled:
+        return RejectReason.MANAGED_SCALING_CONFLICT, "EMR Managed Scaling is on for this cluster; refusing to act"
+    return None
+
+
+def _admit(
+    recs: Sequence[Recommendation], snapshot: ClusterSnapshot, managed: Sequence[CapacityPool]
+) -> tuple[list[Recommendation], list[Rejection]]:
+    """Keep recommendations for pools we may resize; name why each other one is dropped."""
+    managed_ids = {p.pool_id for p in managed}
+    all_pools = {p.pool_id: p for p in snapshot.pools}
+    blocker = _tick_blocker(snapshot)
+    kept: list[Recommendation] = []
+    rejections: list[Rejection] = []
+    for rec in recs:
+        pool = all_pools.get(rec.pool_id)
+        if blocker is not None:
+            reason, detail = blocker
+        elif pool is None:
+            reason, detail = RejectReason.UNKNOWN_POOL, f"no pool {rec.pool_id!r} in cluster {snapshot.cluster_id}"
+        elif pool.role is PoolRole.MASTER:
+            reason, detail = RejectReason.MASTER_POOL, "the MASTER pool is never resized"
+        elif rec.pool_id not in managed_ids and pool.role is PoolRole.CORE:
+            reason, detail = RejectReason.CORE_NOT_ENABLED, "CORE pools are managed only with guards.scale_core"
+        elif rec.pool_id not in managed_ids:
+            reason, detail = RejectReason.UNKNOWN_POOL, f"pool {rec.pool_id!r} is not in the configured pools"
+        elif pool.has_autoscaling_policy:
+            reason = RejectReason.MANAGED_SCALING_CONFLICT
+            detail = "pool has an EMR automatic scaling policy; refusing to act on it"
+        else:
+            kept.append(rec)
+            continue
+        rejections.append(Rejection(reason, detail, rec.pool_id, rec.policy, wanted_units=rec.target_units))
+    return kept, rejections
+
+
+def evaluate(
+    snapshot: ClusterSnapshot, memory: ControllerMemory, policies: Sequence[Policy], config: ClusterConfig
+) -> Decision:
+    """Policies → admission → combine → guardrails, with memory passed in and returned."""
+    memory = _remember(memory, snapshot, config.history_window_s)
+    pools = managed_pools(snapshot, config)
+    ctx = PolicyContext(config, pools, memory.samples, memory)
+    recs, rejections = _run_policies(policies, snapshot, ctx)
+    admitted, dropped = _admit(recs, snapshot, pools)
+    wanted, superseded = combine(admitted, pools)
+    plan, refused, memory = apply_guardrails(snapshot, wanted, memory, config)
+    return Decision(
+        cluster_id=snapshot.cluster_id,
+        taken_at=snapshot.taken_at,
+        recommendations=tuple(recs),
+        rejections=(*rejections, *dropped, *superseded, *refused),
+        plan=plan,
+        memory=memory,
+    )
+
+
+def record_outcomes(
+    memory: ControllerMemory, outcomes: Iterable[Outcome], plan: Plan, now: float, config: ClusterConfig
+) -> ControllerMemory:
+    """Fold the actuator's outcomes into memory.
+
+    DRY_RUN counts as APPLIED (cooldowns start, confirmations reset) so a dry run shows the cadence
+    the live daemon would have. A capacity error backs the pool off for guards.backoff_s; any other
+    failure backs it off 30 s, doubling per consecutive failure, capped at guards.backoff_s.
+    SKIPPED_CHANGED and REFUSED change nothing: the next tick decides again from fresh state.
+    """
+    resizes = {r.pool_id: r for r in plan.resizes}
+    for outcome in outcomes:
+        mem = memory.pool(outcome.pool_id)
+        resize = resizes.get(outcome.pool_id)
+        if outcome.status in (OutcomeStatus.APPLIED, OutcomeStatus.DRY_RUN) and resize is not None:
+            mem = replace(mem, down_confirmations=0, down_wanted_since=None, consecutive_failures=0, backoff_until=None)
+            up = resize.is_scale_up
+            mem = replace(
+                mem,
+                last_scale_up_at=now if up else mem.last_scale_up_at,
+                last_scale_down_at=mem.last_scale_down_at if up else now,
+            )
+        elif outcome.status is OutcomeStatus.FAILED:
+            failures = mem.consecutive_failures + 1
+            backoff_s = config.guards.backoff_s
+            if not outcome.capacity_error:
+                backoff_s = min(backoff_s, FAILURE_BACKOFF_BASE_S * 2 ** (failures - 1))
+            mem = replace(mem, consecutive_failures=failures, backoff_until=now + backoff_s)
+        else:
+            continue
+        memory = memory.with_pool(outcome.pool_id, mem)
+    return memory

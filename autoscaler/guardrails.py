@@ -1,0 +1,286 @@
+"""Pure limits between what policies want and what gets done: combined wishes in, a `Plan` of
+absolute targets and a named `Rejection` for every "no" out.
+
+Per pool, in this order (each check either trims the target and says so, or stops the pool):
+1. bounds: task [min_task_units, max_task_units]; core [max(min_core_units, dfs.replication rule),
+   max_core_units], never shrunk without `guards.scale_core`. A ceiling never turns a wanted scale-up
+   into a scale-down (the pool holds; lowering an over-max pool happens when a policy wants less).
+2. scale-in confirmations are counted on every fresh tick the combined wish is a scale-in, whatever
+   else blocks it, and reset as soon as it is not, so "wanted for N consecutive ticks" means that.
+3. pool busy (any state but RUNNING), back-off after failures.
+4. scale-in only: awaiting confirmation; cooldown since the last resize of either direction.
+   scale-up only: cooldown since the last scale-up.
+5. step limits per tick; `limits.max_on_demand_units` across core and task pools.
+6. scale-in: cancel capacity that has not arrived first, drain the rest from idle instances
+   chosen by `drain.choose_victims`; shrink only as far as there are removable nodes.
+Then the target is split by market: a group uses its own market; a fleet adds on-demand up to
+`spot.on_demand_base_units` and the rest on Spot (all on-demand when `prefer_spot` is off), and
+removes on-demand above the base first, then Spot, then the base; a `Recommendation.market` puts
+the whole change on that side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from autoscaler.config import ClusterConfig
+from autoscaler.drain import choose_victims
+from autoscaler.model import (
+    Capacity,
+    CapacityPool,
+    ClusterSnapshot,
+    ControllerMemory,
+    Market,
+    Plan,
+    PoolMemory,
+    PoolRole,
+    PoolState,
+    Recommendation,
+    Rejection,
+    RejectReason,
+    Resize,
+)
+
+
+def dfs_replication_floor(core_units: int, configured: int | None = None) -> int:
+    """EMR's default dfs.replication: 1 for 1–3 core nodes, 2 for 4–9, 3 for 10 or more."""
+    if configured is not None:
+        return configured
+    if core_units >= 10:
+        return 3
+    if core_units >= 4:
+        return 2
+    return 1 if core_units >= 1 else 0
+
+
+@dataclass(slots=True)
+class _PoolCheck:
+    """One pool's pass through the guardrails; collects its rejections."""
+
+    pool: CapacityPool
+    rec: Recommendation
+    config: ClusterConfig
+    rejections: list[Rejection]
+
+    def reject(self, reason: RejectReason, detail: str, wanted: int, allowed: int) -> None:
+        self.rejections.append(
+            Rejection(reason, detail, self.pool.pool_id, self.rec.policy, wanted_units=wanted, allowed_units=allowed)
+        )
+
+    def bounds(self) -> int:
+        limits, guards = self.config.limits, self.config.guards
+        current, target = self.pool.requested.total, max(self.rec.target_units, 0)
+        if self.pool.role is PoolRole.CORE:
+            rule = dfs_replication_floor(current, guards.dfs_replication)
+            lo = max(limits.min_core_units, rule)
+            hi = limits.max_core_units or current
+            if not guards.scale_core:
+                lo = max(lo, current)
+            lo_reason = RejectReason.CORE_FLOOR if guards.scale_core else RejectReason.CORE_NOT_ENABLED
+            lo_detail = (
+                f"core floor {lo} = max(limits.min_core_units={limits.min_core_units}, dfs.replication={rule})"
+                if guards.scale_core
+                else "core pools are never shrunk unless guards.scale_core is true"
+            )
+            hi_detail = f"limits.max_core_units={limits.max_core_units} (0: core does not grow)"
+        else:
+            lo, hi = limits.min_task_units, limits.max_task_units
+            lo_reason, lo_detail = RejectReason.BELOW_MIN, f"limits.min_task_units={lo}"
+            hi_detail = f"limits.max_task_units={hi}"
+        allowed = target
+        if allowed > hi:
+            allowed = max(hi, current) if target > current else hi
+            self.reject(RejectReason.ABOVE_MAX, hi_detail, target, allowed)
+        if allowed < lo:
+            allowed = lo
+            self.reject(lo_reason, lo_detail, target, allowed)
+        return allowed
+
+
+def _confirmations(mem: PoolMemory, scale_in: bool, now: float, needed: int) -> PoolMemory:
+    if not scale_in:
+        return replace(mem, down_confirmations=0, down_wanted_since=None)
+    since = mem.down_wanted_since if mem.down_wanted_since is not None else now
+    return replace(mem, down_confirmations=min(mem.down_confirmations + 1, needed), down_wanted_since=since)
+
+
+def split_by_market(pool: CapacityPool, total: int, market: Market | None, config: ClusterConfig) -> Capacity:
+    """The absolute per-market target for `total` units (see the module docstring)."""
+    cur = pool.requested
+    if pool.market is not None:
+        return Capacity().with_market(pool.market, total)
+    delta = total - cur.total
+    spot_cfg = config.spot
+    if delta >= 0:
+        if market is not None:
+            return cur.with_market(market, cur.get(market) + delta)
+        if not spot_cfg.prefer_spot:
+            return replace(cur, on_demand=cur.on_demand + delta)
+        od_add = min(delta, max(spot_cfg.on_demand_base_units - cur.on_demand, 0))
+        return Capacity(cur.on_demand + od_add, cur.spot + delta - od_add)
+    remove = -delta
+    od, spot = cur.on_demand, cur.spot
+    if market is Market.ON_DEMAND or (market is None and not spot_cfg.prefer_spot):
+        steps = [(Market.ON_DEMAND, od), (Market.SPOT, spot)]
+    elif market is Market.SPOT:
+        steps = [(Market.SPOT, spot), (Market.ON_DEMAND, od)]
+    else:
+        above_base = max(od - spot_cfg.on_demand_base_units, 0)
+        steps = [(Market.ON_DEMAND, above_base), (Market.SPOT, spot), (Market.ON_DEMAND, od - above_base)]
+    for side, available in steps:
+        take = min(remove, available)
+        if side is Market.ON_DEMAND:
+            od -= take
+        else:
+            spot -= take
+        remove -= take
+    return Capacity(od, spot)
+
+
+def _cap_on_demand(
+    check: _PoolCheck, target: Capacity, od_elsewhere: int, limit: int | None, market: Market | None
+) -> Capacity:
+    cur = check.pool.requested
+    if limit is None or target.on_demand <= cur.on_demand:
+        return target
+    allowed_od = max(limit - od_elsewhere, cur.on_demand)
+    if target.on_demand <= allowed_od:
+        return target
+    excess = target.on_demand - allowed_od
+    if check.pool.is_fleet and market is not Market.ON_DEMAND:
+        return Capacity(allowed_od, target.spot + excess)
+    capped = Capacity(allowed_od, target.spot)
+    check.reject(
+        RejectReason.ABOVE_MAX,
+        f"limits.max_on_demand_units={limit} ({od_elsewhere} on-demand units in other pools)",
+        target.total,
+        capped.total,
+    )
+    return capped
+
+
+def _plan_pool(
+    check: _PoolCheck, snapshot: ClusterSnapshot, mem: PoolMemory, od_elsewhere: int
+) -> tuple[Resize | None, PoolMemory]:
+    pool, rec, config = check.pool, check.rec, check.config
+    guards, limits, now = config.guards, config.limits, snapshot.taken_at
+    current = pool.requested.total
+    target = check.bounds()
+    mem = _confirmations(mem, target < current, now, guards.scale_down_confirmations)
+    if target == current:
+        return None, mem
+    wanted = target
+    if pool.state is not PoolState.RUNNING:
+        check.reject(RejectReason.POOL_BUSY, f"pool is {pool.state.value}; resized only when RUNNING", wanted, current)
+        return None, mem
+    if mem.backoff_until is not None and now < mem.backoff_until:
+        left = mem.backoff_until - now
+        detail = f"backing off for {left:.0f}s more after {mem.consecutive_failures} failed resize(s)"
+        check.reject(RejectReason.BACKOFF, detail, wanted, current)
+        return None, mem
+
+    if target > current:
+        if mem.last_scale_up_at is not None and now - mem.last_scale_up_at < guards.cooldown_up_s:
+            left = guards.cooldown_up_s - (now - mem.last_scale_up_at)
+            check.reject(
+                RejectReason.COOLDOWN_UP,
+                f"last scale-up {now - mem.last_scale_up_at:.0f}s ago; "
+                f"guards.cooldown_up_s={guards.cooldown_up_s:g} ({left:.0f}s left)",
+                wanted,
+                current,
+            )
+            return None, mem
+        if target - current > limits.max_step_up_units:
+            target = current + limits.max_step_up_units
+            check.reject(
+                RejectReason.STEP_LIMIT, f"limits.max_step_up_units={limits.max_step_up_units}", wanted, target
+            )
+        split = split_by_market(pool, target, rec.market, config)
+        split = _cap_on_demand(check, split, od_elsewhere, limits.max_on_demand_units, rec.market)
+        if split.total <= current:
+            return None, mem
+        return Resize(pool.pool_id, pool.kind, pool.requested, split, f"{rec.policy}: {rec.reason}"), mem
+
+    if mem.down_confirmations < guards.scale_down_confirmations:
+        detail = f"scale-in wanted {mem.down_confirmations}/{guards.scale_down_confirmations} consecutive ticks"
+        check.reject(RejectReason.AWAITING_CONFIRMATION, detail, wanted, current)
+        return None, mem
+    last = max((t for t in (mem.last_scale_up_at, mem.last_scale_down_at) if t is not None), default=None)
+    if last is not None and now - last < guards.cooldown_down_s:
+        left = guards.cooldown_down_s - (now - last)
+        check.reject(
+            RejectReason.COOLDOWN_DOWN,
+            f"last resize {now - last:.0f}s ago; guards.cooldown_down_s={guards.cooldown_down_s:g} ({left:.0f}s left)",
+            wanted,
+            current,
+        )
+        return None, mem
+    if current - target > limits.max_step_down_units:
+        target = current - limits.max_step_down_units
+        check.reject(
+            RejectReason.STEP_LIMIT, f"limits.max_step_down_units={limits.max_step_down_units}", wanted, target
+        )
+    return _shrink(check, snapshot, target), mem
+
+
+def _shrink(check: _PoolCheck, snapshot: ClusterSnapshot, target: int) -> Resize | None:
+    """Cancel not-yet-arrived units first; drain running nodes only for the rest."""
+    pool, config = check.pool, check.config
+    current = pool.requested.total
+    cancel = min(current - target, pool.provisioning.total)
+    drain = current - target - cancel
+    victims, protect = choose_victims(pool, snapshot, drain, snapshot.taken_at, config.guards.min_node_age_s)
+    if not pool.is_fleet and len(victims) < drain:
+        short = target
+        target = current - cancel - len(victims)
+        check.reject(
+            RejectReason.NO_REMOVABLE_NODES,
+            f"only {len(victims)} of {drain} running nodes are idle, non-AM and older than "
+            f"guards.min_node_age_s={config.guards.min_node_age_s:g}",
+            short,
+            target,
+        )
+        if target >= current:
+            return None
+    split = split_by_market(pool, target, check.rec.market, config)
+    return Resize(
+        pool.pool_id,
+        pool.kind,
+        pool.requested,
+        split,
+        f"{check.rec.policy}: {check.rec.reason}",
+        instances_to_terminate=victims,
+        instances_to_protect=protect,
+        decommission_timeout_s=config.decommission_timeout_s,
+    )
+
+
+def apply_guardrails(
+    snapshot: ClusterSnapshot,
+    wanted: Mapping[str, Recommendation],
+    memory: ControllerMemory,
+    config: ClusterConfig,
+) -> tuple[Plan, list[Rejection], ControllerMemory]:
+    """The plan for this tick, every rejection, and memory with scale-in confirmations counted."""
+    rejections: list[Rejection] = []
+    resizes: list[Resize] = []
+    od_total = sum(p.requested.on_demand for p in snapshot.pools if p.role is not PoolRole.MASTER)
+    pools = {p.pool_id: p for p in snapshot.pools}
+    for pool_id, rec in wanted.items():
+        pool = pools.get(pool_id)
+        if pool is None:
+            detail = f"pool {pool_id!r} is not in the snapshot"
+            rejections.append(Rejection(RejectReason.UNKNOWN_POOL, detail, pool_id, rec.policy, rec.target_units))
+            continue
+        check = _PoolCheck(pool, rec, config, rejections)
+        resize, pool_mem = _plan_pool(check, snapshot, memory.pool(pool_id), od_total - pool.requested.on_demand)
+        if pool_mem != memory.pool(pool_id):
+            memory = memory.with_pool(pool_id, pool_mem)
+        if resize is not None:
+            resizes.append(resize)
+            od_total += resize.target.on_demand - resize.current.on_demand
+    for pool_id, pool_mem in memory.pools.items():
+        if pool_id not in wanted and (pool_mem.down_confirmations or pool_mem.down_wanted_since is not None):
+            memory = memory.with_pool(pool_id, _confirmations(pool_mem, False, snapshot.taken_at, 1))
+    return Plan(tuple(resizes)), rejections, memory
