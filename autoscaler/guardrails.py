@@ -14,9 +14,9 @@ Per pool, in this order (each check either trims the target and says so, or stop
 6. scale-in: cancel capacity that has not arrived first, drain the rest from idle instances
    chosen by `drain.choose_victims`; shrink only as far as there are removable nodes.
 Then the target is split by market: a group uses its own market; a fleet adds on-demand up to
-`spot.on_demand_base_units` and the rest on Spot (all on-demand when `prefer_spot` is off), and
-removes on-demand above the base first, then Spot, then the base; a `Recommendation.market` puts
-the whole change on that side.
+`spot.on_demand_base_units` and the rest on Spot, and removes on-demand above the base first, then
+Spot, then the base; with `prefer_spot` off it adds on-demand and removes Spot first; a
+`Recommendation.market` puts the whole change on that side.
 """
 
 from __future__ import annotations
@@ -121,9 +121,9 @@ def split_by_market(pool: CapacityPool, total: int, market: Market | None, confi
         return Capacity(cur.on_demand + od_add, cur.spot + delta - od_add)
     remove = -delta
     od, spot = cur.on_demand, cur.spot
-    if market is Market.ON_DEMAND or (market is None and not spot_cfg.prefer_spot):
+    if market is Market.ON_DEMAND:
         steps = [(Market.ON_DEMAND, od), (Market.SPOT, spot)]
-    elif market is Market.SPOT:
+    elif market is Market.SPOT or not spot_cfg.prefer_spot:
         steps = [(Market.SPOT, spot), (Market.ON_DEMAND, od)]
     else:
         above_base = max(od - spot_cfg.on_demand_base_units, 0)
