@@ -1,0 +1,127 @@
+"""YARN ResourceManager REST client: finds the active RM, reads metrics, nodes and live apps.
+
+RM HA: every configured URL is asked for `/ws/v1/cluster/info`; the first whose haState is ACTIVE
+(or that reports no haState: HA off) is used. A standby RM answers most REST calls with an HTTP 307
+to the active one; we never follow it blindly (its Location may be an internal name, and following
+would hide which RM answered): a 307 means "not active, try the next URL". The last active URL is
+tried first next time. Parsing lives in `yarn_parse` (pure) and is re-exported here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from autoscaler.config import YarnConfig
+from autoscaler.model import AppInfo, NodeInfo, YarnMetrics
+from autoscaler.sources import SourceError
+from autoscaler.sources.yarn_parse import (
+    APPS,
+    INFO,
+    METRICS,
+    NODES,
+    parse_apps,
+    parse_ha_state,
+    parse_metrics,
+    parse_nodes,
+)
+
+__all__ = ["YarnClient", "YarnState", "parse_apps", "parse_ha_state", "parse_metrics", "parse_nodes"]
+
+_LIVE_APPS = {"states": "RUNNING,ACCEPTED"}
+
+
+@dataclass(frozen=True, slots=True)
+class YarnState:
+    metrics: YarnMetrics
+    nodes: tuple[NodeInfo, ...]
+    apps: tuple[AppInfo, ...]
+    rm_url: str
+
+
+class _NotActive(Exception):
+    """This RM is a standby (307 or haState STANDBY): try the next one."""
+
+
+def _kerberos_auth() -> Any:
+    try:
+        from requests_gssapi import HTTPSPNEGOAuth  # noqa: PLC0415 - optional extra, imported only when enabled
+    except ImportError:
+        raise SourceError(
+            "yarn: kerberos is enabled but requests-gssapi is not installed: pip install 'emr-autoscaler[kerberos]'"
+        ) from None
+    return HTTPSPNEGOAuth()
+
+
+class YarnClient:
+    """Reads one cluster's RM; every request times out after `cfg.timeout_s`."""
+
+    def __init__(self, cfg: YarnConfig, session: requests.Session | None = None) -> None:
+        self._cfg = cfg
+        self._session = session or requests.Session()
+        self._session.verify = cfg.ca_bundle if cfg.ca_bundle else cfg.verify_tls
+        self._auth: Any = None
+        self._active: str | None = None
+
+    @property
+    def active_url(self) -> str | None:
+        """The RM that answered last; None before the first successful fetch."""
+        return self._active
+
+    def _get(self, base: str, endpoint: str, params: dict[str, str] | None = None) -> Any:
+        if self._cfg.kerberos and self._auth is None:
+            self._auth = _kerberos_auth()
+        url = base.rstrip("/") + endpoint
+        try:
+            resp = self._session.get(
+                url,
+                params=params,
+                timeout=(self._cfg.timeout_s, self._cfg.timeout_s),
+                allow_redirects=False,
+                auth=self._auth,
+                headers={"Accept": "application/json"},
+            )
+        except requests.Timeout:
+            raise SourceError(f"yarn {endpoint}: {base}: timed out after {self._cfg.timeout_s:g}s") from None
+        except requests.RequestException as err:
+            raise SourceError(f"yarn {endpoint}: {base}: {type(err).__name__}: {err}") from None
+        if resp.is_redirect:
+            raise _NotActive(f"{base}: HTTP {resp.status_code} to {resp.headers.get('Location', '?')} (standby)")
+        if resp.status_code != 200:
+            raise SourceError(f"yarn {endpoint}: {base}: HTTP {resp.status_code}")
+        try:
+            return resp.json()
+        except ValueError:
+            raise SourceError(f"yarn {endpoint}: {base}: response is not JSON: {resp.text[:80]!r}") from None
+
+    def _find_active(self) -> str:
+        urls = list(self._cfg.urls)
+        if self._active in urls:
+            urls.remove(self._active)
+            urls.insert(0, self._active)
+        problems = []
+        for base in urls:
+            try:
+                state = parse_ha_state(self._get(base, INFO))
+            except (_NotActive, SourceError) as err:
+                problems.append(str(err).removeprefix(f"yarn {INFO}: "))
+                continue
+            if state is None or state == "ACTIVE":
+                return base
+            problems.append(f"{base}: haState {state}")
+        raise SourceError("yarn: no active ResourceManager: " + "; ".join(problems))
+
+    def fetch(self) -> YarnState:
+        """Metrics, nodes and RUNNING/ACCEPTED apps from the active RM; `SourceError` on any problem."""
+        base = self._find_active()
+        try:
+            metrics = parse_metrics(self._get(base, METRICS))
+            nodes = parse_nodes(self._get(base, NODES))
+            apps = parse_apps(self._get(base, APPS, _LIVE_APPS))
+        except _NotActive as err:
+            self._active = None
+            raise SourceError(f"yarn: ResourceManager failed over during the read: {err}") from None
+        self._active = base
+        return YarnState(metrics, nodes, apps, base)
