@@ -1,0 +1,244 @@
+"""`pending-demand`: add exactly the nodes that let YARN place what it is waiting for.
+
+What it does, in order:
+
+1. Demand is YARN's outstanding container asks by shape (app `resourceRequests` with resourceName
+   "*"). When no app carries asks but the cluster counters report pending containers, the demand is
+   `containersPending` containers of the average pending shape (pendingMB and pendingVirtualCores
+   divided by containersPending, rounded up).
+2. Shapes are placed first-fit-decreasing (largest memory first, then vcores), memory AND vcores,
+   onto: the free space of RUNNING nodes (DECOMMISSIONING nodes are never spare), then the nodes
+   already requested but not yet arrived (each pool's `provisioning` units, as nodes of its assumed
+   type), then new nodes.
+3. A new node is opened on the cheapest managed (pool, instance type) that can hold the shape:
+   cheapest per YARN GB using `snapshot.price()` (per GB because a unit of one pool is not the size
+   of a unit of another); without prices, Spot before on-demand, TASK before CORE. A fleet's new
+   node of option `o` counts `o.weight` units.
+4. A shape that fits no node type of any managed pool, and found no room on existing or arriving
+   nodes, is reported as `Rejection(UNSCHEDULABLE_SHAPE)` naming the pools' node sizes, and never
+   adds a node: adding nodes that cannot run it only costs money.
+
+It only ever scales up; shrinking is `idle-capacity`'s job. Bounds, step limits and cooldowns are the
+engine's guardrails. This is the classic pending-pods logic of the Kubernetes Cluster Autoscaler
+(simulate scheduling onto a template node of each group, pick a group by expander), applied to YARN.
+
+Options:
+- `headroom_pct` (0..100, default 0): extra units on top of what packing needs, as a % of the new units
+  (rounded up), for demand that arrives while the nodes boot.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Self
+
+from pydantic import Field
+
+from autoscaler.model import (
+    CapacityPool,
+    ClusterSnapshot,
+    InstanceOption,
+    NodeState,
+    Recommendation,
+    Rejection,
+    RejectReason,
+    Resources,
+    YarnMetrics,
+)
+from autoscaler.policy import PolicyContext
+from policies._common import (
+    PolicyOptions,
+    cheapest_option,
+    describe,
+    parse_options,
+    pool_market,
+    preference_key,
+    scalable,
+)
+
+_UNLIMITED = 1 << 62
+
+
+class PendingDemandOptions(PolicyOptions):
+    headroom_pct: float = Field(0.0, ge=0, le=100, description="Extra % of the new units, rounded up.")
+
+
+def per_node(shape: Resources, space_mb: int, space_vcores: int) -> int:
+    """How many containers of `shape` fit in the given free space (memory and vcores both bind)."""
+    by_mem = space_mb // shape.memory_mb if shape.memory_mb > 0 else _UNLIMITED
+    by_cpu = space_vcores // shape.vcores if shape.vcores > 0 else _UNLIMITED
+    return max(min(by_mem, by_cpu), 0)
+
+
+@dataclass(slots=True)
+class _Bins:
+    """`count` identical bins with this much free space each, optionally new nodes of one pool/option.
+
+    Identical bins are kept as one entry so thousands of containers pack in O(shapes x distinct bins).
+    """
+
+    memory_mb: int
+    vcores: int
+    count: int
+    pool: CapacityPool | None = None
+    option: InstanceOption | None = None
+
+
+def _place(shape: Resources, wanted: int, bins: list[_Bins]) -> int:
+    """First-fit `wanted` containers into `bins` (split as space is used); returns how many were placed."""
+    placed = 0
+    i = 0
+    while i < len(bins) and placed < wanted:
+        b = bins[i]
+        k = per_node(shape, b.memory_mb, b.vcores)
+        if k == 0 or b.count == 0:
+            i += 1
+            continue
+        take = min(wanted - placed, k * b.count)
+        full, rest = divmod(take, k)
+        placed += take
+        leftovers: list[_Bins] = []
+        if full:
+            leftovers.append(
+                _Bins(b.memory_mb - k * shape.memory_mb, b.vcores - k * shape.vcores, full, b.pool, b.option)
+            )
+        if rest:
+            leftovers.append(
+                _Bins(b.memory_mb - rest * shape.memory_mb, b.vcores - rest * shape.vcores, 1, b.pool, b.option)
+            )
+        untouched = b.count - full - (1 if rest else 0)
+        replacement = ([_Bins(b.memory_mb, b.vcores, untouched, b.pool, b.option)] if untouched else []) + leftovers
+        bins[i : i + 1] = replacement
+        i += len(replacement)
+    return placed
+
+
+def demand(snapshot: ClusterSnapshot) -> dict[Resources, int]:
+    """Pending containers by shape; the counters' average shape when no app carries its asks."""
+    shapes: dict[Resources, int] = {}
+    for req in snapshot.pending_requests():
+        if req.count > 0:
+            shapes[req.shape] = shapes.get(req.shape, 0) + req.count
+    if shapes:
+        return shapes
+    return _from_counters(snapshot.yarn)
+
+
+def _from_counters(yarn: YarnMetrics | None) -> dict[Resources, int]:
+    if yarn is None or not yarn.containers_pending or not yarn.pending_mb:
+        return {}
+    n = yarn.containers_pending
+    vcores = math.ceil(yarn.pending_vcores / n) if yarn.pending_vcores else 1
+    return {Resources(math.ceil(yarn.pending_mb / n), vcores): n}
+
+
+class PendingDemandPolicy:
+    """Bin-packs pending container shapes onto free, arriving, then new nodes of the cheapest pool."""
+
+    name = "pending-demand"
+
+    def __init__(self, options: PendingDemandOptions) -> None:
+        self.options = options
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Self:
+        return cls(parse_options(PendingDemandOptions, options))
+
+    def evaluate(self, snapshot: ClusterSnapshot, ctx: PolicyContext) -> Iterable[Recommendation | Rejection]:
+        pools = scalable(ctx.managed_pools)
+        shapes = demand(snapshot)
+        if not pools or not shapes:
+            return []
+        return list(self._plan(snapshot, ctx, pools, shapes))
+
+    def _plan(
+        self,
+        snapshot: ClusterSnapshot,
+        ctx: PolicyContext,
+        pools: tuple[CapacityPool, ...],
+        shapes: dict[Resources, int],
+    ) -> Iterator[Recommendation | Rejection]:
+        free = [
+            _Bins(n.available.memory_mb, n.available.vcores, 1) for n in snapshot.nodes if n.state is NodeState.RUNNING
+        ]
+        arriving = _arriving_bins(snapshot, ctx)
+        new: list[_Bins] = []
+        on_free = on_arriving = 0
+        for shape in sorted(shapes, key=lambda s: (s.memory_mb, s.vcores), reverse=True):
+            left = shapes[shape]
+            placed = _place(shape, left, free)
+            on_free += placed
+            left -= placed
+            placed = _place(shape, left, arriving)
+            on_arriving += placed
+            left -= placed
+            if left == 0:
+                continue
+            left -= _place(shape, left, new)
+            if left == 0:
+                continue
+            choice = _cheapest_fit(snapshot, ctx, pools, shape)
+            if choice is None:
+                yield Rejection(
+                    RejectReason.UNSCHEDULABLE_SHAPE,
+                    detail=f"{shape.memory_mb} MB / {shape.vcores} vcores fits no node of "
+                    + "; ".join(_pool_sizes(p) for p in pools)
+                    + f" ({left} container(s) pending)",
+                    policy=self.name,
+                )
+                continue
+            pool, option = choice
+            k = per_node(shape, option.yarn.memory_mb, option.yarn.vcores)
+            nodes = math.ceil(left / k)
+            opened = [_Bins(option.yarn.memory_mb, option.yarn.vcores, nodes, pool, option)]
+            _place(shape, left, opened)  # splits the new nodes' leftovers for smaller shapes
+            new.extend(opened)
+        yield from self._recommend(new, on_free, on_arriving)
+
+    def _recommend(self, new: list[_Bins], on_free: int, on_arriving: int) -> Iterator[Recommendation]:
+        by_pool: dict[str, tuple[CapacityPool, dict[str, int]]] = {}
+        for b in new:
+            if b.pool is None or b.option is None:
+                continue
+            _, types = by_pool.setdefault(b.pool.pool_id, (b.pool, {}))
+            types[b.option.instance_type] = types.get(b.option.instance_type, 0) + b.count
+        for pool, types in by_pool.values():
+            weights = {o.instance_type: o.weight for o in pool.options}
+            units = sum(n * weights[t] for t, n in types.items())
+            extra = math.ceil(units * self.options.headroom_pct / 100)
+            nodes = ", ".join(f"{n} {t}" for t, n in sorted(types.items()))
+            yield Recommendation(
+                policy=self.name,
+                pool_id=pool.pool_id,
+                target_units=pool.requested.total + units + extra,
+                reason=f"pending containers need {nodes} more (+{units} units"
+                + (f", +{extra} headroom" if extra else "")
+                + f"); {on_free} fit on free space, {on_arriving} on arriving nodes",
+            )
+
+
+def _arriving_bins(snapshot: ClusterSnapshot, ctx: PolicyContext) -> list[_Bins]:
+    """Requested-but-not-running units of every non-master pool, as empty nodes of their assumed type."""
+    bins = []
+    for pool in scalable(snapshot.pools):
+        units = pool.provisioning.total
+        if units <= 0:
+            continue
+        option = cheapest_option(snapshot, pool, pool_market(pool, ctx))
+        bins.append(_Bins(option.yarn.memory_mb, option.yarn.vcores, math.ceil(units / max(option.weight, 1))))
+    return bins
+
+
+def _cheapest_fit(
+    snapshot: ClusterSnapshot, ctx: PolicyContext, pools: tuple[CapacityPool, ...], shape: Resources
+) -> tuple[CapacityPool, InstanceOption] | None:
+    fits = [(p, o) for p in pools for o in p.options if shape.fits_in(o.yarn)]
+    if not fits:
+        return None
+    return min(fits, key=lambda po: preference_key(snapshot, po[0], po[1], pool_market(po[0], ctx)))
+
+
+def _pool_sizes(pool: CapacityPool) -> str:
+    return f"{pool.pool_id} (" + ", ".join(f"{o.instance_type} {describe(o.yarn)}" for o in pool.options) + ")"
