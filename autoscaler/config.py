@@ -3,7 +3,7 @@
 The keys named in issue #3 (`dry_run`, `poll_interval_s`, `clusters[].cluster_id`, `region`,
 `yarn.urls`, `limits.{min_task_units,max_task_units,max_core_units}`, `policies[].{type,options}`)
 are a public contract: extend, never rename. Each field's description feeds the generated
-config reference (`emr-autoscaler validate --reference`).
+config reference (`emr-autoscaler config-reference`, `autoscaler/reference.py`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,299 @@
+"""Every Prometheus metric the daemon exports, defined once, plus the `/metrics` and `/healthz` server.
+
+Each `Metrics` owns its own `CollectorRegistry` (no process-global registry), so tests and the
+emulator can run several daemons in one process. Names follow Prometheus conventions: the
+`emr_autoscaler_` prefix, base units in the name, `_total` on counters, and labels with bounded
+values only (cluster, pool, policy, reason, operation, service, outcome, code) — never instance ids
+or URLs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from autoscaler.model import (
+    ClusterSnapshot,
+    Decision,
+    InstanceState,
+    Market,
+    Outcome,
+    RejectReason,
+)
+
+_AWS_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+_TICK_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+HEALTHY_INTERVALS = 3
+
+
+class Metrics:
+    """The daemon's metrics; `observe_aws_call` has the `aws.CallObserver` signature."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        c, cp = ["cluster"], ["cluster", "pool"]
+        self.yarn_pending_mb = Gauge("emr_autoscaler_yarn_pending_mb", "YARN pending memory (MB).", c, registry=r)
+        self.yarn_available_mb = Gauge("emr_autoscaler_yarn_available_mb", "YARN available memory (MB).", c, registry=r)
+        self.yarn_allocated_mb = Gauge("emr_autoscaler_yarn_allocated_mb", "YARN allocated memory (MB).", c, registry=r)
+        self.yarn_pending_vcores = Gauge("emr_autoscaler_yarn_pending_vcores", "YARN pending vcores.", c, registry=r)
+        self.yarn_available_vcores = Gauge(
+            "emr_autoscaler_yarn_available_vcores", "YARN available vcores.", c, registry=r
+        )
+        self.yarn_allocated_vcores = Gauge(
+            "emr_autoscaler_yarn_allocated_vcores", "YARN allocated vcores.", c, registry=r
+        )
+        self.yarn_active_nodes = Gauge(
+            "emr_autoscaler_yarn_active_nodes", "YARN nodes in RUNNING state.", c, registry=r
+        )
+        self.pool_requested = Gauge(
+            "emr_autoscaler_pool_requested_units", "Units EMR holds as the pool's target.", cp, registry=r
+        )
+        self.pool_running = Gauge(
+            "emr_autoscaler_pool_running_units", "Units of the pool that are running.", cp, registry=r
+        )
+        self.pool_target = Gauge(
+            "emr_autoscaler_pool_target_units",
+            "Units the last plan asked for (requested when no resize).",
+            cp,
+            registry=r,
+        )
+        self.decisions = Counter(
+            "emr_autoscaler_decisions_total", "Planned resizes by what the actuator did.", [*cp, "outcome"], registry=r
+        )
+        self.rejections = Counter(
+            "emr_autoscaler_rejections_total", "Recommendations turned down, by reason.", [*c, "reason"], registry=r
+        )
+        self.recommendations = Counter(
+            "emr_autoscaler_recommendations_total",
+            "Policy recommendations, by policy and direction (up, down, hold).",
+            [*c, "policy", "direction"],
+            registry=r,
+        )
+        self.unschedulable_shapes = Gauge(
+            "emr_autoscaler_unschedulable_shapes",
+            "Pending container shapes that fit no managed pool's node type.",
+            c,
+            registry=r,
+        )
+        self.aws_call_seconds = Histogram(
+            "emr_autoscaler_aws_call_duration_seconds",
+            "AWS API call latency.",
+            ["service", "operation"],
+            buckets=_AWS_BUCKETS,
+            registry=r,
+        )
+        self.aws_errors = Counter(
+            "emr_autoscaler_aws_call_errors_total",
+            "AWS API calls that failed.",
+            ["service", "operation", "code"],
+            registry=r,
+        )
+        self.tick_seconds = Histogram(
+            "emr_autoscaler_tick_duration_seconds",
+            "Wall time of one cluster's tick.",
+            c,
+            buckets=_TICK_BUCKETS,
+            registry=r,
+        )
+        self.ticks = Counter(
+            "emr_autoscaler_ticks_total", "Ticks by result (ok, stale, error).", [*c, "outcome"], registry=r
+        )
+        self.last_success = Gauge(
+            "emr_autoscaler_last_successful_tick_timestamp_seconds",
+            "Unix time of the last tick that completed on a fresh snapshot.",
+            c,
+            registry=r,
+        )
+        self.snapshot_stale = Gauge(
+            "emr_autoscaler_snapshot_stale",
+            "1 when the last snapshot was stale (a required source failed).",
+            c,
+            registry=r,
+        )
+        self.usd_per_hour = Gauge(
+            "emr_autoscaler_estimated_cost_usd_per_hour",
+            "Estimated EC2 + EMR cost of the cluster's instances right now.",
+            c,
+            registry=r,
+        )
+        self.dry_run = Gauge("emr_autoscaler_dry_run", "1 when the daemon writes nothing (dry-run).", registry=r)
+        self._pools_seen: dict[str, set[str]] = {}
+
+    def observe_aws_call(self, service: str, operation: str, seconds: float, error: str | None) -> None:
+        self.aws_call_seconds.labels(service, operation).observe(seconds)
+        if error is not None:
+            self.aws_errors.labels(service, operation, error).inc()
+
+    def set_dry_run(self, dry_run: bool) -> None:
+        self.dry_run.set(1 if dry_run else 0)
+
+    def record_snapshot(self, snapshot: ClusterSnapshot) -> None:
+        cluster = snapshot.cluster_id
+        self.snapshot_stale.labels(cluster).set(1 if snapshot.stale else 0)
+        y = snapshot.yarn
+        if y is not None:
+            for gauge, value in (
+                (self.yarn_pending_mb, y.pending_mb),
+                (self.yarn_available_mb, y.available_mb),
+                (self.yarn_allocated_mb, y.allocated_mb),
+                (self.yarn_pending_vcores, y.pending_vcores),
+                (self.yarn_available_vcores, y.available_vcores),
+                (self.yarn_allocated_vcores, y.allocated_vcores),
+                (self.yarn_active_nodes, y.active_nodes),
+            ):
+                if value is not None:
+                    gauge.labels(cluster).set(value)
+        if not snapshot.pools:
+            return  # EMR unreadable: keep the last known pool figures rather than drop them
+        current = {p.pool_id for p in snapshot.pools}
+        for gone in self._pools_seen.get(cluster, set()) - current:
+            for gauge in (self.pool_requested, self.pool_running, self.pool_target):
+                gauge.remove(cluster, gone)
+        self._pools_seen[cluster] = current
+        for p in snapshot.pools:
+            self.pool_requested.labels(cluster, p.pool_id).set(p.requested.total)
+            self.pool_running.labels(cluster, p.pool_id).set(p.running.total)
+            self.pool_target.labels(cluster, p.pool_id).set(p.requested.total)
+        cost = estimated_usd_per_hour(snapshot)
+        if cost is not None:
+            self.usd_per_hour.labels(cluster).set(cost)
+
+    def record_decision(self, snapshot: ClusterSnapshot, decision: Decision, outcomes: Iterable[Outcome]) -> None:
+        cluster = decision.cluster_id
+        for rec in decision.recommendations:
+            self.recommendations.labels(cluster, rec.policy, _direction(snapshot, rec.pool_id, rec.target_units)).inc()
+        shapes = 0
+        for rej in decision.rejections:
+            self.rejections.labels(cluster, rej.reason.value).inc()
+            shapes += rej.reason is RejectReason.UNSCHEDULABLE_SHAPE
+        self.unschedulable_shapes.labels(cluster).set(shapes)
+        for resize in decision.plan.resizes:
+            self.pool_target.labels(cluster, resize.pool_id).set(resize.target.total)
+        for outcome in outcomes:
+            self.decisions.labels(cluster, outcome.pool_id, outcome.status.value).inc()
+
+    def record_tick(self, cluster: str, outcome: str, seconds: float, now: float) -> None:
+        """outcome: ok (fresh snapshot, no error), stale or error."""
+        self.tick_seconds.labels(cluster).observe(seconds)
+        self.ticks.labels(cluster, outcome).inc()
+        if outcome == "ok":
+            self.last_success.labels(cluster).set(now)
+
+    def exposition(self) -> bytes:
+        return bytes(generate_latest(self.registry))
+
+
+def _direction(snapshot: ClusterSnapshot, pool_id: str, target: int) -> str:
+    try:
+        current = snapshot.pool(pool_id).requested.total
+    except KeyError:
+        return "unknown_pool"
+    return "up" if target > current else "down" if target < current else "hold"
+
+
+def estimated_usd_per_hour(snapshot: ClusterSnapshot) -> float | None:
+    """Price of every live instance (a node is paid from request until terminated); None without prices."""
+    if not snapshot.prices:
+        return None
+    total = 0.0
+    for inst in snapshot.instances:
+        if inst.state is InstanceState.TERMINATED:
+            continue
+        quote = snapshot.price(inst.instance_type, inst.market)
+        if quote is not None:
+            total += quote.usd_per_hour
+    if snapshot.instances:
+        return total
+    for pool in snapshot.pools:  # no instance list: price the requested units at the first option
+        if pool.options:
+            opt = pool.options[0]
+            for market in (Market.ON_DEMAND, Market.SPOT):
+                quote = snapshot.price(opt.instance_type, market)
+                if quote is not None:
+                    total += quote.usd_per_hour * pool.requested.get(market) / max(opt.weight, 1)
+    return total
+
+
+@dataclass
+class Health:
+    """Healthy when every cluster had a successful (fresh, error-free) tick in the last 3 intervals."""
+
+    poll_interval_s: float
+    clusters: tuple[str, ...]
+    started_at: float
+    last_success: dict[str, float] = field(default_factory=dict)
+    last_problem: dict[str, str] = field(default_factory=dict)
+
+    def success(self, cluster: str, at: float) -> None:
+        self.last_success[cluster] = at
+        self.last_problem.pop(cluster, None)
+
+    def problem(self, cluster: str, reason: str) -> None:
+        self.last_problem[cluster] = reason
+
+    def status(self, now: float) -> tuple[bool, str]:
+        window = HEALTHY_INTERVALS * self.poll_interval_s
+        failing = []
+        for cluster in self.clusters:
+            last = self.last_success.get(cluster)
+            if last is None and now - self.started_at <= window:
+                continue  # still starting: the first ticks are allowed 3 intervals too
+            if last is None or now - last > window:
+                age = "never" if last is None else f"{now - last:.0f}s ago"
+                why = self.last_problem.get(cluster, "no tick ran")
+                failing.append(f"{cluster}: last successful tick {age} ({why})")
+        if failing:
+            return False, "; ".join(failing)
+        return True, "ok"
+
+
+class MetricsServer:
+    """`/metrics` and `/healthz` on a ThreadingHTTPServer in a daemon thread."""
+
+    def __init__(self, metrics: Metrics, health: Health, clock: Callable[[], float], host: str, port: int) -> None:
+        handler = _handler(metrics, health, clock)
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="metrics-http", daemon=True)
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def _handler(metrics: Metrics, health: Health, clock: Callable[[], float]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path == "/metrics":
+                self._send(200, metrics.exposition(), CONTENT_TYPE_LATEST)
+            elif path == "/healthz":
+                ok, reason = health.status(clock())
+                self._send(200 if ok else 503, (reason + "\n").encode(), "text/plain; charset=utf-8")
+            else:
+                self._send(404, b"not found: try /metrics or /healthz\n", "text/plain; charset=utf-8")
+
+        def _send(self, code: int, body: bytes, content_type: str) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None  # scrapes every few seconds would drown the tick events
+
+    return Handler

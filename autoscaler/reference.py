@@ -1,0 +1,91 @@
+"""The Markdown config reference, generated from the pydantic models' field descriptions so the docs
+cannot drift from the code (a test compares `docs/config-reference.md` with this output).
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from autoscaler.config import ENV_PREFIX, AppConfig
+
+_HEADER = f"""# Configuration reference
+
+Generated from `autoscaler/config.py` by `emr-autoscaler config-reference`; do not edit by hand.
+
+A YAML file, validated as a whole: every problem is reported at once with its path
+(`clusters[0].limits.max_task_units: must be >= min_task_units`) and `emr-autoscaler validate -c FILE`
+exits 2. Unknown keys are errors. These top-level keys can be overridden from the environment:
+`{ENV_PREFIX}DRY_RUN`, `{ENV_PREFIX}POLL_INTERVAL_S`, `{ENV_PREFIX}METRICS_PORT`, `{ENV_PREFIX}LOG_FORMAT`.
+AWS endpoints and credentials come from boto3's standard chain (`AWS_ENDPOINT_URL`,
+`AWS_ENDPOINT_URL_EMR`, `AWS_PROFILE`, instance roles, ...), never from this file.
+"""
+
+
+def _model_of(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The pydantic model inside an annotation (e.g. `list[ClusterConfig]`), and whether it is a list."""
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple):
+        inner, _ = _model_of(typing.get_args(annotation)[0])
+        return inner, True
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            model, is_list = _model_of(arg)
+            if model is not None:
+                return model, is_list
+        return None, False
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    return None, False
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type) and not typing.get_args(annotation):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "").replace("autoscaler.config.", "")
+
+
+def _default(info: FieldInfo) -> str:
+    if info.is_required():
+        return "required"
+    if info.default_factory is not None:
+        value = info.default_factory()  # type: ignore[call-arg]
+        return "see below" if isinstance(value, BaseModel) else f"`{json.dumps(value)}`"
+    if info.default is PydanticUndefined:
+        return ""
+    return f"`{json.dumps(info.default)}`"
+
+
+def _section(model: type[BaseModel], path: str, out: list[str]) -> None:
+    nested: list[tuple[type[BaseModel], str]] = []
+    out.append(f"## `{path}`\n" if path else "## Top level\n")
+    doc = (model.__doc__ or "").strip()
+    if doc and model is not AppConfig:
+        out.append(doc.splitlines()[0] + "\n")
+    out.append("| key | type | default | description |")
+    out.append("|---|---|---|---|")
+    for name, info in model.model_fields.items():
+        sub, is_list = _model_of(info.annotation)
+        key = f"{path}.{name}" if path else name
+        type_name = f"list of `{key}[]` entries" if sub and is_list else _type_name(info.annotation)
+        description = (info.description or "").replace("|", "\\|")
+        if sub is not None and not description:
+            description = f"See `{f'{key}[]' if is_list else key}` below."
+        out.append(f"| `{name}` | {type_name.replace('|', 'or')} | {_default(info)} | {description} |")
+        if sub is not None:
+            nested.append((sub, f"{key}[]" if is_list else key))
+    out.append("")
+    for sub, sub_path in nested:
+        _section(sub, sub_path, out)
+
+
+def config_reference() -> str:
+    out = [_HEADER]
+    _section(AppConfig, "", out)
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,290 @@
+"""The EMR actuator: request shapes checked against botocore's model, re-read-then-write, refusals,
+errors; instance groups against moto, instance fleets with botocore's Stubber (moto has no fleets)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import botocore.session
+import pytest
+from botocore.stub import Stubber
+from botocore.validate import validate_parameters
+from moto import mock_aws
+
+from autoscaler.actuator import MODIFY_FLEET, MODIFY_GROUPS, DryRunActuator, EmrActuator, build_request
+from autoscaler.model import Capacity, Market, OutcomeStatus, Plan, PoolKind, PoolRole, PoolState, Resize
+from autoscaler.testing import make_pool, make_snapshot
+
+EMR_MODEL = botocore.session.get_session().get_service_model("emr")
+
+
+def _validate(operation: str, params: dict[str, Any]) -> None:
+    validate_parameters(params, EMR_MODEL.operation_model(operation).input_shape)
+
+
+def _group_resize(pool_id: str, current: int, target: int, **kw: Any) -> Resize:
+    return Resize(pool_id, PoolKind.INSTANCE_GROUP, Capacity(spot=current), Capacity(spot=target), "test", **kw)
+
+
+def test_scale_in_request_names_victims_and_protects_am_hosts() -> None:
+    """A group scale-in sends the absolute count and a ShrinkPolicy; botocore's model accepts it."""
+    resize = _group_resize(
+        "ig-1",
+        5,
+        3,
+        instances_to_terminate=("i-a", "i-b"),
+        instances_to_protect=("i-am",),
+        decommission_timeout_s=600,
+    )
+    req = build_request("j-1", resize)
+    assert req.operation == MODIFY_GROUPS
+    _validate(req.operation, req.params)
+    (group,) = req.params["InstanceGroups"]
+    assert group["InstanceCount"] == 3
+    assert group["ShrinkPolicy"] == {
+        "DecommissionTimeout": 600,
+        "InstanceResizePolicy": {
+            "InstancesToTerminate": ["i-a", "i-b"],
+            "InstancesToProtect": ["i-am"],
+            "InstanceTerminationTimeout": 600,
+        },
+    }
+    assert "EC2InstanceIdsToTerminate" not in group
+
+
+def test_scale_out_request_is_an_absolute_count_without_shrink_policy() -> None:
+    """Growing a group sends only the new absolute InstanceCount."""
+    req = build_request("j-1", _group_resize("ig-1", 2, 7, decommission_timeout_s=600))
+    _validate(req.operation, req.params)
+    assert req.params == {"ClusterId": "j-1", "InstanceGroups": [{"InstanceGroupId": "ig-1", "InstanceCount": 7}]}
+
+
+def test_fleet_request_sets_both_absolute_targets() -> None:
+    """A fleet resize sends both target capacities, valid for ModifyInstanceFleet."""
+    resize = Resize("if-1", PoolKind.INSTANCE_FLEET, Capacity(2, 4), Capacity(2, 9), "test")
+    req = build_request("j-1", resize)
+    assert req.operation == MODIFY_FLEET
+    _validate(req.operation, req.params)
+    assert req.params["InstanceFleet"] == {
+        "InstanceFleetId": "if-1",
+        "TargetOnDemandCapacity": 2,
+        "TargetSpotCapacity": 9,
+    }
+
+
+# --- instance groups against moto -------------------------------------------------------------------
+
+
+@pytest.fixture
+def emr(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EMR", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        yield boto3.client("emr", region_name="us-east-1")
+
+
+def _cluster(emr: Any, task_count: int = 3) -> tuple[str, str]:
+    groups = [
+        {"Name": "master", "InstanceRole": "MASTER", "InstanceType": "m5.xlarge", "InstanceCount": 1},
+        {"Name": "core", "InstanceRole": "CORE", "InstanceType": "m5.xlarge", "InstanceCount": 2},
+        {
+            "Name": "task",
+            "InstanceRole": "TASK",
+            "InstanceType": "m5.xlarge",
+            "InstanceCount": task_count,
+            "Market": "SPOT",
+            "BidPrice": "0.2",
+        },
+    ]
+    cid = emr.run_job_flow(
+        Name="t",
+        ReleaseLabel="emr-6.15.0",
+        Instances={"InstanceGroups": groups, "KeepJobFlowAliveWhenNoSteps": True},
+        JobFlowRole="EMR_EC2_DefaultRole",
+        ServiceRole="EMR_DefaultRole",
+    )["JobFlowId"]
+    task = next(
+        g for g in emr.list_instance_groups(ClusterId=cid)["InstanceGroups"] if g["InstanceGroupType"] == "TASK"
+    )
+    return cid, task["Id"]
+
+
+def _requested(emr: Any, cid: str, gid: str) -> int:
+    groups = emr.list_instance_groups(ClusterId=cid)["InstanceGroups"]
+    return int(next(g for g in groups if g["Id"] == gid)["RequestedInstanceCount"])
+
+
+def _task_snapshot(gid: str, requested: int, **kw: Any) -> Any:
+    return make_snapshot(pools=[make_pool(gid, requested=requested, market=Market.SPOT)], **kw)
+
+
+def test_group_resize_is_written_when_the_pool_is_unchanged(emr: Any) -> None:
+    """The actuator writes the absolute count after re-reading an unchanged group."""
+    cid, gid = _cluster(emr, 3)
+    outcomes = EmrActuator(emr, cid).apply(Plan((_group_resize(gid, 3, 6),)), _task_snapshot(gid, 3))
+    assert [o.status for o in outcomes] == [OutcomeStatus.APPLIED]
+    assert _requested(emr, cid, gid) == 6
+
+
+def test_group_changed_since_snapshot_is_skipped(emr: Any) -> None:
+    """If someone resized the group after the snapshot, the plan is not applied."""
+    cid, gid = _cluster(emr, 3)
+    snapshot = _task_snapshot(gid, 3)
+    emr.modify_instance_groups(ClusterId=cid, InstanceGroups=[{"InstanceGroupId": gid, "InstanceCount": 4}])
+    (outcome,) = EmrActuator(emr, cid).apply(Plan((_group_resize(gid, 3, 6),)), snapshot)
+    assert outcome.status is OutcomeStatus.SKIPPED_CHANGED
+    assert "3 to 4" in outcome.detail
+    assert _requested(emr, cid, gid) == 4
+
+
+def test_group_whose_state_changed_is_skipped(emr: Any) -> None:
+    """A plan made while the group looked RESIZING is not applied to a group now RUNNING (or vice versa)."""
+    cid, gid = _cluster(emr, 3)
+    snapshot = make_snapshot(pools=[make_pool(gid, requested=3, state=PoolState.RESIZING)])
+    (outcome,) = EmrActuator(emr, cid).apply(Plan((_group_resize(gid, 3, 6),)), snapshot)
+    assert outcome.status is OutcomeStatus.SKIPPED_CHANGED
+    assert _requested(emr, cid, gid) == 3
+
+
+def test_managed_scaling_is_refused_without_writing(emr: Any) -> None:
+    """A cluster under EMR Managed Scaling is never resized by us."""
+    cid, gid = _cluster(emr, 3)
+    snapshot = _task_snapshot(gid, 3, managed_scaling_enabled=True)
+    (outcome,) = EmrActuator(emr, cid).apply(Plan((_group_resize(gid, 3, 6),)), snapshot)
+    assert outcome.status is OutcomeStatus.REFUSED
+    assert "managed scaling" in outcome.detail
+    assert _requested(emr, cid, gid) == 3
+
+
+def test_group_with_live_autoscaling_policy_is_refused(emr: Any) -> None:
+    """An automatic scaling policy attached after the snapshot is seen on re-read and refused."""
+    cid, gid = _cluster(emr, 3)
+    rule = {
+        "Name": "up",
+        "Action": {"SimpleScalingPolicyConfiguration": {"ScalingAdjustment": 1}},
+        "Trigger": {
+            "CloudWatchAlarmDefinition": {
+                "ComparisonOperator": "LESS_THAN",
+                "MetricName": "YARNMemoryAvailablePercentage",
+                "Period": 300,
+                "Threshold": 15,
+            }
+        },
+    }
+    emr.put_auto_scaling_policy(
+        ClusterId=cid,
+        InstanceGroupId=gid,
+        AutoScalingPolicy={"Constraints": {"MinCapacity": 1, "MaxCapacity": 9}, "Rules": [rule]},
+    )
+    (outcome,) = EmrActuator(emr, cid).apply(Plan((_group_resize(gid, 3, 6),)), _task_snapshot(gid, 3))
+    assert outcome.status is OutcomeStatus.REFUSED
+    assert _requested(emr, cid, gid) == 3
+
+
+def test_vanished_group_is_skipped(emr: Any) -> None:
+    """A pool EMR no longer lists is skipped, not written."""
+    cid, _ = _cluster(emr, 3)
+    (outcome,) = EmrActuator(emr, cid).apply(Plan((_group_resize("ig-GONE", 3, 6),)), _task_snapshot("ig-GONE", 3))
+    assert outcome.status is OutcomeStatus.SKIPPED_CHANGED
+
+
+def test_dry_run_describes_the_request_and_changes_nothing(emr: Any) -> None:
+    """Dry-run reports the exact request the real actuator would send and leaves the group alone."""
+    cid, gid = _cluster(emr, 3)
+    resize = _group_resize(gid, 3, 1, instances_to_terminate=("i-x", "i-y"), decommission_timeout_s=60)
+    (outcome,) = DryRunActuator(cid).apply(Plan((resize,)), _task_snapshot(gid, 3))
+    assert outcome.status is OutcomeStatus.DRY_RUN
+    assert build_request(cid, resize).describe() in outcome.detail
+    assert _requested(emr, cid, gid) == 3
+
+
+def test_dry_run_reports_a_refusal_under_managed_scaling() -> None:
+    """Dry-run says the write would be refused when managed scaling owns the cluster."""
+    snapshot = _task_snapshot("ig-1", 3, managed_scaling_enabled=True)
+    (outcome,) = DryRunActuator("j-1").apply(Plan((_group_resize("ig-1", 3, 5),)), snapshot)
+    assert outcome.status is OutcomeStatus.REFUSED
+
+
+# --- instance fleets with Stubber --------------------------------------------------------------------
+
+
+def _fleet(targets: tuple[int, int], state: str = "RUNNING") -> dict[str, Any]:
+    return {
+        "Id": "if-1",
+        "Name": "task",
+        "InstanceFleetType": "TASK",
+        "Status": {"State": state},
+        "TargetOnDemandCapacity": targets[0],
+        "TargetSpotCapacity": targets[1],
+    }
+
+
+def _fleet_snapshot() -> Any:
+    pool = make_pool("if-1", kind=PoolKind.INSTANCE_FLEET, role=PoolRole.TASK, requested=Capacity(2, 4))
+    return make_snapshot(pools=[pool])
+
+
+@pytest.fixture
+def stubbed() -> Iterator[tuple[Any, Stubber]]:
+    client = botocore.session.get_session().create_client(
+        "emr", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+def test_fleet_resize_rereads_then_writes_targets(stubbed: tuple[Any, Stubber]) -> None:
+    """Fleets: ListInstanceFleets (paginated) then ModifyInstanceFleet with absolute targets."""
+    client, stubber = stubbed
+    other = {**_fleet((1, 0)), "Id": "if-0", "InstanceFleetType": "CORE"}
+    stubber.add_response("list_instance_fleets", {"InstanceFleets": [other], "Marker": "m2"}, {"ClusterId": "j-1"})
+    stubber.add_response(
+        "list_instance_fleets", {"InstanceFleets": [_fleet((2, 4))]}, {"ClusterId": "j-1", "Marker": "m2"}
+    )
+    stubber.add_response(
+        "modify_instance_fleet",
+        {},
+        {
+            "ClusterId": "j-1",
+            "InstanceFleet": {"InstanceFleetId": "if-1", "TargetOnDemandCapacity": 2, "TargetSpotCapacity": 8},
+        },
+    )
+    resize = Resize("if-1", PoolKind.INSTANCE_FLEET, Capacity(2, 4), Capacity(2, 8), "test")
+    (outcome,) = EmrActuator(client, "j-1").apply(Plan((resize,)), _fleet_snapshot())
+    assert outcome.status is OutcomeStatus.APPLIED
+
+
+def test_fleet_whose_targets_moved_is_skipped(stubbed: tuple[Any, Stubber]) -> None:
+    """A fleet whose targets changed since the snapshot gets no write (the Stubber would fail on one)."""
+    client, stubber = stubbed
+    stubber.add_response("list_instance_fleets", {"InstanceFleets": [_fleet((2, 6))]}, {"ClusterId": "j-1"})
+    resize = Resize("if-1", PoolKind.INSTANCE_FLEET, Capacity(2, 4), Capacity(2, 8), "test")
+    (outcome,) = EmrActuator(client, "j-1").apply(Plan((resize,)), _fleet_snapshot())
+    assert outcome.status is OutcomeStatus.SKIPPED_CHANGED
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "capacity"),
+    [
+        ("ValidationException", "Insufficient capacity for instance type m5.xlarge in us-east-1a", True),
+        ("InsufficientInstanceCapacity", "We currently do not have sufficient capacity", True),
+        ("ValidationException", "An instance fleet cannot be resized while it is reconfiguring", False),
+    ],
+)
+def test_aws_error_fails_the_outcome_with_its_code(
+    stubbed: tuple[Any, Stubber], code: str, message: str, capacity: bool
+) -> None:
+    """An AWS error becomes a FAILED outcome carrying the code; capacity errors are flagged for back-off."""
+    client, stubber = stubbed
+    stubber.add_response("list_instance_fleets", {"InstanceFleets": [_fleet((2, 4))]}, {"ClusterId": "j-1"})
+    stubber.add_client_error("modify_instance_fleet", service_error_code=code, service_message=message)
+    resize = Resize("if-1", PoolKind.INSTANCE_FLEET, Capacity(2, 4), Capacity(2, 8), "test")
+    (outcome,) = EmrActuator(client, "j-1").apply(Plan((resize,)), _fleet_snapshot())
+    assert outcome.status is OutcomeStatus.FAILED
+    assert outcome.error_code == code
+    assert outcome.capacity_error is capacity
