@@ -1,0 +1,141 @@
+"""The emulator: one cluster model served as a YARN RM and an EMR endpoint, moving at `time_scale`.
+
+Emulated time is `cluster.now` at start plus `time_scale` × real seconds since; a clock thread and
+every request bring the cluster up to that time before it is read or changed, under one lock, so
+all readers see one consistent, monotonic timeline. `time_scale=0` freezes time (tests move it
+with `advance`).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from http.server import ThreadingHTTPServer
+from types import TracebackType
+from typing import Self
+
+from autoscaler.emulator.cluster_protocol import EmulatedCluster
+from autoscaler.emulator.emr_api import EmrApi, make_emr_handler
+from autoscaler.emulator.yarn_api import make_yarn_handler
+from autoscaler.model import ClusterSnapshot
+
+
+class Emulator:
+    """Owns the HTTP servers and the clock thread; `start()`/`stop()` or use as a context manager."""
+
+    def __init__(
+        self,
+        cluster: EmulatedCluster,
+        *,
+        time_scale: float = 1.0,
+        host: str = "127.0.0.1",
+        yarn_port: int = 0,
+        emr_port: int = 0,
+        tick_s: float = 0.05,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if time_scale < 0:
+            raise ValueError("time_scale must be >= 0")
+        self.cluster = cluster
+        self.time_scale = time_scale
+        self.error: BaseException | None = None
+        self._host, self._ports, self._tick_s, self._monotonic = host, (yarn_port, emr_port), tick_s, monotonic
+        self._lock = threading.RLock()
+        self._stopping = threading.Event()
+        self._started_at = cluster.now
+        self._sim0, self._real0 = cluster.now, monotonic()
+        self.emr = EmrApi(self.locked, self._started_at)
+        self._servers: list[ThreadingHTTPServer] = []
+        self._threads: list[threading.Thread] = []
+
+    # time
+
+    def emulated_now(self) -> float:
+        return self._sim0 + (self._monotonic() - self._real0) * self.time_scale
+
+    def _sync(self) -> None:
+        t = self.emulated_now()
+        if t > self.cluster.now:
+            self.cluster.advance_to(t)
+
+    def advance(self, seconds: float) -> None:
+        """Move emulated time forward by hand (on top of the clock)."""
+        with self._lock:
+            self._sim0 += seconds
+            self._sync()
+
+    @contextmanager
+    def locked(self) -> Iterator[EmulatedCluster]:
+        """Exclusive use of the cluster, brought up to the current emulated time."""
+        with self._lock:
+            self._sync()
+            yield self.cluster
+
+    def snapshot(self) -> ClusterSnapshot:
+        with self.locked() as cluster:
+            return cluster.snapshot()
+
+    def _clock(self) -> None:
+        while not self._stopping.wait(self._tick_s):
+            try:
+                with self._lock:
+                    self._sync()
+            except Exception as err:  # a model bug must be visible, not a silently frozen cluster
+                self.error = err
+                print(f"emulator: cluster model failed at t={self.cluster.now:.1f}: {err!r}", file=sys.stderr)
+                return
+
+    # servers
+
+    def start(self) -> Self:
+        with self._lock:
+            self._sim0, self._real0 = self.cluster.now, self._monotonic()
+        yarn = ThreadingHTTPServer((self._host, self._ports[0]), make_yarn_handler(self.snapshot, self._started_at))
+        emr = ThreadingHTTPServer((self._host, self._ports[1]), make_emr_handler(self.emr))
+        self._servers = [yarn, emr]
+        for server in self._servers:
+            server.daemon_threads = True
+            self._spawn(partial(server.serve_forever, poll_interval=0.05), f"emulator-http-{server.server_address[1]}")
+        if self.time_scale > 0:
+            self._spawn(self._clock, "emulator-clock")
+        return self
+
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._servers, self._threads = [], []
+
+    def _url(self, index: int) -> str:
+        if not self._servers:
+            raise RuntimeError("emulator not started")
+        host, port = self._servers[index].server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def yarn_url(self) -> str:
+        return self._url(0)
+
+    @property
+    def emr_url(self) -> str:
+        return self._url(1)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
