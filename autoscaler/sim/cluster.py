@@ -1,0 +1,339 @@
+"""A discrete-event model of one EMR cluster: pools, node lifecycles, Spot interruptions.
+
+Time moves only through `advance_to(t)`, which pops a heap of events (no per-second stepping):
+node boot, container completion, AM start-up, decommission deadline, Spot notice and reclaim,
+shrink retries. Modelled EMR behaviour:
+
+* a requested node boots for `boot_s` (uniform, seeded) before YARN sees it;
+* shrinking cancels booting nodes first, then gracefully decommissions running ones (ShrinkPolicy
+  InstancesToTerminate first, never InstancesToProtect, then fewest containers); a decommissioning
+  node takes no new containers and terminates when empty or at its timeout, killing and re-queuing
+  what is left; Spot nodes get at most `spot_decommission_s` (~20 s);
+* EMR removes no running node younger than `min_node_age_s` (10 min): the shrink waits for it;
+* Spot nodes are reclaimed at a constant hazard from their Spot Advisor band, with a two-minute
+  notice; EMR replaces reclaimed nodes to hold the target.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from autoscaler.instance_types import yarn_resources
+from autoscaler.model import AppInfo, ClusterSnapshot, InstanceOption, Market, PoolKind, PoolRole
+from autoscaler.sim.billing import Ledger, PriceBook
+from autoscaler.sim.spec import ClusterSpec, PoolSpec, band_hazard_per_s
+from autoscaler.sim.trace import Job
+from autoscaler.sim.workload import BOOTING, DECOMMISSIONING, RUNNING, TERMINATED, Batch, JobRun, SimNode, Workload
+
+SUBMIT: Final = 0
+NODE_UP: Final = 1
+BATCH: Final = 2
+AM: Final = 3
+DEADLINE: Final = 4
+NOTICE: Final = 5
+RECLAIM: Final = 6
+RETRY: Final = 7
+
+
+class SimPool:
+    """Targets and members of one instance group or fleet."""
+
+    def __init__(self, index: int, spec: PoolSpec, options: tuple[InstanceOption, ...], hazard: float) -> None:
+        self.index = index
+        self.spec = spec
+        self.options = options
+        self.hazard = hazard
+        self.target = {Market.ON_DEMAND: spec.initial_on_demand, Market.SPOT: spec.initial_spot}
+        self.nodes: dict[str, SimNode] = {}  # every non-terminated node
+        self.terminate: tuple[str, ...] = ()
+        self.protect: frozenset[str] = frozenset()
+        self.timeout_s: int | None = None
+        self.retry_at: float | None = None
+
+    @property
+    def pool_id(self) -> str:
+        return self.spec.pool_id
+
+    def held(self, market: Market) -> list[SimNode]:
+        """Nodes counted toward the target: booting or running (incl. under Spot notice)."""
+        return [
+            n
+            for n in self.nodes.values()
+            if n.market is market and (n.state in (BOOTING, RUNNING) or (n.doomed_at is not None and not n.leaving))
+        ]
+
+
+class SimCluster:
+    def __init__(self, spec: ClusterSpec, prices: PriceBook, *, seed: int = 0, cluster_state: str = "WAITING") -> None:
+        self.spec = spec
+        self.prices = prices
+        self.ledger = Ledger(prices)
+        self.cluster_id = spec.cluster_id
+        self.cluster_state = cluster_state
+        self.now = spec.start_at
+        self._events: list[tuple[float, int, int, object]] = []
+        self._seq = 0
+        self._node_seq = 0
+        self._boot_rng = random.Random(f"boot-{seed}")
+        self._spot_rng = random.Random(f"spot-{seed}")
+        self.workload = Workload(self._push, self._push, BATCH, AM)
+        self.pools: dict[str, SimPool] = {}
+        self.interruptions = 0
+        self.lost_containers = 0
+        self.resizes = 0
+        self.app_cache: dict[int, tuple[int, AppInfo]] = {}  # snapshot views, by job, per version
+        self.on_change: Callable[[float], None] | None = None  # optional observer (plots)
+        self._handlers: dict[int, Callable[[object], None]] = {
+            SUBMIT: self._on_submit,
+            NODE_UP: self._on_node_up,
+            BATCH: self._on_batch,
+            AM: self._on_am,
+            DEADLINE: self._on_deadline,
+            NOTICE: self._on_notice,
+            RECLAIM: self._on_reclaim,
+            RETRY: self._on_retry,
+        }
+        for i, ps in enumerate(spec.pools):
+            options = tuple(
+                InstanceOption(t, yarn_resources(t), w) for t, w in zip(ps.instance_types, ps.weights, strict=True)
+            )
+            band = spec.interruption_band if ps.interruption_band is None else ps.interruption_band
+            hazard = band_hazard_per_s(band) if spec.interruptions else 0.0
+            self.pools[ps.pool_id] = pool = SimPool(i, ps, options, hazard)
+            self._reconcile(pool, initial=True)
+
+    # --- events -------------------------------------------------------------------------------
+    def _push(self, t: float, kind: int, obj: object) -> None:
+        self._seq += 1
+        heapq.heappush(self._events, (t, self._seq, kind, obj))
+
+    def advance_to(self, t: float) -> None:
+        """Run every event up to and including `t`; containers are placed once per instant."""
+        events, handlers, workload = self._events, self._handlers, self.workload
+        while events and events[0][0] <= t:
+            at, _, kind, obj = heapq.heappop(events)
+            self.now = at
+            handlers[kind](obj)
+            if not events or events[0][0] > at:
+                workload.place(at)
+        self.now = max(self.now, t)
+
+    def submit(self, job: Job) -> None:
+        """Queue a job to arrive at `start_at + job.submit_s` (or now, if that has passed)."""
+        self._push(max(self.spec.start_at + job.submit_s, self.now), SUBMIT, job)
+
+    def _on_submit(self, obj: object) -> None:
+        assert isinstance(obj, Job)
+        self.workload.submit(obj, self.now)
+
+    def _on_batch(self, obj: object) -> None:
+        assert isinstance(obj, Batch)
+        self.workload.batch_done(obj, self.now)
+        self._maybe_done_draining(obj.node)
+
+    def _on_am(self, obj: object) -> None:
+        assert isinstance(obj, JobRun)
+        self.workload.am_ready(obj, self.now)
+
+    # --- nodes --------------------------------------------------------------------------------
+    def _launch(self, pool: SimPool, option: InstanceOption, market: Market, *, initial: bool) -> None:
+        self._node_seq += 1
+        seq = self._node_seq
+        host = f"ip-10-{pool.index}-{seq // 250}-{seq % 250 + 1}.ec2.internal"
+        node = SimNode(
+            seq,
+            f"i-{seq:017x}",
+            host,
+            pool_id=pool.pool_id,
+            instance_type=option.instance_type,
+            market=market,
+            weight=option.weight,
+        )
+        node.is_nodemanager = pool.spec.role is not PoolRole.MASTER
+        node.set_capacity(option.yarn)
+        node.requested_at = self.now - (self.spec.min_node_age_s if initial else 0.0)
+        pool.nodes[node.instance_id] = node
+        self.ledger.open(node.instance_id, option.instance_type, market, self.now)
+        if initial:
+            self._on_node_up(node)
+        else:
+            self._push(self.now + self._boot_rng.uniform(*self.spec.boot_s), NODE_UP, node)
+
+    def _on_node_up(self, obj: object) -> None:
+        node = obj
+        assert isinstance(node, SimNode)
+        if node.state != BOOTING:
+            return  # cancelled while booting
+        node.state = RUNNING
+        node.running_at = self.now
+        if node.is_nodemanager:
+            self.workload.node_up(node)
+        pool = self.pools[node.pool_id]
+        if node.market is Market.SPOT and pool.hazard > 0:
+            life = self._spot_rng.expovariate(pool.hazard)
+            reclaim = self.now + life
+            node.doomed_at = None
+            self._push(max(self.now, reclaim - self.spec.interruption_notice_s), NOTICE, (node, reclaim))
+
+    def _terminate(self, node: SimNode) -> None:
+        if node.state == TERMINATED:
+            return
+        self.lost_containers += self.workload.kill_node(node, self.now)
+        node.state = TERMINATED
+        node.terminated_at = self.now
+        self.ledger.close(node.instance_id, self.now)
+        self.pools[node.pool_id].nodes.pop(node.instance_id, None)
+
+    def _decommission(self, node: SimNode, timeout_s: float) -> None:
+        if node.state == BOOTING:
+            self._terminate(node)
+            return
+        node.state = DECOMMISSIONING
+        node.leaving = True
+        self.workload.node_closed(node)
+        if not node.busy:
+            self._terminate(node)
+        else:
+            self._push(self.now + timeout_s, DEADLINE, node)
+
+    def _maybe_done_draining(self, node: SimNode) -> None:
+        if node.state == DECOMMISSIONING and not node.busy and node.doomed_at is None:
+            self._terminate(node)
+
+    def _on_deadline(self, obj: object) -> None:
+        assert isinstance(obj, SimNode)
+        if obj.state == DECOMMISSIONING and obj.doomed_at is None:
+            self._terminate(obj)
+
+    def _on_notice(self, obj: object) -> None:
+        assert isinstance(obj, tuple)
+        node: SimNode = obj[0]
+        reclaim: float = obj[1]
+        if node.state in (TERMINATED, BOOTING):
+            return
+        node.notice_at = self.now
+        node.doomed_at = reclaim
+        node.state = DECOMMISSIONING
+        self.workload.node_closed(node)
+        self._push(reclaim, RECLAIM, node)
+
+    def _on_reclaim(self, obj: object) -> None:
+        assert isinstance(obj, SimNode)
+        if obj.state == TERMINATED:
+            return
+        self.interruptions += 1
+        self._terminate(obj)
+        self._reconcile(self.pools[obj.pool_id])
+
+    # --- pools --------------------------------------------------------------------------------
+    def _on_retry(self, obj: object) -> None:
+        assert isinstance(obj, SimPool)
+        if obj.retry_at is not None and obj.retry_at <= self.now:
+            obj.retry_at = None
+            self._reconcile(obj)
+
+    def _cheapest(self, pool: SimPool, market: Market) -> InstanceOption:
+        """Fleets launch the lowest price per unit (price-capacity-optimized, capacity assumed)."""
+        return min(
+            pool.options,
+            key=lambda o: (self.prices.usd_per_hour(o.instance_type, market, self.now) / o.weight, o.instance_type),
+        )
+
+    def _reconcile(self, pool: SimPool, *, initial: bool = False) -> None:
+        markets = (pool.spec.market,) if pool.spec.kind is PoolKind.INSTANCE_GROUP else tuple(Market)
+        for market in markets:
+            held = pool.held(market)
+            units = sum(n.weight for n in held)
+            target = pool.target[market]
+            while units < target:
+                option = self._cheapest(pool, market)
+                self._launch(pool, option, market, initial=initial)
+                units += option.weight
+            if units > target:
+                self._shrink(pool, held, units - target)
+
+    def _shrink(self, pool: SimPool, held: list[SimNode], excess: int) -> None:
+        age_ok = self.now - self.spec.min_node_age_s
+        named = {iid: i for i, iid in enumerate(pool.terminate)}
+
+        def order(n: SimNode) -> tuple[int, int, int, float]:
+            if n.instance_id in named:
+                return (0, named[n.instance_id], 0, 0.0)
+            if n.state == BOOTING:
+                return (1, 0, 0, -n.requested_at)
+            return (2, len(n.am_jobs), sum(b.count for b in n.batches), -n.requested_at)
+
+        blocked_until: float | None = None
+        for node in sorted((n for n in held if n.doomed_at is None), key=order):
+            if excess <= 0:
+                break
+            if node.weight > excess or node.instance_id in pool.protect:
+                continue
+            if node.state == RUNNING and node.requested_at > age_ok:
+                ready = node.requested_at + self.spec.min_node_age_s
+                blocked_until = ready if blocked_until is None else min(blocked_until, ready)
+                continue
+            timeout = float(self.spec.decommission_timeout_s if pool.timeout_s is None else pool.timeout_s)
+            if node.market is Market.SPOT:
+                timeout = min(timeout, self.spec.spot_decommission_s)
+            self._decommission(node, timeout)
+            excess -= node.weight
+        if excess > 0 and blocked_until is not None and pool.retry_at is None:
+            pool.retry_at = blocked_until
+            self._push(blocked_until, RETRY, pool)
+
+    def modify_instance_group(
+        self,
+        pool_id: str,
+        instance_count: int,
+        *,
+        instances_to_terminate: Sequence[str] = (),
+        instances_to_protect: Sequence[str] = (),
+        decommission_timeout_s: int | None = None,
+    ) -> None:
+        """ModifyInstanceGroups: an absolute InstanceCount with an optional ShrinkPolicy."""
+        pool = self._pool(pool_id, PoolKind.INSTANCE_GROUP)
+        if instance_count < 0:
+            raise ValueError(f"{pool_id}: InstanceCount must be >= 0")
+        if pool.spec.role is PoolRole.MASTER and instance_count != pool.target[pool.spec.market]:
+            raise ValueError(f"{pool_id}: the master group cannot be resized")
+        pool.target[pool.spec.market] = instance_count
+        pool.terminate = tuple(instances_to_terminate)
+        pool.protect = frozenset(instances_to_protect)
+        pool.timeout_s = decommission_timeout_s
+        self.resizes += 1
+        self._reconcile(pool)
+
+    def modify_instance_fleet(
+        self, pool_id: str, *, target_on_demand: int | None = None, target_spot: int | None = None
+    ) -> None:
+        """ModifyInstanceFleet: absolute TargetOnDemandCapacity / TargetSpotCapacity in units."""
+        pool = self._pool(pool_id, PoolKind.INSTANCE_FLEET)
+        for market, value in ((Market.ON_DEMAND, target_on_demand), (Market.SPOT, target_spot)):
+            if value is not None:
+                if value < 0:
+                    raise ValueError(f"{pool_id}: target capacity must be >= 0")
+                pool.target[market] = value
+        pool.terminate, pool.protect, pool.timeout_s = (), frozenset(), None
+        self.resizes += 1
+        self._reconcile(pool)
+
+    def _pool(self, pool_id: str, kind: PoolKind) -> SimPool:
+        pool = self.pools.get(pool_id)
+        if pool is None:
+            raise KeyError(f"no pool {pool_id!r} in cluster {self.cluster_id}")
+        if pool.spec.kind is not kind:
+            raise ValueError(f"{pool_id} is an {pool.spec.kind.value}, not an {kind.value}")
+        return pool
+
+    def live_nodes(self) -> list[SimNode]:
+        return [n for p in self.pools.values() for n in p.nodes.values()]
+
+    def snapshot(self) -> ClusterSnapshot:
+        """The cluster as the daemon's sources would see it at `now` (every source ok)."""
+        from autoscaler.sim.view import build_snapshot  # noqa: PLC0415 - view imports this module
+
+        return build_snapshot(self)

@@ -1,0 +1,247 @@
+"""Replay a trace against the simulated cluster under one policy set, exactly as the daemon ticks.
+
+Each tick (every `config.poll_interval_s` of simulated time) builds a real `ClusterSnapshot` from
+the model, runs `engine.evaluate` with the same policies the daemon loads, applies the plan through
+`SimActuator` and folds the outcomes back with `engine.record_outcomes`. The run ends when every
+job has finished (or `max_overrun_s` after the last submit); then every node is billed to the end.
+Several policies run side by side in worker processes; each run is deterministic for its seed.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from autoscaler import engine
+from autoscaler.config import ClusterConfig, PolicySpec
+from autoscaler.model import ControllerMemory
+from autoscaler.policy import load_policies
+from autoscaler.prices import SpotHistory, load_ondemand_table
+from autoscaler.sim.actuator import SimActuator
+from autoscaler.sim.billing import PriceBook
+from autoscaler.sim.cluster import SimCluster
+from autoscaler.sim.oracle import oracle_floor
+from autoscaler.sim.spec import ClusterSpec
+from autoscaler.sim.trace import Job
+
+MAX_OVERRUN_S = 7 * 24 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """Sampled every `step_s` of simulated time: for the plot."""
+
+    t_s: tuple[float, ...]
+    demand_mb: tuple[int, ...]  # allocated + pending YARN memory
+    capacity_mb: tuple[int, ...]  # YARN memory of RUNNING nodes
+    cost_usd: tuple[float, ...]  # cumulative
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyResult:
+    policy: str
+    cost_usd: float
+    oracle_floor_usd: float
+    jobs: int
+    jobs_completed: int
+    wait_s: dict[str, float]
+    slowdown: dict[str, float]
+    node_hours: float
+    resizes: int
+    interruptions: int
+    sim_wall_s: float
+    extras: dict[str, Any] = field(default_factory=dict)
+    timeline: Timeline | None = None
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default); 0.0 for no values."""
+    if not values:
+        return 0.0
+    s = sorted(values)
+    pos = (len(s) - 1) * q / 100.0
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def build_prices(config: ClusterConfig, spec: ClusterSpec, spot_history: SpotHistory | None) -> PriceBook:
+    return PriceBook(
+        load_ondemand_table(config.pricing.ondemand_file),
+        spot_history=spot_history,
+        start_at=spec.start_at,
+        spot_price_fraction=spec.spot_price_fraction,
+        emr_overrides=config.pricing.emr_charge_usd_per_hour,
+    )
+
+
+def policy_label(policy_specs: Sequence[PolicySpec]) -> str:
+    return "+".join(p.type for p in policy_specs)
+
+
+def simulate_policy(  # noqa: PLR0917 - the documented call: jobs, spec, policies, config, prices, seed
+    jobs: Sequence[Job],
+    spec: ClusterSpec,
+    policy_specs: Sequence[PolicySpec],
+    config: ClusterConfig,
+    spot_history: SpotHistory | None,
+    seed: int,
+    *,
+    progress: Callable[[float], None] | None = None,
+    timeline_step_s: float = 300.0,
+    poll_interval_s: float = 30.0,
+) -> PolicyResult:
+    """Run one policy set over the trace; `poll_interval_s` is the daemon's tick (AppConfig)."""
+    started = time.perf_counter()
+    prices = build_prices(config, spec, spot_history)
+    cluster = SimCluster(spec, prices, seed=seed)
+    for job in jobs:
+        cluster.submit(job)
+    policies = load_policies(policy_specs)
+    actuator = SimActuator(cluster)
+    memory = ControllerMemory()
+    poll = poll_interval_s
+    last_submit = spec.start_at + max((j.submit_s for j in jobs), default=0.0)
+    horizon = last_submit + MAX_OVERRUN_S
+    workload = cluster.workload
+    samples: tuple[list[float], list[int], list[int], list[float]] = ([], [], [], [])
+    next_sample = spec.start_at
+    t = spec.start_at
+    while True:
+        cluster.advance_to(t)
+        snapshot = cluster.snapshot()
+        decision = engine.evaluate(snapshot, memory, policies, config)
+        outcomes = actuator.apply(decision.plan, snapshot) if decision.plan.resizes else ()
+        memory = engine.record_outcomes(decision.memory, outcomes, decision.plan, t, config)
+        if t >= next_sample:
+            yarn = snapshot.yarn
+            assert yarn is not None
+            samples[0].append(t - spec.start_at)
+            samples[1].append((yarn.allocated_mb or 0) + (yarn.pending_mb or 0))
+            samples[2].append(yarn.total_mb or 0)
+            samples[3].append(cluster.ledger.total_usd(t))
+            next_sample += timeline_step_s
+            if progress is not None:
+                progress(min(1.0, (t - spec.start_at) / max(last_submit - spec.start_at, 1.0)))
+        else:
+            cluster.ledger.accrue(t)
+        if (t >= last_submit and not workload.active and len(workload.jobs) == len(jobs)) or t >= horizon:
+            break
+        t += poll
+    end = cluster.now
+    cost = cluster.ledger.total_usd(end)
+    done = workload.completed
+    waits = [jr.started_at - jr.job.submit_s - spec.start_at for jr in workload.jobs if jr.started_at is not None]
+    slowdowns = [
+        (jr.finished_at - spec.start_at - jr.job.submit_s) / jr.job.ideal_s
+        for jr in done
+        if jr.finished_at is not None and jr.job.ideal_s > 0
+    ]
+    floor = oracle_floor(jobs, spec, prices, core_fixed=not config.guards.scale_core)
+    return PolicyResult(
+        policy=policy_label(policy_specs),
+        cost_usd=round(cost, 6),
+        oracle_floor_usd=round(floor.usd, 6),
+        jobs=len(jobs),
+        jobs_completed=len(done),
+        wait_s={
+            "p50": percentile(waits, 50),
+            "p95": percentile(waits, 95),
+            "p99": percentile(waits, 99),
+            "mean": sum(waits) / len(waits) if waits else 0.0,
+        },
+        slowdown={"p50": percentile(slowdowns, 50), "p95": percentile(slowdowns, 95)},
+        node_hours=round(cluster.ledger.node_seconds(end) / 3600.0, 4),
+        resizes=len(actuator.applied),
+        interruptions=cluster.interruptions,
+        sim_wall_s=round(time.perf_counter() - started, 3),
+        extras={
+            "cost_over_oracle": round(cost / floor.usd, 4) if floor.usd > 0 else None,
+            "simulated_s": round(end - spec.start_at, 1),
+            "lost_containers": cluster.lost_containers,
+            "lost_container_hours": round(workload.lost_container_s / 3600.0, 4),
+            "oracle_demand_mb_hours": round(floor.demand_mb_s / 3600.0, 1),
+            "oracle_minimum_usd": round(floor.minimum_usd, 6),
+        },
+        timeline=Timeline(tuple(samples[0]), tuple(samples[1]), tuple(samples[2]), tuple(samples[3])),
+    )
+
+
+def _run_one(args: tuple[Any, ...]) -> PolicyResult:
+    *positional, poll = args
+    return simulate_policy(*positional, poll_interval_s=poll)
+
+
+def simulate_policies(  # noqa: PLR0917 - mirrors simulate_policy
+    jobs: Sequence[Job],
+    spec: ClusterSpec,
+    runs: Sequence[Sequence[PolicySpec]],
+    config: ClusterConfig,
+    spot_history: SpotHistory | None,
+    seed: int,
+    *,
+    workers: int = 2,
+    show_progress: bool | None = None,
+    poll_interval_s: float = 30.0,
+) -> list[PolicyResult]:
+    """One result per policy set, in the order given; two worker processes at most."""
+    if show_progress is None:
+        show_progress = sys.stderr.isatty()
+    if len(runs) == 1 or workers <= 1:
+        results = []
+        for specs in runs:
+            bar = _bar(show_progress, policy_label(specs))
+            results.append(
+                simulate_policy(
+                    jobs,
+                    spec,
+                    specs,
+                    config,
+                    spot_history,
+                    seed,
+                    progress=bar.update if bar else None,
+                    poll_interval_s=poll_interval_s,
+                )
+            )
+            if bar:
+                bar.close()
+        return results
+    args = [(jobs, spec, specs, config, spot_history, seed, poll_interval_s) for specs in runs]
+    with ProcessPoolExecutor(max_workers=min(workers, len(runs))) as pool:
+        futures = [pool.submit(_run_one, a) for a in args]
+        bar = _bar(show_progress, f"{len(runs)} policies")
+        out = []
+        for f in futures:
+            out.append(f.result())
+            if bar:
+                bar.update(len(out) / len(runs))
+        if bar:
+            bar.close()
+        return out
+
+
+class _Bar:
+    """A tqdm bar over a 0..1 fraction, on stderr."""
+
+    def __init__(self, label: str) -> None:
+        from tqdm import tqdm  # noqa: PLC0415 - only for interactive runs
+
+        self._bar = tqdm(total=1000, desc=label, file=sys.stderr, leave=False)
+        self._at = 0
+
+    def update(self, fraction: float) -> None:
+        n = int(fraction * 1000)
+        if n > self._at:
+            self._bar.update(n - self._at)
+            self._at = n
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _bar(show: bool, label: str) -> _Bar | None:
+    return _Bar(label) if show else None

@@ -1,0 +1,174 @@
+"""The simulated cluster's shape and EMR timings (`ClusterSpec`), and its YAML form.
+
+The spec lives in the `sim:` section of the `--config` file (the daemon ignores it; the simulator
+removes it before validating the rest):
+
+```yaml
+sim:
+  boot_s: [300, 360]            # uniform boot delay: request -> YARN capacity (AWS: ~5-6 min)
+  spot_price_fraction: 0.35     # Spot = 35% of on-demand when no --spot-prices row covers a type
+  interruption_band: 1          # Spot Advisor band (0 "<5%" .. 4 ">20%") when a pool sets none
+  pools:
+    - {id: ig-master, role: MASTER, market: ON_DEMAND, types: [m5.xlarge], initial: 1}
+    - {id: ig-core, role: CORE, market: ON_DEMAND, types: [m5.xlarge], initial: 2}
+    - {id: ig-task-spot, role: TASK, market: SPOT, types: [m5.xlarge], initial: 0}
+    - {id: if-task, role: TASK, kind: INSTANCE_FLEET, types: [m5.xlarge, m5.2xlarge], weights: [1, 2],
+       initial_spot: 0, initial_on_demand: 0}
+```
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from autoscaler.model import Market, PoolKind, PoolRole
+
+#: Spot Advisor band -> monthly share of capacity reclaimed, band midpoints of "<5%", "5-10%",
+#: "10-15%", "15-20%", ">20%" (the last taken as 25%).
+BAND_MONTHLY_RATE: tuple[float, ...] = (0.025, 0.075, 0.125, 0.175, 0.25)
+_MONTH_S = 30 * 24 * 3600.0
+
+
+def band_hazard_per_s(band: int) -> float:
+    """Constant hazard whose one-month survival matches the band's reclaimed share."""
+    rate = BAND_MONTHLY_RATE[min(max(band, 0), 4)]
+    return -math.log(1.0 - rate) / _MONTH_S
+
+
+class SpecError(ValueError):
+    """A `sim:` section that cannot describe a cluster, with the field path."""
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSpec:
+    pool_id: str
+    role: PoolRole
+    kind: PoolKind = PoolKind.INSTANCE_GROUP
+    market: Market = Market.ON_DEMAND  # instance groups only
+    instance_types: tuple[str, ...] = ("m5.xlarge",)
+    weights: tuple[int, ...] = (1,)
+    initial_on_demand: int = 0
+    initial_spot: int = 0
+    interruption_band: int | None = None
+    name: str = ""
+
+    @property
+    def initial(self) -> int:
+        return self.initial_on_demand + self.initial_spot
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSpec:
+    pools: tuple[PoolSpec, ...]
+    cluster_id: str = "j-SIMULATED"
+    start_at: float = 1_699_920_000.0  # 2023-11-14T00:00:00Z: trace time 0, a midnight for schedules
+    boot_s: tuple[float, float] = (300.0, 360.0)
+    decommission_timeout_s: int = 3600
+    spot_decommission_s: float = 20.0
+    min_node_age_s: float = 600.0
+    interruption_notice_s: float = 120.0
+    interruption_band: int = 1
+    interruptions: bool = True
+    spot_price_fraction: float = 0.35
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def group(pool_id: str, role: PoolRole, market: Market, count: int, instance_type: str = "m5.xlarge") -> PoolSpec:
+    on_demand, spot = (count, 0) if market is Market.ON_DEMAND else (0, count)
+    return PoolSpec(pool_id, role, PoolKind.INSTANCE_GROUP, market, (instance_type,), (1,), on_demand, spot)
+
+
+def default_spec() -> ClusterSpec:
+    """1 master, 2 on-demand core, an empty Spot task group and an empty on-demand task group."""
+    return ClusterSpec(
+        pools=(
+            group("ig-master", PoolRole.MASTER, Market.ON_DEMAND, 1),
+            group("ig-core", PoolRole.CORE, Market.ON_DEMAND, 2),
+            group("ig-task-spot", PoolRole.TASK, Market.SPOT, 0),
+            group("ig-task-od", PoolRole.TASK, Market.ON_DEMAND, 0),
+        )
+    )
+
+
+def _enum(cls: Any, value: Any, where: str) -> Any:
+    try:
+        return cls(str(value).upper())
+    except ValueError:
+        raise SpecError(f"{where}: must be one of {', '.join(m.value for m in cls)}") from None
+
+
+def _pool(data: Any, where: str) -> PoolSpec:
+    if not isinstance(data, dict):
+        raise SpecError(f"{where}: must be a mapping")
+    known = {"id", "role", "kind", "market", "types", "weights", "initial", "initial_on_demand", "initial_spot"}
+    unknown = set(data) - known - {"interruption_band", "name"}
+    if unknown:
+        raise SpecError(f"{where}: unknown keys {sorted(unknown)}")
+    if "id" not in data or "role" not in data:
+        raise SpecError(f"{where}: id and role are required")
+    kind = _enum(PoolKind, data.get("kind", "INSTANCE_GROUP"), f"{where}.kind")
+    market = _enum(Market, data.get("market", "ON_DEMAND"), f"{where}.market")
+    types = data.get("types", ["m5.xlarge"])
+    if isinstance(types, str):
+        types = [types]
+    weights = data.get("weights", [1] * len(types))
+    if not types or len(weights) != len(types) or any(not isinstance(w, int) or w < 1 for w in weights):
+        raise SpecError(f"{where}.weights: one positive integer per instance type")
+    if kind is PoolKind.INSTANCE_GROUP and len(types) != 1:
+        raise SpecError(f"{where}.types: an instance group has exactly one instance type")
+    if kind is PoolKind.INSTANCE_GROUP:
+        count = int(data.get("initial", 0))
+        od, spot = (count, 0) if market is Market.ON_DEMAND else (0, count)
+    else:
+        od, spot = int(data.get("initial_on_demand", 0)), int(data.get("initial_spot", 0))
+    band = data.get("interruption_band")
+    return PoolSpec(
+        pool_id=str(data["id"]),
+        role=_enum(PoolRole, data["role"], f"{where}.role"),
+        kind=kind,
+        market=market,
+        instance_types=tuple(str(t) for t in types),
+        weights=tuple(weights),
+        initial_on_demand=od,
+        initial_spot=spot,
+        interruption_band=None if band is None else int(band),
+        name=str(data.get("name", "")),
+    )
+
+
+def parse_spec(data: Any, where: str = "sim") -> ClusterSpec:
+    """`sim:` mapping -> ClusterSpec; absent keys keep the defaults (and the default pools)."""
+    if data is None:
+        return default_spec()
+    if not isinstance(data, dict):
+        raise SpecError(f"{where}: must be a mapping")
+    base = default_spec()
+    pools = base.pools
+    if "pools" in data:
+        raw = data["pools"]
+        if not isinstance(raw, list) or not raw:
+            raise SpecError(f"{where}.pools: must be a non-empty list")
+        pools = tuple(_pool(p, f"{where}.pools[{i}]") for i, p in enumerate(raw))
+    boot = data.get("boot_s", base.boot_s)
+    if isinstance(boot, int | float):
+        boot = (boot, boot)
+    if len(boot) != 2 or boot[0] < 0 or boot[1] < boot[0]:
+        raise SpecError(f"{where}.boot_s: [min, max] seconds with 0 <= min <= max")
+    try:
+        return ClusterSpec(
+            pools=pools,
+            cluster_id=str(data.get("cluster_id", base.cluster_id)),
+            start_at=float(data.get("start_at", base.start_at)),
+            boot_s=(float(boot[0]), float(boot[1])),
+            decommission_timeout_s=int(data.get("decommission_timeout_s", base.decommission_timeout_s)),
+            spot_decommission_s=float(data.get("spot_decommission_s", base.spot_decommission_s)),
+            min_node_age_s=float(data.get("min_node_age_s", base.min_node_age_s)),
+            interruption_notice_s=float(data.get("interruption_notice_s", base.interruption_notice_s)),
+            interruption_band=int(data.get("interruption_band", base.interruption_band)),
+            interruptions=bool(data.get("interruptions", base.interruptions)),
+            spot_price_fraction=float(data.get("spot_price_fraction", base.spot_price_fraction)),
+        )
+    except (TypeError, ValueError) as err:
+        raise SpecError(f"{where}: {err}") from None
