@@ -1,0 +1,167 @@
+"""The daemon loop: `tick(deps, state, now)` per poll interval on APScheduler, and its wiring.
+
+One tick per cluster: collect → evaluate → act → record_outcomes → report (metrics + one `tick`
+log event). A tick never raises: an unexpected error is logged, counted, and ends that cluster's
+tick without a resize; the next tick starts again from the real cluster.
+
+Restart: controller memory starts empty and the cluster's real state is re-read, so nothing from
+before the restart is trusted. A pool still RESIZING from an earlier write is busy (a guardrail
+rejects any write to it until EMR settles), a scale-in needs its confirmations counted again from
+zero (so a restart can only delay a scale-in, never hasten it), and the scale-up cooldown is not
+carried over: after a restart the daemon may add capacity at once, the safe direction.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import FrameType, MappingProxyType
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from autoscaler.actuator import Actuator
+from autoscaler.config import AppConfig, ClusterConfig
+from autoscaler.engine import evaluate, record_outcomes
+from autoscaler.logs import EventLogger, tick_event
+from autoscaler.metrics import Health, Metrics, MetricsServer
+from autoscaler.model import ClusterSnapshot, ControllerMemory, Decision, Outcome
+from autoscaler.policy import Policy
+
+#: Controller memory per cluster id, carried from one tick to the next.
+State = Mapping[str, ControllerMemory]
+
+
+@dataclass(frozen=True)
+class ClusterDeps:
+    config: ClusterConfig
+    collect: Callable[[float], ClusterSnapshot]  # never raises; failed sources make it stale
+    actuator: Actuator
+    policies: tuple[Policy, ...]
+
+
+@dataclass(frozen=True)
+class Deps:
+    clusters: tuple[ClusterDeps, ...]
+    metrics: Metrics
+    health: Health
+    logger: EventLogger
+    clock: Callable[[], float] = time.time
+    dry_run: bool = True
+
+
+def tick(deps: Deps, state: State, now: float) -> State:
+    """One tick for every cluster; returns the new state. Never raises."""
+    return MappingProxyType(
+        {
+            c.config.cluster_id: tick_cluster(deps, c, state.get(c.config.cluster_id, ControllerMemory()), now)
+            for c in deps.clusters
+        }
+    )
+
+
+def tick_cluster(deps: Deps, cluster: ClusterDeps, memory: ControllerMemory, now: float) -> ControllerMemory:
+    cid, started = cluster.config.cluster_id, time.perf_counter()
+    snapshot: ClusterSnapshot | None = None
+    decision: Decision | None = None
+    outcomes: tuple[Outcome, ...] = ()
+    try:
+        snapshot = cluster.collect(now)
+        deps.metrics.record_snapshot(snapshot)
+        decision = evaluate(snapshot, memory, cluster.policies, cluster.config)
+        outcomes = cluster.actuator.apply(decision.plan, snapshot) if not decision.plan.empty else ()
+        new_memory = record_outcomes(decision.memory, outcomes, decision.plan, now, cluster.config)
+        deps.metrics.record_decision(snapshot, decision, outcomes)
+    except Exception as err:  # the loop must survive any bug in a source, policy or actuator
+        seconds = time.perf_counter() - started
+        error = f"{type(err).__name__}: {err}"
+        deps.metrics.record_tick(cid, "error", seconds, now)
+        deps.health.problem(cid, error)
+        fields = (
+            tick_event(snapshot, decision, outcomes, dry_run=deps.dry_run, seconds=seconds, error=error)
+            if snapshot is not None
+            else {"cluster": cid, "dry_run": deps.dry_run, "duration_s": round(seconds, 4), "error": error}
+        )
+        deps.logger.error("tick", **fields, exc_info=True)
+        return memory
+    seconds = time.perf_counter() - started
+    outcome = "stale" if snapshot.stale else "ok"
+    deps.metrics.record_tick(cid, outcome, seconds, now)
+    if snapshot.stale:
+        deps.health.problem(cid, "stale snapshot: " + "; ".join(snapshot.stale_reasons))
+    else:
+        deps.health.success(cid, now)
+    deps.logger.info("tick", **tick_event(snapshot, decision, outcomes, dry_run=deps.dry_run, seconds=seconds))
+    return new_memory
+
+
+@dataclass
+class Runner:
+    """Holds the state between scheduled ticks; APScheduler runs at most one `step` at a time."""
+
+    deps: Deps
+    state: State = field(default_factory=lambda: MappingProxyType({}))
+    ticks: int = 0
+
+    def step(self) -> None:
+        self.state = tick(self.deps, self.state, self.deps.clock())
+        self.ticks += 1
+
+
+def run(settings: AppConfig, deps: Deps, *, once: bool = False, stop: threading.Event | None = None) -> int:
+    """Tick every `poll_interval_s` until SIGTERM/SIGINT (or `stop`); `once` runs one tick. Returns 0."""
+    runner = Runner(deps)
+    server = (
+        MetricsServer(
+            deps.metrics, deps.health, deps.clock, "0.0.0.0", settings.metrics_port
+        )  # all interfaces: scraped from outside a container
+        if settings.metrics_port
+        else None
+    )
+    try:
+        if once:
+            runner.step()
+            return 0
+        stop = stop or threading.Event()
+        _install_signal_handlers(stop, deps.logger)
+        scheduler = BackgroundScheduler(timezone="UTC")
+        scheduler.add_job(
+            runner.step,
+            "interval",
+            seconds=settings.poll_interval_s,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(settings.poll_interval_s)),
+            next_run_time=datetime.now(UTC),  # first tick at once, not one interval later
+            id="tick",
+        )
+        deps.logger.info(
+            "started",
+            clusters=[c.config.cluster_id for c in deps.clusters],
+            dry_run=deps.dry_run,
+            poll_interval_s=settings.poll_interval_s,
+            metrics_port=server.port if server else None,
+        )
+        scheduler.start()
+        stop.wait()
+        scheduler.shutdown(wait=True)  # let a running tick finish: never leave a write half-reported
+        deps.logger.info("stopped", ticks=runner.ticks)
+        return 0
+    finally:
+        if server is not None:
+            server.close()
+
+
+def _install_signal_handlers(stop: threading.Event, logger: EventLogger) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return  # signals can only be handled on the main thread (e.g. when embedded in tests)
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        logger.info("stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)

@@ -1,0 +1,211 @@
+"""The tick: collect → evaluate → act → record → report, one log event per cluster, never raising;
+and the scheduler: no overlapping ticks, clean stop."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from autoscaler.actuator import DryRunActuator
+from autoscaler.config import AppConfig
+from autoscaler.loop import ClusterDeps, Deps, Runner, run, tick
+from autoscaler.metrics import Health, Metrics
+from autoscaler.model import ClusterSnapshot, ControllerMemory, Outcome, OutcomeStatus, Plan
+from autoscaler.policy import load_policies
+from autoscaler.testing import T0, make_cluster_config, make_node, make_pool, make_snapshot
+
+
+@dataclass
+class ListLogger:
+    """Collects events as (level, event, fields)."""
+
+    events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+    def info(self, event: str, **kw: Any) -> None:
+        self.events.append(("info", event, kw))
+
+    def warning(self, event: str, **kw: Any) -> None:
+        self.events.append(("warning", event, kw))
+
+    def error(self, event: str, **kw: Any) -> None:
+        self.events.append(("error", event, kw))
+
+    def ticks(self) -> list[dict[str, Any]]:
+        return [kw for _, event, kw in self.events if event == "tick"]
+
+
+@dataclass
+class RecordingActuator:
+    """Records every plan it is asked to apply; `error` makes the next apply raise."""
+
+    calls: list[Plan] = field(default_factory=list)
+    error: Exception | None = None
+
+    def apply(self, plan: Plan, snapshot: ClusterSnapshot) -> tuple[Outcome, ...]:
+        if self.error is not None:
+            raise self.error
+        self.calls.append(plan)
+        return tuple(Outcome(r.pool_id, OutcomeStatus.APPLIED) for r in plan.resizes)
+
+
+def _cluster(
+    cluster_id: str = "j-TEST",
+    collect: Callable[[float], ClusterSnapshot] | None = None,
+    actuator: Any = None,
+    units: int = 4,
+) -> ClusterDeps:
+    config = make_cluster_config(cluster_id=cluster_id, policies=[{"type": "static", "options": {"units": units}}])
+
+    def healthy(now: float) -> ClusterSnapshot:
+        return make_snapshot(
+            cluster_id=cluster_id,
+            taken_at=now,
+            pools=[make_pool("ig-t", requested=2)],
+            nodes=[make_node("h1", containers=3), make_node("h2", containers=3)],
+        )
+
+    return ClusterDeps(config, collect or healthy, actuator or RecordingActuator(), load_policies(config.policies))
+
+
+def _deps(*clusters: ClusterDeps, logger: ListLogger | None = None) -> Deps:
+    ids = tuple(c.config.cluster_id for c in clusters)
+    return Deps(clusters, Metrics(), Health(30, ids, started_at=T0), logger or ListLogger(), clock=lambda: T0)
+
+
+def _sample(metrics: Metrics, name: str, **labels: str) -> float | None:
+    for family in text_string_to_metric_families(metrics.exposition().decode()):
+        for s in family.samples:
+            if s.name == name and s.labels == labels:
+                return float(s.value)
+    return None
+
+
+def test_tick_acts_on_the_plan_and_reports_once() -> None:
+    """A healthy tick applies the plan, logs exactly one tick event with its parts, and marks success."""
+    logger, actuator = ListLogger(), RecordingActuator()
+    deps = _deps(_cluster(actuator=actuator), logger=logger)
+    state = tick(deps, {}, T0)
+    assert [r.target.total for p in actuator.calls for r in p.resizes] == [4]
+    (event,) = logger.ticks()
+    assert event["plan"][0]["target"]["spot"] == 4
+    assert event["recommendations"][0]["policy"] == "static"
+    assert event["outcomes"] == [{"pool": "ig-t", "status": "applied", "detail": ""}]
+    assert event["stale"] is False
+    assert event["inputs"]["pools"][0]["requested"] == 2
+    assert state["j-TEST"].pool("ig-t").last_scale_up_at == T0
+    assert _sample(deps.metrics, "emr_autoscaler_last_successful_tick_timestamp_seconds", cluster="j-TEST") == T0
+    assert deps.health.status(T0 + 1) == (True, "ok")
+
+
+def test_stale_snapshot_resizes_nothing() -> None:
+    """YARN unreachable: no actuator call, stale reasons in the event, stale gauge 1, health not refreshed."""
+    logger, actuator = ListLogger(), RecordingActuator()
+
+    def yarn_down(now: float) -> ClusterSnapshot:
+        return make_snapshot(taken_at=now, yarn=None, pools=[make_pool("ig-t", requested=2)])
+
+    deps = _deps(_cluster(collect=yarn_down, actuator=actuator), logger=logger)
+    tick(deps, {}, T0)
+    assert actuator.calls == []
+    (event,) = logger.ticks()
+    assert event["stale"] is True
+    assert event["stale_reasons"]
+    assert _sample(deps.metrics, "emr_autoscaler_snapshot_stale", cluster="j-TEST") == 1
+    assert _sample(deps.metrics, "emr_autoscaler_ticks_total", cluster="j-TEST", outcome="stale") == 1
+    assert "j-TEST" not in deps.health.last_success
+
+
+def test_tick_survives_a_failing_source_and_keeps_memory() -> None:
+    """An exception while collecting ends the tick with one error event, a count, and the old memory."""
+    logger = ListLogger()
+
+    def broken(now: float) -> ClusterSnapshot:
+        raise RuntimeError("boom")
+
+    deps = _deps(_cluster(collect=broken), logger=logger)
+    before = ControllerMemory()
+    state = tick(deps, {"j-TEST": before}, T0)
+    assert state["j-TEST"] is before
+    ((level, event, fields),) = logger.events
+    assert (level, event) == ("error", "tick")
+    assert fields["error"] == "RuntimeError: boom"
+    assert _sample(deps.metrics, "emr_autoscaler_ticks_total", cluster="j-TEST", outcome="error") == 1
+    assert "boom" in deps.health.last_problem["j-TEST"]
+
+
+def test_failing_actuator_does_not_stop_other_clusters() -> None:
+    """One cluster's actuator raising leaves the other cluster's tick intact."""
+    logger = ListLogger()
+    good = RecordingActuator()
+    deps = _deps(
+        _cluster("j-BAD", actuator=RecordingActuator(error=ConnectionError("reset"))),
+        _cluster("j-GOOD", actuator=good),
+        logger=logger,
+    )
+    tick(deps, {}, T0)
+    assert len(good.calls) == 1
+    events = {e["cluster"]: e for e in logger.ticks()}
+    assert set(events) == {"j-BAD", "j-GOOD"}
+    assert "reset" in events["j-BAD"]["error"]
+    assert events["j-BAD"]["plan"], "the plan that was about to be applied is in the event"
+    assert "error" not in events["j-GOOD"]
+
+
+def test_dry_run_tick_writes_nothing_and_says_what_it_would_do() -> None:
+    """With the dry-run actuator the outcome is dry_run and names the ModifyInstanceGroups request."""
+    logger = ListLogger()
+    deps = _deps(_cluster(actuator=DryRunActuator("j-TEST")), logger=logger)
+    tick(deps, {}, T0)
+    (event,) = logger.ticks()
+    (outcome,) = event["outcomes"]
+    assert outcome["status"] == "dry_run"
+    assert '"InstanceCount":4' in outcome["detail"]
+
+
+def test_scheduler_never_overlaps_ticks_and_stops_cleanly() -> None:
+    """Ticks slower than the interval never run concurrently; setting stop ends run() with 0."""
+    running, overlaps, ticks = [0], [0], [0]
+    lock = threading.Lock()
+
+    def slow(now: float) -> ClusterSnapshot:
+        with lock:
+            running[0] += 1
+            overlaps[0] += running[0] > 1
+        time.sleep(0.15)
+        with lock:
+            running[0] -= 1
+            ticks[0] += 1
+        return make_snapshot(taken_at=now, pools=[make_pool("ig-t", requested=2)])
+
+    deps = _deps(_cluster(collect=slow))
+    settings = AppConfig.model_validate(
+        {"poll_interval_s": 0.05, "metrics_port": 0, "clusters": [deps.clusters[0].config.model_dump()]}
+    )
+    stop = threading.Event()
+    result: list[int] = []
+    thread = threading.Thread(target=lambda: result.append(run(settings, deps, stop=stop)))
+    thread.start()
+    deadline = time.monotonic() + 5
+    while ticks[0] < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stop.set()
+    thread.join(timeout=5)
+    assert result == [0]
+    assert ticks[0] >= 3
+    assert overlaps[0] == 0
+    assert running[0] == 0, "shutdown waited for the running tick"
+
+
+def test_runner_carries_memory_between_ticks() -> None:
+    """State returned by one tick is the input of the next (cooldown starts after the first resize)."""
+    actuator = RecordingActuator()
+    runner = Runner(_deps(_cluster(actuator=actuator)))
+    runner.step()
+    runner.step()
+    assert runner.ticks == 2
+    assert len(actuator.calls) == 1, "the second tick is inside the scale-up cooldown the first one started"
