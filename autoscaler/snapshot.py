@@ -1,0 +1,160 @@
+"""One cluster's sources, and `collect`: every source read once into an immutable ClusterSnapshot.
+
+`collect` never raises. Each source's failure becomes a `SourceStatus(ok=False)`; YARN and EMR are
+required (a snapshot without them is stale and no resize may be decided on it), CloudWatch, prices
+and interruption notices are optional extras. YARN nodes are joined to EMR instances by host name
+(nodeHostName == PrivateDnsName) so policies know which EC2 instance, pool and market each node is,
+and nodes running an ApplicationMaster are marked so they are never chosen to drain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import TypeVar
+
+from autoscaler.aws import CallObserver, make_client
+from autoscaler.config import ClusterConfig
+from autoscaler.model import (
+    AppInfo,
+    ClusterSnapshot,
+    InstanceInfo,
+    InterruptionNotice,
+    NodeInfo,
+    PriceQuote,
+    SourceStatus,
+)
+from autoscaler.prices import SpotHistory, load_ondemand_table
+from autoscaler.sources.cloudwatch import CloudWatchReader
+from autoscaler.sources.emr import EmrReader, EmrState
+from autoscaler.sources.interruptions import InterruptionReader
+from autoscaler.sources.pricing import PriceBook
+from autoscaler.sources.yarn import YarnClient, YarnState
+
+T = TypeVar("T")
+
+
+@dataclass
+class Sources:
+    """The adapters for one cluster; optional ones are None when not configured."""
+
+    yarn: YarnClient
+    emr: EmrReader
+    cloudwatch: CloudWatchReader | None = None
+    prices: PriceBook | None = None
+    interruptions: InterruptionReader | None = None
+
+
+def build_sources(cluster: ClusterConfig, observer: CallObserver | None = None) -> Sources:
+    """Clients for `cluster.region` (endpoints from AWS_ENDPOINT_URL*, credentials from the default chain).
+
+    Raises only for configuration problems found at start (an unreadable price file)."""
+    region = cluster.region
+    pricing = cluster.pricing
+    history = SpotHistory.load(pricing.spot_price_file, region=region) if pricing.spot_price_file else None
+    ec2 = make_client("ec2", region, observer) if pricing.describe_spot_history else None
+    return Sources(
+        yarn=YarnClient(cluster.yarn),
+        emr=EmrReader(make_client("emr", region, observer)),
+        cloudwatch=CloudWatchReader(make_client("cloudwatch", region, observer)) if cluster.cloudwatch else None,
+        prices=PriceBook(pricing, load_ondemand_table(pricing.ondemand_file), ec2, history),
+        interruptions=(
+            InterruptionReader(make_client("sqs", region, observer), cluster.interruptions_queue_url)
+            if cluster.interruptions_queue_url
+            else None
+        ),
+    )
+
+
+def _host_key(host: str) -> str:
+    return host.strip().lower().rstrip(".")
+
+
+def join_nodes(
+    nodes: tuple[NodeInfo, ...], instances: tuple[InstanceInfo, ...], apps: tuple[AppInfo, ...]
+) -> tuple[NodeInfo, ...]:
+    """Fill each node's instance_id/pool_id/market from the instance with the same private DNS name
+    (falling back to the short host name), and mark nodes hosting an ApplicationMaster."""
+    by_dns: dict[str, InstanceInfo] = {}
+    by_short: dict[str, InstanceInfo] = {}
+    for inst in instances:
+        if inst.private_dns:
+            key = _host_key(inst.private_dns)
+            by_dns[key] = inst
+            by_short.setdefault(key.split(".", 1)[0], inst)
+    am_hosts = {_host_key(a.am_host) for a in apps if a.am_host}
+    am_short = {h.split(".", 1)[0] for h in am_hosts}
+    out = []
+    for node in nodes:
+        key = _host_key(node.host)
+        short = key.split(".", 1)[0]
+        match = by_dns.get(key) or by_short.get(short)
+        joined = node
+        if match is not None:
+            joined = replace(joined, instance_id=match.instance_id, pool_id=match.pool_id, market=match.market)
+        if key in am_hosts or short in am_short:
+            joined = replace(joined, hosts_am=True)
+        out.append(joined)
+    return tuple(out)
+
+
+def _attempt(name: str, required: bool, now: float, read: Callable[[], T]) -> tuple[T | None, SourceStatus]:
+    try:
+        return read(), SourceStatus(name, True, now, required=required)
+    except Exception as err:  # the contract: a failing source marks the snapshot, never raises
+        return None, SourceStatus(name, False, now, error=f"{type(err).__name__}: {err}", required=required)
+
+
+def collect(sources: Sources, cluster: ClusterConfig, now: float) -> ClusterSnapshot:
+    """Read every source once; never raises. Missing required data leaves the snapshot stale."""
+    statuses: list[SourceStatus] = []
+    yarn, status = _attempt("yarn", True, now, sources.yarn.fetch)
+    statuses.append(status)
+    emr, status = _attempt("emr", True, now, lambda: sources.emr.read(cluster.cluster_id))
+    statuses.append(status)
+    yarn_state: YarnState | None = yarn
+    emr_state: EmrState | None = emr
+
+    cloudwatch: dict[str, float] = {}
+    if sources.cloudwatch is not None:
+        cw_reader = sources.cloudwatch
+        read_cw, status = _attempt("cloudwatch", False, now, lambda: cw_reader.read(cluster.cluster_id, now))
+        cloudwatch = read_cw or {}
+        statuses.append(status)
+
+    prices: tuple[PriceQuote, ...] = ()
+    if sources.prices is not None and emr_state is not None:
+        book = sources.prices
+        types = {o.instance_type for p in emr_state.pools for o in p.options}
+        report, status = _attempt("pricing", False, now, lambda: book.quotes(types, now))
+        if report is not None:
+            prices = report.quotes
+            if report.error:
+                status = replace(status, ok=False, error=report.error)
+        statuses.append(status)
+
+    interruptions: tuple[InterruptionNotice, ...] = ()
+    if sources.interruptions is not None:
+        reader = sources.interruptions
+        notices, status = _attempt("interruptions", False, now, lambda: reader.poll(now))
+        interruptions = notices or ()
+        statuses.append(status)
+
+    instances = emr_state.instances if emr_state else ()
+    nodes = join_nodes(yarn_state.nodes, instances, yarn_state.apps) if yarn_state else ()
+    return ClusterSnapshot(
+        cluster_id=cluster.cluster_id,
+        taken_at=now,
+        cluster_state=emr_state.cluster_state if emr_state else "UNKNOWN",
+        yarn=yarn_state.metrics if yarn_state else None,
+        nodes=nodes,
+        apps=yarn_state.apps if yarn_state else (),
+        pools=emr_state.pools if emr_state else (),
+        instances=instances,
+        prices=prices,
+        interruptions=interruptions,
+        cloudwatch=MappingProxyType(cloudwatch),
+        sources=tuple(statuses),
+        managed_scaling_enabled=emr_state.managed_scaling_enabled if emr_state else False,
+    )

@@ -1,0 +1,182 @@
+"""collect(): every source once into a snapshot; failures mark it stale and never raise."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from autoscaler.aws import make_client
+from autoscaler.config import ClusterConfig, PricingConfig, YarnConfig
+from autoscaler.model import Market
+from autoscaler.prices import load_ondemand_table
+from autoscaler.snapshot import Sources, build_sources, collect
+from autoscaler.sources.emr import EmrReader
+from autoscaler.sources.pricing import PriceBook
+from autoscaler.sources.yarn import YarnClient
+
+from .rm_server import FakeRM, fake_rm
+
+REGION = "us-east-1"
+NOW = 1_700_000_000.0
+
+
+@pytest.fixture
+def moto_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for var in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EMR", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        yield
+
+
+def _cluster() -> str:
+    emr = boto3.client("emr", region_name=REGION)
+    groups = [
+        {
+            "Name": "master",
+            "Market": "ON_DEMAND",
+            "InstanceRole": "MASTER",
+            "InstanceType": "m5.xlarge",
+            "InstanceCount": 1,
+        },
+        {
+            "Name": "core",
+            "Market": "ON_DEMAND",
+            "InstanceRole": "CORE",
+            "InstanceType": "m5.xlarge",
+            "InstanceCount": 1,
+        },
+        {"Name": "task", "Market": "SPOT", "InstanceRole": "TASK", "InstanceType": "m5.xlarge", "InstanceCount": 2},
+    ]
+    resp = emr.run_job_flow(
+        Name="c",
+        ReleaseLabel="emr-6.15.0",
+        JobFlowRole="EMR_EC2_DefaultRole",
+        ServiceRole="EMR_DefaultRole",
+        Instances={"InstanceGroups": groups, "KeepJobFlowAliveWhenNoSteps": True},
+    )
+    return str(resp["JobFlowId"])
+
+
+def _config(cluster_id: str, urls: list[str]) -> ClusterConfig:
+    return ClusterConfig(
+        cluster_id=cluster_id,
+        yarn=YarnConfig(urls=urls, timeout_s=0.5),
+        policies=[{"type": "static"}],  # type: ignore[list-item]
+        pricing=PricingConfig(describe_spot_history=False),
+        cloudwatch=False,
+    )
+
+
+def _sources(cfg: ClusterConfig) -> Sources:
+    return Sources(
+        yarn=YarnClient(cfg.yarn),
+        emr=EmrReader(make_client("emr", REGION)),
+        prices=PriceBook(cfg.pricing, load_ondemand_table()),
+    )
+
+
+def _serve(rm: FakeRM, hosts: list[str], am_host: str) -> None:
+    rm.answer("/ws/v1/cluster/info", {"clusterInfo": {"haState": "ACTIVE"}})
+    rm.answer("/ws/v1/cluster/metrics", {"clusterMetrics": {"totalMB": 12288 * len(hosts), "availableMB": 12288}})
+    node = {"state": "RUNNING", "numContainers": 0, "availMemoryMB": 12288, "availableVirtualCores": 4}
+    rm.answer("/ws/v1/cluster/nodes", {"nodes": {"node": [dict(node, nodeHostName=h) for h in hosts]}})
+    app = {"id": "application_1_0001", "state": "RUNNING", "queue": "default", "amHostHttpAddress": f"{am_host}:8042"}
+    rm.answer("/ws/v1/cluster/apps", {"apps": {"app": [app]}})
+
+
+@pytest.mark.usefixtures("moto_env")
+def test_collect_joins_nodes_to_instances_and_marks_am_hosts() -> None:
+    """A healthy read: nodes carry their EC2 id, pool and market; the AM's node is marked; prices present."""
+    cid = _cluster()
+    instances = boto3.client("emr", region_name=REGION).list_instances(ClusterId=cid)["Instances"]
+    task_id = next(
+        g["Id"]
+        for g in boto3.client("emr", region_name=REGION).list_instance_groups(ClusterId=cid)["InstanceGroups"]
+        if g["Name"] == "task"
+    )
+    task_hosts = [i["PrivateDnsName"] for i in instances if i["InstanceGroupId"] == task_id]
+    with fake_rm() as rm:
+        _serve(rm, [h.upper() for h in task_hosts] + ["unknown-host.internal"], am_host=task_hosts[0])
+        cfg = _config(cid, [rm.url])
+        snap = collect(_sources(cfg), cfg, NOW)
+    assert not snap.stale
+    assert snap.taken_at == NOW
+    assert [s.name for s in snap.sources] == ["yarn", "emr", "pricing"]
+    joined = {n.host.lower(): n for n in snap.nodes}
+    first = joined[task_hosts[0]]
+    ec2_id = next(i["Ec2InstanceId"] for i in instances if i["PrivateDnsName"] == task_hosts[0])
+    assert (first.instance_id, first.pool_id, first.market) == (ec2_id, task_id, Market.SPOT)
+    assert first.hosts_am
+    assert not first.is_idle
+    assert not joined[task_hosts[1]].hosts_am
+    assert joined[task_hosts[1]].is_idle
+    assert joined["unknown-host.internal"].instance_id is None
+    assert snap.price("m5.xlarge", Market.ON_DEMAND) is not None
+
+
+@pytest.mark.usefixtures("moto_env")
+def test_yarn_down_gives_stale_snapshot_without_raising() -> None:
+    """YARN unreachable: collect returns a stale snapshot with yarn=None and the error named."""
+    cid = _cluster()
+    with fake_rm() as rm:
+        dead_url = rm.url
+    cfg = _config(cid, [dead_url])
+    snap = collect(_sources(cfg), cfg, NOW)
+    assert snap.stale
+    assert snap.yarn is None
+    yarn_status = next(s for s in snap.sources if s.name == "yarn")
+    assert not yarn_status.ok
+    assert "no active ResourceManager" in (yarn_status.error or "")
+    assert len(snap.pools) == 3  # EMR still read
+
+
+@pytest.mark.usefixtures("moto_env")
+def test_garbage_yarn_and_unknown_cluster_stale() -> None:
+    """Garbage from YARN and an EMR failure both become failed statuses, not exceptions."""
+    with fake_rm() as rm:
+        _serve(rm, ["h"], "h")
+        rm.answer("/ws/v1/cluster/metrics", b"\x00garbage")
+        cfg = _config("j-NOSUCHCLUSTER", [rm.url])
+        snap = collect(_sources(cfg), cfg, NOW)
+    assert snap.stale
+    failed = {s.name for s in snap.sources if not s.ok}
+    assert failed == {"yarn", "emr"}
+    assert snap.pools == ()
+    assert snap.cluster_state == "UNKNOWN"
+    assert len(snap.stale_reasons) == 2
+
+
+def test_collect_survives_a_source_raising_anything() -> None:
+    """Even an unexpected exception type from an adapter is caught into its status."""
+
+    class Exploding:
+        def fetch(self) -> Any:
+            raise RuntimeError("boom")
+
+        def read(self, *_: Any) -> Any:
+            raise ZeroDivisionError
+
+    cfg = _config("j-X", ["http://127.0.0.1:1"])
+    snap = collect(Sources(yarn=Exploding(), emr=Exploding()), cfg, NOW)  # type: ignore[arg-type]
+    assert snap.stale
+    assert {s.name: s.ok for s in snap.sources} == {"yarn": False, "emr": False}
+    assert "RuntimeError: boom" in (snap.sources[0].error or "")
+
+
+@pytest.mark.usefixtures("moto_env")
+def test_build_sources_from_config() -> None:
+    """build_sources wires optional sources only when configured, without calling AWS."""
+    cfg = _config("j-ABC", ["http://rm:8088"])
+    sources = build_sources(cfg)
+    assert sources.cloudwatch is None
+    assert sources.interruptions is None
+    assert sources.prices is not None
+    full = build_sources(cfg.model_copy(update={"cloudwatch": True, "interruptions_queue_url": "https://sqs/q"}))
+    assert full.cloudwatch is not None
+    assert full.interruptions is not None
