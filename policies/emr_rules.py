@@ -31,7 +31,7 @@ from pydantic import Field, model_validator
 
 from autoscaler.model import ClusterSnapshot, MetricSample, Recommendation, Rejection
 from autoscaler.policy import PolicyContext
-from policies._common import PolicyOptions, observed_since, parse_options, scalable, window
+from policies._common import PolicyOptions, last_resize_at, observed_since, parse_options, scalable, window
 
 
 class EmrRulesOptions(PolicyOptions):
@@ -82,8 +82,7 @@ class EmrRulesPolicy:
             return []
         out: list[Recommendation | Rejection] = []
         for pool in scalable(ctx.managed_pools):
-            mem = ctx.memory.pool(pool.pool_id)
-            last = max((t for t in (mem.last_scale_up_at, mem.last_scale_down_at) if t is not None), default=None)
+            last = last_resize_at(ctx, [pool])
             if last is not None and now - last < opts.cooldown_s:
                 continue
             current = pool.requested.total

@@ -1,9 +1,10 @@
 """`static`: a fixed size, the "sized for the peak" baseline every other policy is compared against.
 
 What it does: recommends, every tick, `pools[pool_id]` units for the pools listed and `units` for every
-other managed pool. With neither option it holds each managed pool at its current requested size
-(a do-nothing baseline, and what an empty `options: {}` means). It imitates the most common EMR
-practice of all: a cluster created at a size and never resized.
+other managed pool; pools it has no size for get no opinion. With neither option it has no opinion
+at all (an empty `options: {}` is a valid do-nothing baseline that never blocks another policy's
+scale-in, which a "hold at current size" vote would, see `autoscaler.combine`). It imitates the most
+common EMR practice of all: a cluster created at a size and never resized.
 
 Options:
 - `units` (>= 0, default unset): target for every managed pool not named in `pools`.
@@ -28,7 +29,7 @@ class StaticOptions(PolicyOptions):
 
 
 class StaticPolicy:
-    """A fixed target per pool; with no target, the pool's current size."""
+    """A fixed target per pool; no opinion on pools without one."""
 
     name = "static"
 
@@ -47,6 +48,6 @@ class StaticPolicy:
             elif self.options.units is not None:
                 target, why = self.options.units, "static size"
             else:
-                target, why = pool.requested.total, "static: hold current size"
+                continue
             out.append(Recommendation(self.name, pool.pool_id, target, f"{why}: {target} units"))
         return out

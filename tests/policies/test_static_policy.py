@@ -18,13 +18,13 @@ def _targets(options: dict) -> dict[str, int]:
     ("options", "expected"),
     [
         ({"units": 10}, {"ig-a": 10, "ig-b": 10}),
-        ({"pools": {"ig-b": 8}}, {"ig-a": 3, "ig-b": 8}),  # unnamed pools hold
+        ({"pools": {"ig-b": 8}}, {"ig-b": 8}),  # no opinion on unnamed pools
         ({"units": 0, "pools": {"ig-a": 2}}, {"ig-a": 2, "ig-b": 0}),
-        ({}, {"ig-a": 3, "ig-b": 5}),  # no target: hold the current size
+        ({}, {}),  # no target: no opinion, so it never blocks another policy's scale-in
     ],
 )
 def test_fixed_targets(options: dict, expected: dict[str, int]) -> None:
-    """Per-pool targets override the overall one; without either each pool holds its size."""
+    """Per-pool targets override the overall one; pools without a target get no recommendation."""
     assert _targets(options) == expected
 
 
