@@ -8,13 +8,15 @@ This is NOT AWS's algorithm, which is not published. It reproduces the documente
   https://docs.aws.amazon.com/emr/latest/ManagementGuide/managed-scaling-allocation-strategy.html):
   with a core cap set, core grows first up to it and the rest goes to task; with an on-demand cap set,
   on-demand grows first up to it and the rest goes to Spot; scale-down removes task before core and
-  never goes below the minimum.
+  never goes below the minimum. Without those caps the docs state no order; here task pools then grow
+  cheapest per GB first (Spot before on-demand without prices), and core last.
 - Speed (https://docs.aws.amazon.com/emr/latest/ManagementGuide/emr-scale-on-demand.html): metrics are
   evaluated every 5 to 10 seconds, i.e. it reacts to pending demand on the next look, where custom
   rules need five-minute periods. Here: every tick, from the current snapshot, no averaging.
 
 How it decides (our reading, stated so it can be argued with):
-- Up: the shortfall is YARN's pending memory and vcores minus what is available now and what is
+- Up: the shortfall is YARN's pending memory and vcores (the counters, or the apps' asks when those
+  add up to more) minus what is available now and what is
   already requested but not running; it is covered in whole units of the pools in allocation order,
   within the caps. Below the minimum, it grows to the minimum.
 - Down, cautiously: only after `scale_down_after_s` of history with nothing pending in any sample;
@@ -133,7 +135,8 @@ class ManagedScalingLikePolicy:
             if core:
                 step = 0 if self.options.maximum_core_units is not None else 3
             else:
-                step = 1 if market is Market.ON_DEMAND else 2
+                on_demand_first = self.options.maximum_on_demand_units is not None and market is Market.ON_DEMAND
+                step = 1 if on_demand_first else 2
             return step, preference_key(snapshot, p, cheapest_option(snapshot, p, market), market)
 
         return sorted(pools, key=rank)
@@ -144,8 +147,11 @@ class ManagedScalingLikePolicy:
         yarn = snapshot.yarn
         assert yarn is not None  # checked by evaluate
         arriving = [(p, cheapest_option(snapshot, p, pool_market(p, ctx))) for p in scalable(snapshot.pools)]
-        mb = float((yarn.pending_mb or 0) - (yarn.available_mb or 0))
-        vc = float((yarn.pending_vcores or 0) - (yarn.available_vcores or 0))
+        asks = snapshot.pending_requests()
+        pending_mb = max(yarn.pending_mb or 0, sum(r.shape.memory_mb * r.count for r in asks))
+        pending_vc = max(yarn.pending_vcores or 0, sum(r.shape.vcores * r.count for r in asks))
+        mb = float(pending_mb - (yarn.available_mb or 0))
+        vc = float(pending_vc - (yarn.available_vcores or 0))
         for pool, o in arriving:
             nodes = pool.provisioning.total / max(o.weight, 1)
             mb -= nodes * o.yarn.memory_mb

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 import pytest
 from policy_ctx import make_ctx
 
-from autoscaler.model import CapacityPool, Market, MetricSample, NodeInfo, PoolRole, Resources
+from autoscaler.model import AppInfo, CapacityPool, Market, MetricSample, NodeInfo, PendingRequest, PoolRole, Resources
 from autoscaler.testing import T0, make_node, make_pool, make_snapshot, sample, yarn_from_nodes
 from policies.managed_scaling_like import ManagedScalingLikePolicy
 
@@ -45,6 +45,16 @@ def test_scales_up_to_cover_pending_memory_at_once() -> None:
     assert _run([pool], {"maximum_units": 20}, pending_nodes=3, nodes=_full(2)) == {"ig-task": 5}
 
 
+def test_app_asks_count_when_counters_lag() -> None:
+    """Asks of 6 x 4 GB/1 vcore with zero pending counters still need 2 nodes."""
+    pool = make_pool(requested=2)
+    app = AppInfo("application_1_0001", "RUNNING", pending=(PendingRequest(Resources(4096, 1), 6),))
+    nodes = _full(2)
+    snap = make_snapshot(pools=[pool], nodes=nodes, apps=[app])
+    recs = ManagedScalingLikePolicy.from_options({"maximum_units": 20}).evaluate(snap, make_ctx([pool]))
+    assert [r.target_units for r in recs] == [4]
+
+
 def test_arriving_units_count_against_the_shortfall() -> None:
     """Two units already provisioning cover two of the three pending nodes."""
     pool = make_pool(requested=4, running=2)
@@ -67,6 +77,14 @@ def test_on_demand_first_up_to_its_cap_then_spot() -> None:
         [od, spot], {"maximum_units": 20, "maximum_on_demand_units": 3}, pending_nodes=4, nodes=_full(2, "ig-od")
     )
     assert out == {"ig-od": 3, "ig-spot": 3}
+
+
+def test_without_on_demand_cap_spot_is_preferred() -> None:
+    """No maximum_on_demand_units and no prices: the Spot group takes the demand."""
+    od = make_pool("ig-od", market=Market.ON_DEMAND, requested=2)
+    spot = make_pool("ig-spot", market=Market.SPOT, requested=0, running=0)
+    out = _run([od, spot], {"maximum_units": 20}, pending_nodes=4, nodes=_full(2, "ig-od"))
+    assert out == {"ig-spot": 4}
 
 
 def test_core_first_up_to_core_cap_when_set() -> None:
