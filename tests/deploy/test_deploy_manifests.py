@@ -124,7 +124,7 @@ def test_compose_wires_prometheus_and_grafana_to_the_daemon() -> None:
     host, port = target.split(":")
     assert host in services
     assert int(port) == METRICS_PORT
-    assert services[host]["command"] == ["demo"]
+    assert services[host]["command"] == ["demo", "--keep-running"]
     assert "./prometheus:/etc/prometheus:ro" in services["prometheus"]["volumes"]
     assert (DEPLOY / "prometheus" / "alerts.yml").exists()
     live = services["autoscaler-live"]
