@@ -1,0 +1,81 @@
+"""Fixtures for the end-to-end tests: a moto server (EMR), a recording proxy in front of it, a YARN
+RM REST server, and a fresh EMR cluster per test (see e2e_harness.py for the pieces)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from e2e_harness import REGION, EmrCluster, Harness, RecordingProxy, free_port
+from moto.server import ThreadedMotoServer
+from yarn_server import YarnServer
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def proxy(moto_url: str) -> Iterator[RecordingProxy]:
+    p = RecordingProxy(int(moto_url.rsplit(":", 1)[1]))
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def yarn() -> Iterator[YarnServer]:
+    server = YarnServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def emr_cluster(moto_url: str) -> EmrCluster:
+    """A WAITING cluster with MASTER (1), CORE (2) and a Spot TASK group (3 m5.xlarge)."""
+    client = boto3.client(
+        "emr",
+        region_name=REGION,
+        endpoint_url=moto_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    groups = [
+        {"Name": "master", "InstanceRole": "MASTER", "InstanceType": "m5.xlarge", "InstanceCount": 1},
+        {"Name": "core", "InstanceRole": "CORE", "InstanceType": "m5.xlarge", "InstanceCount": 2},
+        {
+            "Name": "task",
+            "InstanceRole": "TASK",
+            "InstanceType": "m5.xlarge",
+            "InstanceCount": 3,
+            "Market": "SPOT",
+            "BidPrice": "0.2",
+        },
+    ]
+    cid = client.run_job_flow(
+        Name="e2e",
+        ReleaseLabel="emr-6.15.0",
+        Instances={"InstanceGroups": groups, "KeepJobFlowAliveWhenNoSteps": True},
+        JobFlowRole="EMR_EC2_DefaultRole",
+        ServiceRole="EMR_DefaultRole",
+    )["JobFlowId"]
+    by_role = {g["InstanceGroupType"]: g["Id"] for g in client.list_instance_groups(ClusterId=cid)["InstanceGroups"]}
+    instances = client.list_instances(ClusterId=cid)["Instances"]
+    return EmrCluster(
+        cid,
+        by_role["TASK"],
+        tuple(i for i in instances if i["InstanceGroupId"] == by_role["TASK"]),
+        tuple(i for i in instances if i["InstanceGroupId"] == by_role["CORE"]),
+        client,
+    )
+
+
+@pytest.fixture
+def harness(tmp_path: Path, yarn: YarnServer, proxy: RecordingProxy, emr_cluster: EmrCluster, moto_url: str) -> Harness:
+    return Harness(tmp_path, yarn, proxy, emr_cluster, moto_url)

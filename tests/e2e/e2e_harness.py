@@ -1,0 +1,221 @@
+"""Pieces of the end-to-end harness: the recording proxy put in front of moto (what the daemon
+wrote), the cluster handle, the config writer, and launching the real `emr-autoscaler run` process
+with `sys.executable -m autoscaler.cli`."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yarn_server import YarnServer
+
+REPO = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+CREDS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Call:
+    operation: str  # from X-Amz-Target, e.g. "ModifyInstanceGroups"
+    body: dict[str, Any]
+
+
+@dataclass
+class RecordingProxy:
+    """Forwards every request to moto and records its EMR operation and JSON body.
+
+    Operations in `answers` are answered here instead: moto does not implement
+    GetManagedScalingPolicy, and real EMR answers `{}` for a cluster without one.
+    """
+
+    target_port: int
+    calls: list[Call] = field(default_factory=list)
+    answers: dict[str, dict[str, Any]] = field(default_factory=lambda: {"GetManagedScalingPolicy": {}})
+
+    def __post_init__(self) -> None:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                target = self.headers.get("X-Amz-Target", "")
+                operation = target.rpartition(".")[2]
+                proxy.calls.append(Call(operation, json.loads(body or b"{}")))
+                if operation in proxy.answers:
+                    self._answer(json.dumps(proxy.answers[operation]).encode())
+                    return
+                conn = http.client.HTTPConnection("127.0.0.1", proxy.target_port, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                conn.request("POST", self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                self.send_response(resp.status)
+                for key, value in resp.getheaders():
+                    if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+
+            def _answer(self, data: bytes) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def writes(self) -> list[Call]:
+        return [c for c in self.calls if c.operation.startswith("Modify")]
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@dataclass(frozen=True)
+class EmrCluster:
+    cluster_id: str
+    task_group: str
+    task_instances: tuple[dict[str, Any], ...]  # ListInstances entries: Ec2InstanceId, PrivateDnsName
+    core_instances: tuple[dict[str, Any], ...]
+    client: Any
+
+    def task_requested(self) -> int:
+        groups = self.client.list_instance_groups(ClusterId=self.cluster_id)["InstanceGroups"]
+        return int(next(g for g in groups if g["Id"] == self.task_group)["RequestedInstanceCount"])
+
+
+@dataclass(frozen=True)
+class Harness:
+    """Everything one end-to-end test needs, as one fixture."""
+
+    tmp_path: Path
+    yarn: YarnServer
+    proxy: RecordingProxy
+    cluster: EmrCluster
+    moto_url: str
+
+    def config(self, metrics_port: int = 0, yarn_url: str | None = None, **cluster: Any) -> Path:
+        return write_config(self.tmp_path, self.cluster.cluster_id, yarn_url or self.yarn.url, metrics_port, **cluster)
+
+    def env(self) -> dict[str, str]:
+        return daemon_env(self.moto_url, self.proxy.url)
+
+
+def write_config(tmp_path: Path, cluster_id: str, yarn_url: str, metrics_port: int, **cluster: Any) -> Path:
+    """A config for fast end-to-end runs: no CloudWatch/Spot calls, no cooldowns, one confirmation."""
+    data = {
+        "dry_run": False,
+        "poll_interval_s": 0.5,
+        "metrics_port": metrics_port,
+        "log_format": "json",
+        "clusters": [
+            {
+                "cluster_id": cluster_id,
+                "region": REGION,
+                "yarn": {"urls": [yarn_url], "timeout_s": 2},
+                "limits": {"min_task_units": 1, "max_task_units": 10},
+                "guards": {
+                    "cooldown_up_s": 0,
+                    "cooldown_down_s": 0,
+                    "scale_down_confirmations": 1,
+                    "min_node_age_s": 0,
+                },
+                "cloudwatch": False,
+                "pricing": {"describe_spot_history": False},
+                "decommission_timeout_s": 120,
+                "policies": [{"type": "pending-demand"}, {"type": "idle-capacity"}],
+                **cluster,
+            }
+        ],
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def daemon_env(moto_url: str, emr_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "EMR_AUTOSCALER_"))}
+    env.update(CREDS)
+    env.update(
+        AWS_ENDPOINT_URL=moto_url,
+        AWS_ENDPOINT_URL_EMR=emr_url,
+        AWS_DEFAULT_REGION=REGION,
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    return env
+
+
+def run_once(config: Path, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "autoscaler.cli", "run", "-c", str(config), "--once", *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        check=False,
+    )
+
+
+def tick_events(stderr: str) -> list[dict[str, Any]]:
+    events = []
+    for line in stderr.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict) and event.get("event") == "tick":
+            events.append(event)
+    return events
+
+
+def scrape(port: int) -> str | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
+            return str(resp.read().decode())
+    except OSError:
+        return None
+
+
+def wait_for(predicate: Any, timeout: float = 20, every: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    return None

@@ -1,0 +1,171 @@
+"""The real `emr-autoscaler run` process against a YARN RM REST server and moto's EMR: what it writes."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from e2e_harness import (
+    REPO,
+    EmrCluster,
+    Harness,
+    RecordingProxy,
+    daemon_env,
+    free_port,
+    run_once,
+    scrape,
+    tick_events,
+    wait_for,
+    write_config,
+)
+from yarn_server import App, Node, YarnState
+
+pytestmark = pytest.mark.e2e
+
+
+def _host(instance: dict[str, object]) -> str:
+    return str(instance["PrivateDnsName"])
+
+
+def _busy(cluster: EmrCluster) -> list[Node]:
+    """Every core and task node full (3 containers of 4 GB, all vcores)."""
+    return [
+        Node(_host(i), containers=3, used_mb=12288, used_vcores=4)
+        for i in cluster.core_instances + cluster.task_instances
+    ]
+
+
+def _pending_demand(cluster: EmrCluster) -> YarnState:
+    am_host = _host(cluster.core_instances[0])
+    return YarnState(
+        nodes=_busy(cluster), apps=[App("application_1_0001", am_host, pending_containers=10, memory_mb=4096)]
+    )
+
+
+def test_pending_demand_grows_the_task_group(
+    harness: Harness,
+) -> None:
+    """10 pending 4 GB containers on a full cluster → one ModifyInstanceGroups raising the task group."""
+    yarn, proxy, emr_cluster = harness.yarn, harness.proxy, harness.cluster
+    yarn.set_state(_pending_demand(emr_cluster))
+    config = harness.config()
+    done = run_once(config, harness.env())
+    assert done.returncode == 0, done.stderr
+    (write,) = proxy.writes()
+    assert write.operation == "ModifyInstanceGroups"
+    (group,) = write.body["InstanceGroups"]
+    assert group["InstanceGroupId"] == emr_cluster.task_group
+    # 4 GB / 1 vcore asks on 12 GB / 4 vcore nodes: 3 per node, so 10 need 4 more nodes
+    assert group["InstanceCount"] == 7
+    assert "ShrinkPolicy" not in group
+    assert emr_cluster.task_requested() == 7
+    (event,) = tick_events(done.stderr)
+    assert event["outcomes"][0]["status"] == "applied"
+    assert event["dry_run"] is False
+
+
+def test_idle_nodes_shrink_with_a_shrink_policy_naming_idle_non_am_instances(
+    harness: Harness,
+) -> None:
+    """Two idle task nodes and one hosting an AM: the idle ones are named to terminate, the AM host is not."""
+    yarn, proxy, emr_cluster = harness.yarn, harness.proxy, harness.cluster
+    am, idle1, idle2 = emr_cluster.task_instances
+    nodes = [Node(_host(i), containers=3, used_mb=12288, used_vcores=4) for i in emr_cluster.core_instances]
+    nodes += [Node(_host(am), containers=1, used_mb=2048, used_vcores=1), Node(_host(idle1)), Node(_host(idle2))]
+    yarn.set_state(YarnState(nodes=nodes, apps=[App("application_1_0002", _host(am))]))
+    config = harness.config()
+    done = run_once(config, harness.env())
+    assert done.returncode == 0, done.stderr
+    (write,) = proxy.writes()
+    (group,) = write.body["InstanceGroups"]
+    assert group["InstanceGroupId"] == emr_cluster.task_group
+    assert group["InstanceCount"] == 1
+    assert "EC2InstanceIdsToTerminate" not in group
+    shrink = group["ShrinkPolicy"]
+    assert shrink["DecommissionTimeout"] == 120
+    victims = set(shrink["InstanceResizePolicy"]["InstancesToTerminate"])
+    assert victims == {idle1["Ec2InstanceId"], idle2["Ec2InstanceId"]}
+    assert am["Ec2InstanceId"] not in victims
+    assert am["Ec2InstanceId"] in shrink["InstanceResizePolicy"].get("InstancesToProtect", [am["Ec2InstanceId"]])
+    assert emr_cluster.task_requested() == 1
+
+
+@pytest.mark.parametrize("failure", ["down", "garbage"])
+def test_yarn_down_or_garbage_means_no_resize_and_a_stale_metric(harness: Harness, failure: str) -> None:
+    """With YARN unreachable or answering HTML, the daemon writes nothing, exports stale=1, turns
+    unhealthy, and still stops cleanly on SIGTERM."""
+    yarn, proxy, emr_cluster = harness.yarn, harness.proxy, harness.cluster
+    if failure == "garbage":
+        yarn.set_state(YarnState(nodes=_busy(emr_cluster), garbage=True))
+        yarn_url = yarn.url
+    else:
+        yarn_url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    port = free_port()
+    config = harness.config(port, yarn_url)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autoscaler.cli", "run", "-c", str(config)],
+        env=harness.env(),
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        stale_line = f'emr_autoscaler_snapshot_stale{{cluster="{emr_cluster.cluster_id}"}} 1.0'
+        assert wait_for(lambda: stale_line in (scrape(port) or "")), "stale gauge never reached 1"
+        assert wait_for(lambda: _healthz(port) == 503, timeout=10), "healthz stayed healthy on stale input"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 0, stderr
+    assert proxy.writes() == []
+    assert any(c.operation == "DescribeCluster" for c in proxy.calls), "EMR was read through the proxy"
+    events = tick_events(stderr)
+    assert events, stderr
+    assert all(e["stale"] and e["plan"] == [] for e in events)
+    assert any("yarn" in reason for reason in events[0]["stale_reasons"])
+
+
+def _healthz(port: int) -> int | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as err:
+        err.close()
+        return int(err.code)
+    except OSError:
+        return None
+
+
+def test_dry_run_writes_nothing_and_logs_the_request(
+    harness: Harness,
+) -> None:
+    """--dry-run with the same pending demand: zero Modify calls; the tick event names the request."""
+    yarn, proxy, emr_cluster = harness.yarn, harness.proxy, harness.cluster
+    yarn.set_state(_pending_demand(emr_cluster))
+    config = harness.config()
+    done = run_once(config, harness.env(), "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert proxy.writes() == []
+    assert emr_cluster.task_requested() == 3
+    (event,) = tick_events(done.stderr)
+    assert event["dry_run"] is True
+    (outcome,) = event["outcomes"]
+    assert outcome["status"] == "dry_run"
+    assert "ModifyInstanceGroups" in outcome["detail"]
+    assert '"InstanceCount":7' in outcome["detail"]
+
+
+def test_invalid_config_exits_2_without_contacting_aws(tmp_path: Path, proxy: RecordingProxy, moto_url: str) -> None:
+    """run --once with an unknown policy fails fast with a one-line error and exit code 2."""
+    config = write_config(tmp_path, "j-NOPE", "http://127.0.0.1:1", 0, policies=[{"type": "no-such-policy"}])
+    done = run_once(config, daemon_env(moto_url, proxy.url))
+    assert done.returncode == 2
+    assert "unknown policy 'no-such-policy'" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert proxy.calls == []
