@@ -39,9 +39,16 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         c, cp = ["cluster"], ["cluster", "pool"]
-        self.yarn_pending_mb = Gauge("emr_autoscaler_yarn_pending_mb", "YARN pending memory (MB).", c, registry=r)
-        self.yarn_available_mb = Gauge("emr_autoscaler_yarn_available_mb", "YARN available memory (MB).", c, registry=r)
-        self.yarn_allocated_mb = Gauge("emr_autoscaler_yarn_allocated_mb", "YARN allocated memory (MB).", c, registry=r)
+        # YARN reports MB; Prometheus wants base units (promtool rejects "mb"), so these are bytes
+        self.yarn_pending_bytes = Gauge(
+            "emr_autoscaler_yarn_pending_memory_bytes", "YARN pending memory (pendingMB).", c, registry=r
+        )
+        self.yarn_available_bytes = Gauge(
+            "emr_autoscaler_yarn_available_memory_bytes", "YARN available memory (availableMB).", c, registry=r
+        )
+        self.yarn_allocated_bytes = Gauge(
+            "emr_autoscaler_yarn_allocated_memory_bytes", "YARN allocated memory (allocatedMB).", c, registry=r
+        )
         self.yarn_pending_vcores = Gauge("emr_autoscaler_yarn_pending_vcores", "YARN pending vcores.", c, registry=r)
         self.yarn_available_vcores = Gauge(
             "emr_autoscaler_yarn_available_vcores", "YARN available vcores.", c, registry=r
@@ -140,9 +147,9 @@ class Metrics:
         y = snapshot.yarn
         if y is not None:
             for gauge, value in (
-                (self.yarn_pending_mb, y.pending_mb),
-                (self.yarn_available_mb, y.available_mb),
-                (self.yarn_allocated_mb, y.allocated_mb),
+                (self.yarn_pending_bytes, _bytes(y.pending_mb)),
+                (self.yarn_available_bytes, _bytes(y.available_mb)),
+                (self.yarn_allocated_bytes, _bytes(y.allocated_mb)),
                 (self.yarn_pending_vcores, y.pending_vcores),
                 (self.yarn_available_vcores, y.available_vcores),
                 (self.yarn_allocated_vcores, y.allocated_vcores),
@@ -188,6 +195,10 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return bytes(generate_latest(self.registry))
+
+
+def _bytes(mb: int | None) -> int | None:
+    return None if mb is None else mb * 1024 * 1024
 
 
 def _direction(snapshot: ClusterSnapshot, pool_id: str, target: int) -> str:

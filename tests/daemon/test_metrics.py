@@ -105,7 +105,7 @@ def test_snapshot_and_decision_figures() -> None:
     s = _samples(m)
     c = (("cluster", "j-TEST"),)
     cp = (("cluster", "j-TEST"), ("pool", "ig-t"))
-    assert s[("emr_autoscaler_yarn_allocated_mb", c)] == 2048
+    assert s[("emr_autoscaler_yarn_allocated_memory_bytes", c)] == 2048 * 1024 * 1024
     assert s[("emr_autoscaler_snapshot_stale", c)] == 0
     assert s[("emr_autoscaler_pool_requested_units", cp)] == 2
     assert s[("emr_autoscaler_pool_target_units", cp)] == 5
