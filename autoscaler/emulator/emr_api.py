@@ -78,9 +78,15 @@ def _page(items: list[dict[str, Any]], marker: str | None) -> dict[str, Any]:
 class EmrApi:
     """Validates, records and answers EMR calls; `calls` lists every request as (operation, params)."""
 
-    def __init__(self, access: ClusterAccess, started_at: float) -> None:
+    def __init__(
+        self,
+        access: ClusterAccess,
+        started_at: float,
+        present: Callable[[ClusterSnapshot], ClusterSnapshot] = lambda s: s,
+    ) -> None:
         self._access = access
         self._started_at = started_at
+        self._present = present
         self._lock = threading.Lock()
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
@@ -112,7 +118,7 @@ class EmrApi:
         with self._access() as cluster:
             snapshot = cluster.snapshot()
         self._check_cluster(snapshot, cluster_id)
-        return snapshot
+        return self._present(snapshot)
 
     @staticmethod
     def _check_cluster(snapshot: ClusterSnapshot, cluster_id: str | None) -> None:

@@ -4,6 +4,11 @@ Emulated time is `cluster.now` at start plus `time_scale` × real seconds since;
 every request bring the cluster up to that time before it is read or changed, under one lock, so
 all readers see one consistent, monotonic timeline. `time_scale=0` freezes time (tests move it
 with `advance`).
+
+With `wall_clock=True` the timestamps served (launch times, health updates, app submit times) are
+translated to the real clock: an instance launched 600 emulated seconds ago at 10× shows as
+launched 60 real seconds ago. A daemon, which reads its own clock, then sees ages that agree with
+it, and its guards (node age, staleness) work in real seconds, i.e. emulated seconds / time_scale.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import partial
 from http.server import ThreadingHTTPServer
 from types import TracebackType
@@ -22,6 +28,25 @@ from autoscaler.emulator.cluster_protocol import EmulatedCluster
 from autoscaler.emulator.emr_api import EmrApi, make_emr_handler
 from autoscaler.emulator.yarn_api import make_yarn_handler
 from autoscaler.model import ClusterSnapshot
+
+
+def rebase_times(snapshot: ClusterSnapshot, convert: Callable[[float], float]) -> ClusterSnapshot:
+    """The snapshot with every timestamp passed through `convert`."""
+
+    def opt(t: float | None) -> float | None:
+        return None if t is None else convert(t)
+
+    return replace(
+        snapshot,
+        taken_at=convert(snapshot.taken_at),
+        nodes=tuple(replace(n, last_health_update_s=opt(n.last_health_update_s)) for n in snapshot.nodes),
+        apps=tuple(replace(a, submitted_at=opt(a.submitted_at)) for a in snapshot.apps),
+        instances=tuple(replace(i, launched_at=opt(i.launched_at)) for i in snapshot.instances),
+        interruptions=tuple(
+            replace(n, notice_at=convert(n.notice_at), effective_at=convert(n.effective_at))
+            for n in snapshot.interruptions
+        ),
+    )
 
 
 class Emulator:
@@ -37,6 +62,8 @@ class Emulator:
         emr_port: int = 0,
         tick_s: float = 0.05,
         monotonic: Callable[[], float] = time.monotonic,
+        wall_clock: bool = False,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         if time_scale < 0:
             raise ValueError("time_scale must be >= 0")
@@ -48,7 +75,8 @@ class Emulator:
         self._stopping = threading.Event()
         self._started_at = cluster.now
         self._sim0, self._real0 = cluster.now, monotonic()
-        self.emr = EmrApi(self.locked, self._started_at)
+        self._wall_clock, self._wall, self._wall0 = wall_clock and time_scale > 0, wall, wall()
+        self.emr = EmrApi(self.locked, self.present_time(self._started_at), self.present)
         self._servers: list[ThreadingHTTPServer] = []
         self._threads: list[threading.Thread] = []
 
@@ -56,6 +84,16 @@ class Emulator:
 
     def emulated_now(self) -> float:
         return self._sim0 + (self._monotonic() - self._real0) * self.time_scale
+
+    def present_time(self, t: float) -> float:
+        """An emulated instant as served: itself, or on the real clock with `wall_clock`."""
+        if not self._wall_clock:
+            return t
+        return self._wall0 + (t - self._started_at) / self.time_scale
+
+    def present(self, snapshot: ClusterSnapshot) -> ClusterSnapshot:
+        """The snapshot with its timestamps as served (see the module docstring)."""
+        return rebase_times(snapshot, self.present_time) if self._wall_clock else snapshot
 
     def _sync(self) -> None:
         t = self.emulated_now()
@@ -76,6 +114,7 @@ class Emulator:
             yield self.cluster
 
     def snapshot(self) -> ClusterSnapshot:
+        """The cluster now, in emulated time."""
         with self.locked() as cluster:
             return cluster.snapshot()
 
@@ -94,7 +133,10 @@ class Emulator:
     def start(self) -> Self:
         with self._lock:
             self._sim0, self._real0 = self.cluster.now, self._monotonic()
-        yarn = ThreadingHTTPServer((self._host, self._ports[0]), make_yarn_handler(self.snapshot, self._started_at))
+        yarn = ThreadingHTTPServer(
+            (self._host, self._ports[0]),
+            make_yarn_handler(lambda: self.present(self.snapshot()), self.present_time(self._started_at)),
+        )
         emr = ThreadingHTTPServer((self._host, self._ports[1]), make_emr_handler(self.emr))
         self._servers = [yarn, emr]
         for server in self._servers:
