@@ -169,3 +169,24 @@ def test_invalid_config_exits_2_without_contacting_aws(tmp_path: Path, proxy: Re
     assert "unknown policy 'no-such-policy'" in done.stderr
     assert "Traceback" not in done.stderr
     assert proxy.calls == []
+
+
+def test_explain_prints_the_tick_and_writes_nothing(harness: Harness) -> None:
+    """explain against the live cluster shows inputs, each recommendation, the plan and what it would send."""
+    harness.yarn.set_state(_pending_demand(harness.cluster))
+    done = subprocess.run(
+        [sys.executable, "-m", "autoscaler.cli", "explain", "-c", str(harness.config())],
+        env=harness.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "yarn: pending 40960 MB / 10 vcores" in out
+    assert f"pending-demand → {harness.cluster.task_group}: 7 units" in out
+    assert f"{harness.cluster.task_group}: 3 → 7 units" in out
+    assert "dry_run: would call ModifyInstanceGroups" in out
+    assert harness.proxy.writes() == []
