@@ -38,7 +38,8 @@ class PriceBook:
         self._emr = dict(emr_overrides or {})
         self._spot_types = frozenset(spot_history.instance_types()) if spot_history else frozenset()
         if spot_history is not None and self._spot_types:
-            self._h0, self._span = spot_history.start, max(spot_history.end - spot_history.start, 1.0)
+            # one cycle runs to a minute past the last row, so the last price is charged too
+            self._h0, self._span = spot_history.start, spot_history.end - spot_history.start + SPOT_STEP_S
 
     def ondemand(self, instance_type: str) -> float:
         try:

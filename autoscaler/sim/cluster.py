@@ -212,13 +212,20 @@ class SimCluster:
         assert isinstance(obj, tuple)
         node: SimNode = obj[0]
         reclaim: float = obj[1]
-        if node.state in (TERMINATED, BOOTING):
+        if node.state in (TERMINATED, BOOTING) or node.doomed_at is not None:
             return
         node.notice_at = self.now
         node.doomed_at = reclaim
         node.state = DECOMMISSIONING
         self.workload.node_closed(node)
         self._push(reclaim, RECLAIM, node)
+
+    def schedule_interruption(self, instance_id: str, reclaim_at: float) -> None:
+        """Replay a known Spot interruption: notice `interruption_notice_s` before `reclaim_at`."""
+        node = next((n for n in self.live_nodes() if n.instance_id == instance_id), None)
+        if node is None or node.market is not Market.SPOT:
+            raise ValueError(f"{instance_id}: no live Spot instance with that id")
+        self._push(max(self.now, reclaim_at - self.spec.interruption_notice_s), NOTICE, (node, reclaim_at))
 
     def _on_reclaim(self, obj: object) -> None:
         assert isinstance(obj, SimNode)

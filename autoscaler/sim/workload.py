@@ -6,6 +6,10 @@ one `Batch` with one completion event, so a 10,000-task stage costs a handful of
 tasks, a job's tasks only after its AM has started and only for its current stage. A job that does
 not fit is skipped, as the FifoScheduler does on each node heartbeat, so small jobs behind a big one
 still run. Nodes are filled oldest first, which leaves young nodes idle for scale-in.
+
+ApplicationMasters may hold at most `am_share` of the RUNNING nodes' memory (the CapacityScheduler's
+`yarn.scheduler.capacity.maximum-am-resource-percent`, default 0.1), except that one AM may always
+start: without that limit a burst of jobs fills the cluster with AMs and no task can ever run.
 """
 
 from __future__ import annotations
@@ -25,6 +29,10 @@ TERMINATED: Final = 3
 AM_PENDING: Final = 0
 AM_STARTING: Final = 1
 AM_READY: Final = 2
+
+_PLACED: Final = 0
+_NO_ROOM: Final = 1
+_AM_LIMIT: Final = 2
 
 
 class SimNode:
@@ -148,13 +156,22 @@ def _run_list(durations: tuple[float, ...]) -> list[list[float]]:
 class Workload:
     """Jobs waiting for containers, the nodes with room, and placement between them."""
 
-    def __init__(self, on_batch: Schedule, on_am: Schedule, batch_kind: int, am_kind: int) -> None:
+    def __init__(
+        self, on_batch: Schedule, on_am: Schedule, batch_kind: int, am_kind: int, am_share: float = 0.1
+    ) -> None:
+        self.am_share = am_share
+        self._am_mem = 0  # memory held by AMs
+        self._nm_mem: dict[int, int] = {}  # RUNNING NodeManagers' memory, by node seq
+        self._cluster_mem = 0
         self._on_batch, self._on_am = on_batch, on_am
         self._batch_kind, self._am_kind = batch_kind, am_kind
         self.jobs: list[JobRun] = []
         self.active: dict[int, JobRun] = {}  # submitted, not finished
-        self._waiting: list[int] = []  # seqs of jobs with pending asks, FIFO order
-        self._waiting_set: set[int] = set()
+        # seqs of jobs waiting for an AM container / for task containers, each in FIFO order
+        self._am_q: list[int] = []
+        self._am_set: set[int] = set()
+        self._task_q: list[int] = []
+        self._task_set: set[int] = set()
         self._open: dict[int, SimNode] = {}  # RUNNING nodes with room for the smallest shape
         self._min_mem = 1 << 62
         self._min_vc = 1 << 62
@@ -176,9 +193,15 @@ class Workload:
         return jr
 
     def _wait(self, jr: JobRun) -> None:
-        if jr.seq not in self._waiting_set:
-            self._waiting_set.add(jr.seq)
-            insort(self._waiting, jr.seq)
+        if jr.am_state == AM_PENDING:
+            queue, members = self._am_q, self._am_set
+        elif jr.am_state == AM_READY and jr.runs:
+            queue, members = self._task_q, self._task_set
+        else:
+            return
+        if jr.seq not in members:
+            members.add(jr.seq)
+            insort(queue, jr.seq)
 
     def am_ready(self, jr: JobRun, now: float) -> None:
         if jr.am_state == AM_STARTING:
@@ -208,6 +231,7 @@ class Workload:
         node = jr.am_node
         if node is not None and jr.job.am is not None:
             node.am_jobs.discard(jr)
+            self._am_mem -= jr.job.am.memory_mb
             self._release(node, jr.job.am.memory_mb, jr.job.am.vcores)
         jr.am_node = None
         self.active.pop(jr.seq, None)
@@ -216,10 +240,13 @@ class Workload:
     # --- supply -------------------------------------------------------------------------------
     def node_up(self, node: SimNode) -> None:
         self._open[node.seq] = node
+        self._nm_mem[node.seq] = node.cap_mem
+        self._cluster_mem += node.cap_mem
 
     def node_closed(self, node: SimNode) -> None:
         """No new containers here (decommissioning or gone)."""
         self._open.pop(node.seq, None)
+        self._cluster_mem -= self._nm_mem.pop(node.seq, 0)
 
     def _release(self, node: SimNode, mem: int, vc: int) -> None:
         node.free_mem += mem
@@ -259,59 +286,86 @@ class Workload:
             jr.am_state = AM_PENDING
             jr.am_node = None
             jr.version += 1
+            if jr.job.am is not None:
+                self._am_mem -= jr.job.am.memory_mb
             lost += 1
             self._wait(jr)
         node.am_jobs.clear()
         node.free_mem, node.free_vc = node.cap_mem, node.cap_vc
-        self._open.pop(node.seq, None)
+        self.node_closed(node)
         return lost
 
     # --- placement ----------------------------------------------------------------------------
-    def place(self, now: float) -> None:
-        if not self._waiting or not self._open:
+    def place(self, now: float) -> None:  # noqa: PLR0912 - one merge loop over two FIFO queues reads best whole
+        """One scheduling pass: AM asks and task asks merged in job order, until no node has room."""
+        if not self._open or not (self._am_q or self._task_q):
             return
+        min_mem, min_vc = self._min_mem, self._min_vc
         nodes = [self._open[k] for k in sorted(self._open)]
-        still: list[int] = []
-        for seq in self._waiting:
-            if not nodes:
-                still.append(seq)
-                continue
-            jr = self.jobs[seq]
-            if jr.am_state == AM_PENDING:
-                self._place_am(jr, nodes, now)
-            if jr.am_state == AM_READY and jr.runs:
-                self._place_tasks(jr, nodes, now)
-            if jr.am_state == AM_PENDING or (jr.am_state == AM_READY and jr.runs):
-                still.append(seq)
+        am_q, task_q = self._am_q, self._task_q
+        am_keep: list[int] = []
+        task_keep: list[int] = []
+        i = j = 0
+        am_blocked = False  # the AM share is used up: no further AM can start this pass
+        while nodes:
+            a = am_q[i] if i < len(am_q) and not am_blocked else None
+            b = task_q[j] if j < len(task_q) else None
+            if a is None and b is None:
+                break
+            if b is None or (a is not None and a < b):
+                i += 1
+                jr = self.jobs[a]  # type: ignore[index]
+                if jr.am_state != AM_PENDING:
+                    self._am_set.discard(jr.seq)
+                    continue
+                status = self._place_am(jr, nodes, now)
+                if status == _PLACED:
+                    self._am_set.discard(jr.seq)
+                else:
+                    am_keep.append(jr.seq)
+                    am_blocked = status == _AM_LIMIT
+                    continue
             else:
-                self._waiting_set.discard(seq)
-            nodes = [n for n in nodes if n.free_mem >= self._min_mem and n.free_vc >= self._min_vc]
+                j += 1
+                jr = self.jobs[b]
+                if jr.am_state != AM_READY or not jr.runs:
+                    self._task_set.discard(jr.seq)
+                    continue
+                self._place_tasks(jr, nodes, now)
+                if jr.runs:
+                    task_keep.append(jr.seq)
+                else:
+                    self._task_set.discard(jr.seq)
+            nodes = [n for n in nodes if n.free_mem >= min_mem and n.free_vc >= min_vc]
+        self._am_q = am_keep + am_q[i:]
+        self._task_q = task_keep + task_q[j:]
         for n in list(self._open.values()):
-            if n.free_mem < self._min_mem or n.free_vc < self._min_vc:
+            if n.free_mem < min_mem or n.free_vc < min_vc:
                 del self._open[n.seq]
-        self._waiting = still
 
     def _start(self, jr: JobRun, now: float) -> None:
         if jr.started_at is None:
             jr.started_at = now
         jr.version += 1
 
-    def _place_am(self, jr: JobRun, nodes: list[SimNode], now: float) -> None:
+    def _place_am(self, jr: JobRun, nodes: list[SimNode], now: float) -> int:
         am = jr.job.am
         assert am is not None
+        if self._am_mem and self._am_mem + am.memory_mb > self.am_share * self._cluster_mem:
+            return _AM_LIMIT
         for node in nodes:
             if node.free_mem >= am.memory_mb and node.free_vc >= am.vcores:
                 node.free_mem -= am.memory_mb
                 node.free_vc -= am.vcores
                 node.am_jobs.add(jr)
+                self._am_mem += am.memory_mb
                 jr.am_node = node
                 jr.am_state = AM_STARTING
                 self._start(jr, now)
-                if jr.job.am_start_s > 0:
-                    self._on_am(now + jr.job.am_start_s, self._am_kind, jr)
-                else:
-                    self.am_ready(jr, now)
-                return
+                # an event even for a zero start-up: the queues must not change during a pass
+                self._on_am(now + jr.job.am_start_s, self._am_kind, jr)
+                return _PLACED
+        return _NO_ROOM
 
     def _place_tasks(self, jr: JobRun, nodes: list[SimNode], now: float) -> None:
         stage = jr.job.stages[jr.stage]
@@ -341,4 +395,4 @@ class Workload:
 
     # --- views --------------------------------------------------------------------------------
     def waiting_jobs(self) -> list[JobRun]:
-        return [self.jobs[s] for s in self._waiting]
+        return [self.jobs[s] for s in sorted(self._am_set | self._task_set)]

@@ -1,0 +1,143 @@
+"""`emr-autoscaler simulate`: replay a trace under one or more policies and report cost and waits.
+
+`--config` is the daemon's YAML (its first cluster's limits, guards, pricing and policy options
+are used; `poll_interval_s` is the tick) plus an optional `sim:` section describing the simulated
+cluster (see `autoscaler.sim.spec`). `--policy NAME` runs that policy alone, with the options the
+config gives a policy of that type, else its defaults; repeat it to compare policies side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from autoscaler.config import AppConfig, ClusterConfig, ConfigError, PolicySpec, parse_config
+from autoscaler.policy import PolicyError, available_policies
+from autoscaler.prices import SpotHistory
+from autoscaler.sim.report import format_table, report_json, write_report
+from autoscaler.sim.runner import simulate_policies
+from autoscaler.sim.spec import ClusterSpec, SpecError, default_spec, parse_spec
+from autoscaler.sim.trace import TraceError, load_trace
+
+
+class SimulateError(Exception):
+    """A problem with the command's inputs, reported as one line on stderr."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "simulate",
+        help="replay a workload trace under one or more policies; report cost and job waits",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--trace", required=True, metavar="FILE", help="trace: .jsonl native, .tsv SWIM, .csv Alibaba")
+    parser.add_argument(
+        "--policy", required=True, action="append", metavar="NAME", help="policy to run (repeat to compare)"
+    )
+    parser.add_argument("--config", metavar="FILE", help="daemon config YAML, optionally with a sim: section")
+    parser.add_argument("--spot-prices", metavar="FILE", help="Spot price history to replay (CSV/TSV)")
+    parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (boot delays, interruptions)")
+    parser.add_argument("--report", required=True, metavar="FILE", help="write the JSON report here")
+    parser.add_argument("--trace-scale", type=float, default=1.0, metavar="X", help="multiply the trace's data volume")
+    parser.add_argument("--plot", metavar="FILE", help="demand/capacity and cost plot (.png, or .html with SVG)")
+
+
+def load_sim_config(path: str | None) -> tuple[AppConfig | None, ClusterSpec]:
+    if path is None:
+        return None, default_spec()
+    try:
+        data: Any = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as err:
+        raise SimulateError(f"{path}: {err.strerror}") from None
+    except yaml.YAMLError as err:
+        raise SimulateError(f"{path}: invalid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise SimulateError(f"{path}: must be a mapping")
+    sim = data.pop("sim", None)
+    spec = parse_spec(sim)
+    app = parse_config(data, path) if data else None
+    return app, spec
+
+
+def cluster_config(app: AppConfig | None, spec: ClusterSpec) -> tuple[ClusterConfig, float]:
+    if app is None:
+        data = {
+            "cluster_id": spec.cluster_id,
+            "yarn": {"urls": ["http://simulated:8088"]},
+            "policies": [{"type": "static"}],
+        }
+        return ClusterConfig.model_validate(data), 30.0
+    return app.clusters[0], app.poll_interval_s
+
+
+def policy_runs(names: list[str], config: ClusterConfig) -> list[list[PolicySpec]]:
+    known = available_policies()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SimulateError(f"--policy: unknown {', '.join(unknown)}; available: {', '.join(sorted(known))}")
+    runs = []
+    for name in names:
+        configured = [p for p in config.policies if p.type == name]
+        runs.append(configured[:1] or [PolicySpec(type=name)])
+    return runs
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except (SimulateError, TraceError, SpecError, ConfigError, PolicyError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    app, spec = load_sim_config(args.config)
+    config, poll = cluster_config(app, spec)
+    spec = replace(spec, cluster_id=config.cluster_id)
+    runs = policy_runs(args.policy, config)
+    jobs = load_trace(args.trace, scale=args.trace_scale)
+    if not jobs:
+        raise SimulateError(f"{args.trace}: no jobs")
+    history = None
+    if args.spot_prices:
+        try:
+            history = SpotHistory.load(args.spot_prices, region=config.region)
+        except (OSError, ValueError) as err:
+            raise SimulateError(f"--spot-prices {args.spot_prices}: {err}") from None
+    results = simulate_policies(jobs, spec, runs, config, history, args.seed, poll_interval_s=poll)
+    report = report_json(
+        str(args.trace),
+        args.seed,
+        results,
+        trace_scale=args.trace_scale,
+        spot_prices=args.spot_prices,
+        poll_interval_s=poll,
+    )
+    write_report(args.report, report)
+    print(format_table(results))
+    if args.plot:
+        from autoscaler.sim.plot import write_plot  # noqa: PLC0415 - matplotlib only when asked
+
+        write_plot(args.plot, results, title=f"{Path(args.trace).name} (seed {args.seed})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="emr-autoscaler simulate", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
