@@ -246,6 +246,9 @@ def _watch(
                 print(line, file=out, flush=True)
                 last = state
             progress.see(snapshot.pool(TASK_POOL).requested.total)
+            if emu.error is not None:
+                print(f"emulated cluster stopped: {emu.error!r}", file=out)
+                return False
             if proc.poll() is not None:
                 print(f"daemon exited with code {proc.returncode}", file=out)
                 return False

@@ -264,6 +264,8 @@ def make_emr_handler(api: EmrApi) -> type[BaseHTTPRequestHandler]:
                 self._send(200, api.handle(target.removeprefix(TARGET_PREFIX), params))
             except EmrApiError as err:
                 self._send(err.status, {"__type": err.code, "message": err.message}, err.code)
+            except Exception as err:  # a model bug: answer like AWS does, keep serving
+                self._send(500, {"__type": "InternalServerError", "message": repr(err)}, "InternalServerError")
 
         def _send(self, status: int, body: dict[str, Any], error_type: str | None = None) -> None:
             data = json.dumps(body).encode()

@@ -108,5 +108,5 @@ def emr_client(url: str, *, validate: bool = True) -> Any:
     return _session().client(
         "emr",
         endpoint_url=url,
-        config=Config(parameter_validation=validate, retries={"max_attempts": 1, "mode": "standard"}),
+        config=Config(parameter_validation=validate, retries={"total_max_attempts": 1, "mode": "standard"}),
     )

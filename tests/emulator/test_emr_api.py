@@ -272,3 +272,13 @@ def test_spot_market_instances_keep_their_market(emulator: Emulator) -> None:
     assert markets["i-core1"] == Market.ON_DEMAND.value
     states = {i["Ec2InstanceId"]: i["Status"]["State"] for i in instances}
     assert states["i-task3"] == InstanceState.PROVISIONING.value
+
+
+def test_a_cluster_model_crash_is_an_internal_error(emulator: Emulator, fake: FakeCluster) -> None:
+    """An unexpected failure inside the model is HTTP 500 InternalServerError, and the endpoint keeps serving."""
+    fake.next_error = RuntimeError("model bug")
+    client = emr_client(emulator.emr_url)
+    with pytest.raises(ClientError) as err:
+        client.modify_instance_groups(InstanceGroups=[{"InstanceGroupId": "ig-task", "InstanceCount": 5}])
+    assert _code(err) == "InternalServerError"
+    assert client.describe_cluster(ClusterId="j-TEST")["Cluster"]["Id"] == "j-TEST"
