@@ -9,9 +9,11 @@ daemon shrinks the group again. The timeline printed is read from the emulated c
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -199,8 +201,19 @@ def _write_call_lines(calls: list[tuple[str, dict[str, Any]]]) -> list[str]:
     return lines
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM (docker stop, kill) ends the demo like Ctrl-C does: the daemon is stopped, not orphaned."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
 def run_demo(settings: DemoSettings, out: TextIO = sys.stdout) -> int:
     """Run the demo; 0 once a scale-up and a scale-in were seen (or on Ctrl-C with keep_running), else 1."""
+    _stop_on_sigterm()
     cluster = build_cluster(time.time())
     jobs = len(demo_jobs())
     with (
