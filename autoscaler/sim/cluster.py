@@ -85,6 +85,7 @@ class SimCluster:
         self.lost_containers = 0
         self.resizes = 0
         self.app_cache: dict[int, tuple[int, AppInfo]] = {}  # snapshot views, by job, per version
+        self.rejected: list[Job] = []
         self.on_change: Callable[[float], None] | None = None  # optional observer (plots)
         self._handlers: dict[int, Callable[[object], None]] = {
             SUBMIT: self._on_submit,
@@ -104,6 +105,7 @@ class SimCluster:
             hazard = band_hazard_per_s(band) if spec.interruptions else 0.0
             self.pools[ps.pool_id] = pool = SimPool(i, ps, options, hazard)
             self._reconcile(pool, initial=True)
+        self._nm_options = [o for p in self.pools.values() if p.spec.role is not PoolRole.MASTER for o in p.options]
 
     # --- events -------------------------------------------------------------------------------
     def _push(self, t: float, kind: int, obj: object) -> None:
@@ -122,7 +124,16 @@ class SimCluster:
         self.now = max(self.now, t)
 
     def submit(self, job: Job) -> None:
-        """Queue a job to arrive at `start_at + job.submit_s` (or now, if that has passed)."""
+        """Queue a job to arrive at `start_at + job.submit_s` (or now, if that has passed).
+
+        A job asking for a container larger than every NodeManager type is refused, as YARN refuses
+        asks above `yarn.scheduler.maximum-allocation-*` (EMR sets it to the node size): it is
+        listed in `rejected` and never runs.
+        """
+        shapes = [s.shape for s in job.stages] + ([job.am] if job.am else [])
+        if not all(any(sh.fits_in(o.yarn) for o in self._nm_options) for sh in shapes):
+            self.rejected.append(job)
+            return
         self._push(max(self.spec.start_at + job.submit_s, self.now), SUBMIT, job)
 
     def _on_submit(self, obj: object) -> None:

@@ -129,7 +129,8 @@ def simulate_policy(  # noqa: PLR0917 - the documented call: jobs, spec, policie
                 progress(min(1.0, (t - spec.start_at) / max(last_submit - spec.start_at, 1.0)))
         else:
             cluster.ledger.accrue(t)
-        if (t >= last_submit and not workload.active and len(workload.jobs) == len(jobs)) or t >= horizon:
+        arrived = len(workload.jobs) + len(cluster.rejected) == len(jobs)
+        if (t >= last_submit and arrived and not workload.active) or t >= horizon:
             break
         t += poll
     end = cluster.now
@@ -141,7 +142,9 @@ def simulate_policy(  # noqa: PLR0917 - the documented call: jobs, spec, policie
         for jr in done
         if jr.finished_at is not None and jr.job.ideal_s > 0
     ]
-    floor = oracle_floor(jobs, spec, prices, core_fixed=not config.guards.scale_core)
+    refused = {id(j) for j in cluster.rejected}
+    runnable = [j for j in jobs if id(j) not in refused]
+    floor = oracle_floor(runnable, spec, prices, core_fixed=not config.guards.scale_core)
     return PolicyResult(
         policy=policy_label(policy_specs),
         cost_usd=round(cost, 6),
@@ -163,6 +166,7 @@ def simulate_policy(  # noqa: PLR0917 - the documented call: jobs, spec, policie
             "cost_over_oracle": round(cost / floor.usd, 4) if floor.usd > 0 else None,
             "simulated_s": round(end - spec.start_at, 1),
             "lost_containers": cluster.lost_containers,
+            "jobs_rejected": len(cluster.rejected),
             "lost_container_hours": round(workload.lost_container_s / 3600.0, 4),
             "oracle_demand_mb_hours": round(floor.demand_mb_s / 3600.0, 1),
             "oracle_minimum_usd": round(floor.minimum_usd, 6),

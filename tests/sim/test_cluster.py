@@ -159,3 +159,13 @@ def test_snapshot_reports_pending_demand_and_am_hosts() -> None:
     assert app.am_host == node.host
     assert {i.private_dns for i in snap.instances} >= {node.host}
     assert not snap.stale
+
+
+def test_job_larger_than_any_node_is_refused_not_queued_forever() -> None:
+    """An ask above every node's YARN size is refused (maximum-allocation) and never counts as active."""
+    spec = spec_with(group("ig-core", PoolRole.CORE, Market.ON_DEMAND, 1))
+    c = cluster(spec)
+    c.submit(Job("huge", 0.0, (Stage(1, 64 * 1024, 1, 10.0),)))
+    c.advance_to(spec.start_at + 10)
+    assert [j.id for j in c.rejected] == ["huge"]
+    assert not c.workload.active
