@@ -24,6 +24,7 @@ from autoscaler.engine import evaluate
 from autoscaler.logs import EventLogger, configure_logging, inputs_fields, plan_fields, rejection_fields
 from autoscaler.loop import ClusterDeps, Deps, run
 from autoscaler.metrics import Health, Metrics
+from autoscaler.metrics_reference import metrics_reference
 from autoscaler.model import ClusterSnapshot, ControllerMemory, Decision, Outcome
 from autoscaler.policy import Policy, PolicyError, load_policy
 from autoscaler.reference import config_reference
@@ -56,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p_ref = sub.add_parser("config-reference", help="print the Markdown config reference")
     p_ref.add_argument("-o", "--output", help="write to this file instead of stdout")
+
+    p_mref = sub.add_parser("metrics-reference", help="print the Markdown metrics reference")
+    p_mref.add_argument("-o", "--output", help="write to this file instead of stdout")
 
     _register_optional(sub)
     return parser
@@ -137,8 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _explain(args, sys.stdout)
         if args.command == "validate":
             return _validate(args, sys.stdout)
-        if args.command == "config-reference":
-            text = config_reference()
+        if args.command in ("config-reference", "metrics-reference"):
+            text = config_reference() if args.command == "config-reference" else metrics_reference()
             if args.output:
                 Path(args.output).write_text(text)
             else:
