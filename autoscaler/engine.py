@@ -10,6 +10,15 @@ recommendation into a named rejection and leave the plan empty:
 - a cluster that is not RUNNING/WAITING (CLUSTER_NOT_READY);
 - EMR Managed Scaling on the cluster (MANAGED_SCALING_CONFLICT): we refuse rather than fight it.
 A pool with an EMR automatic scaling policy is refused the same way, pool by pool.
+
+Bounds hold whether or not a policy speaks: a managed pool whose requested total is outside its
+bounds and that no policy recommended for gets an implicit recommendation from policy "limits"
+(`guardrails.limit_recommendations`). It passes through the same admission and guardrails as any
+other (stale, busy, step limits, cooldowns, scale-in confirmations), so a pool far below its
+minimum is raised `max_step_up_units` a tick. `limits.min_task_units`/`max_task_units` bound each
+task pool on its own, not their sum, exactly as guardrails applies them to recommended pools.
+
+Policies see `ctx.now == snapshot.taken_at`, the decision instant, even on a tick without YARN.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from dataclasses import replace
 
 from autoscaler.combine import combine
 from autoscaler.config import ClusterConfig
-from autoscaler.guardrails import apply_guardrails
+from autoscaler.guardrails import apply_guardrails, limit_recommendations
 from autoscaler.model import (
     CapacityPool,
     ClusterSnapshot,
@@ -128,14 +137,15 @@ def _admit(
 def evaluate(
     snapshot: ClusterSnapshot, memory: ControllerMemory, policies: Sequence[Policy], config: ClusterConfig
 ) -> Decision:
-    """Policies → admission → combine → guardrails, with memory passed in and returned."""
+    """Policies (+ implicit "limits") → admission → combine → guardrails, memory passed in and returned."""
     memory = _remember(memory, snapshot, config.history_window_s)
     pools = managed_pools(snapshot, config)
-    ctx = PolicyContext(config, pools, memory.samples, memory)
+    ctx = PolicyContext(config, pools, memory.samples, memory, now=snapshot.taken_at)
     recs, rejections = _run_policies(policies, snapshot, ctx)
+    recs += limit_recommendations(pools, {r.pool_id for r in recs}, config)
     admitted, dropped = _admit(recs, snapshot, pools)
     wanted, superseded = combine(admitted, pools)
-    plan, refused, memory = apply_guardrails(snapshot, wanted, memory, config)
+    plan, refused, memory = apply_guardrails(snapshot, wanted, memory, config, pools)
     return Decision(
         cluster_id=snapshot.cluster_id,
         taken_at=snapshot.taken_at,

@@ -2,14 +2,18 @@
 absolute targets and a named `Rejection` for every "no" out.
 
 Per pool, in this order (each check either trims the target and says so, or stops the pool):
-1. bounds: task [min_task_units, max_task_units]; core [max(min_core_units, dfs.replication rule),
-   max_core_units], never shrunk without `guards.scale_core`. A ceiling never turns a wanted scale-up
-   into a scale-down (the pool holds; lowering an over-max pool happens when a policy wants less).
+1. bounds, per pool: each task pool on its own in [min_task_units, max_task_units] (not their sum
+   across task pools); core [max(min_core_units, dfs.replication rule), max_core_units], never
+   shrunk without `guards.scale_core`. A ceiling never turns a wanted scale-up into a scale-down (the
+   pool holds). A managed pool out of bounds that no policy spoke for gets an implicit "limits"
+   recommendation from `limit_recommendations`, so bounds hold on every tick, through these checks.
 2. scale-in confirmations are counted on every fresh tick the combined wish is a scale-in, whatever
    else blocks it, and reset as soon as it is not, so "wanted for N consecutive ticks" means that.
 3. pool busy (any state but RUNNING), back-off after failures.
 4. scale-in only: awaiting confirmation; cooldown since the last resize of either direction.
-   scale-up only: cooldown since the last scale-up.
+   scale-up only: a Spot instance group whose type's Spot Advisor band exceeds
+   `spot.max_interruption_band` is not grown while a managed on-demand group of the same role exists
+   (SPOT_RISK; an unknown band is no reason to refuse); cooldown since the last scale-up.
 5. step limits per tick; `limits.max_on_demand_units` across core and task pools.
 6. scale-in: cancel capacity that has not arrived first, drain the rest from idle instances
    chosen by `drain.choose_victims`; shrink only as far as there are removable nodes.
@@ -21,7 +25,7 @@ Spot, then the base; with `prefer_spot` off it adds on-demand and removes Spot f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from autoscaler.config import ClusterConfig
@@ -54,6 +58,76 @@ def dfs_replication_floor(core_units: int, configured: int | None = None) -> int
     return 1 if core_units >= 1 else 0
 
 
+#: Policy name on the implicit recommendations that bring an out-of-bounds pool back into bounds.
+LIMITS_POLICY = "limits"
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """One pool's [lo, hi] in units, with the words a rejection uses to name each side."""
+
+    lo: int
+    hi: int
+    lo_reason: RejectReason
+    lo_detail: str
+    hi_detail: str
+
+    def clamp(self, units: int) -> int:
+        """Into [lo, hi]; when they cross the floor wins (keeping capacity is the recoverable mistake)."""
+        return max(min(units, self.hi), self.lo)
+
+
+def pool_bounds(pool: CapacityPool, config: ClusterConfig) -> Bounds:
+    """The configured bounds of one pool; task limits apply to each task pool on its own."""
+    limits, guards = config.limits, config.guards
+    current = pool.requested.total
+    if pool.role is not PoolRole.CORE:
+        lo, hi = limits.min_task_units, limits.max_task_units
+        return Bounds(lo, hi, RejectReason.BELOW_MIN, f"limits.min_task_units={lo}", f"limits.max_task_units={hi}")
+    rule = dfs_replication_floor(current, guards.dfs_replication)
+    lo = max(limits.min_core_units, rule)
+    if not guards.scale_core:
+        lo = max(lo, current)
+    return Bounds(
+        lo,
+        limits.max_core_units or current,
+        RejectReason.CORE_FLOOR if guards.scale_core else RejectReason.CORE_NOT_ENABLED,
+        f"core floor {lo} = max(limits.min_core_units={limits.min_core_units}, dfs.replication={rule})"
+        if guards.scale_core
+        else "core pools are never shrunk unless guards.scale_core is true",
+        f"limits.max_core_units={limits.max_core_units} (0: core does not grow)",
+    )
+
+
+def limit_recommendations(
+    pools: Sequence[CapacityPool], spoken_for: set[str], config: ClusterConfig
+) -> list[Recommendation]:
+    """An implicit LIMITS_POLICY recommendation for each pool out of its bounds that no policy spoke for.
+
+    Without it, bounds would only trim what policies want: a pool below its minimum (e.g. after an
+    operator raised `min_task_units`) would never be raised and one above its maximum never lowered.
+    """
+    out = []
+    for pool in pools:
+        if pool.pool_id in spoken_for:
+            continue
+        bounds, current = pool_bounds(pool, config), pool.requested.total
+        target = bounds.clamp(current)
+        if target != current:
+            detail = bounds.lo_detail if target > current else bounds.hi_detail
+            reason = f"{current} units is outside the configured bounds ({detail})"
+            out.append(Recommendation(LIMITS_POLICY, pool.pool_id, target, reason))
+    return out
+
+
+def spot_band(pool: CapacityPool, snapshot: ClusterSnapshot) -> int | None:
+    """The Spot Advisor band of a Spot instance group's type, None when unknown or not a Spot group."""
+    if pool.market is not Market.SPOT or not pool.options:
+        return None
+    quote = snapshot.price(pool.options[0].instance_type, Market.SPOT)
+    return quote.interruption_band if quote is not None else None
+
+
 @dataclass(slots=True)
 class _PoolCheck:
     """One pool's pass through the guardrails; collects its rejections."""
@@ -62,6 +136,7 @@ class _PoolCheck:
     rec: Recommendation
     config: ClusterConfig
     rejections: list[Rejection]
+    on_demand_alternative: str | None = None  # a managed on-demand group of the same role, if any
 
     def reject(self, reason: RejectReason, detail: str, wanted: int, allowed: int) -> None:
         self.rejections.append(
@@ -69,33 +144,29 @@ class _PoolCheck:
         )
 
     def bounds(self) -> int:
-        limits, guards = self.config.limits, self.config.guards
         current, target = self.pool.requested.total, max(self.rec.target_units, 0)
-        if self.pool.role is PoolRole.CORE:
-            rule = dfs_replication_floor(current, guards.dfs_replication)
-            lo = max(limits.min_core_units, rule)
-            hi = limits.max_core_units or current
-            if not guards.scale_core:
-                lo = max(lo, current)
-            lo_reason = RejectReason.CORE_FLOOR if guards.scale_core else RejectReason.CORE_NOT_ENABLED
-            lo_detail = (
-                f"core floor {lo} = max(limits.min_core_units={limits.min_core_units}, dfs.replication={rule})"
-                if guards.scale_core
-                else "core pools are never shrunk unless guards.scale_core is true"
-            )
-            hi_detail = f"limits.max_core_units={limits.max_core_units} (0: core does not grow)"
-        else:
-            lo, hi = limits.min_task_units, limits.max_task_units
-            lo_reason, lo_detail = RejectReason.BELOW_MIN, f"limits.min_task_units={lo}"
-            hi_detail = f"limits.max_task_units={hi}"
+        b = pool_bounds(self.pool, self.config)
         allowed = target
-        if allowed > hi:
-            allowed = max(hi, current) if target > current else hi
-            self.reject(RejectReason.ABOVE_MAX, hi_detail, target, allowed)
-        if allowed < lo:
-            allowed = lo
-            self.reject(lo_reason, lo_detail, target, allowed)
+        if allowed > b.hi:
+            allowed = max(b.hi, current) if target > current else b.hi
+            self.reject(RejectReason.ABOVE_MAX, b.hi_detail, target, allowed)
+        if allowed < b.lo:
+            allowed = b.lo
+            self.reject(b.lo_reason, b.lo_detail, target, allowed)
         return allowed
+
+    def spot_risk(self, snapshot: ClusterSnapshot, wanted: int) -> bool:
+        """True (and rejected) when growing this Spot group is riskier than configured and need not be."""
+        band, limit = spot_band(self.pool, snapshot), self.config.spot.max_interruption_band
+        if band is None or band <= limit or self.on_demand_alternative is None:
+            return False
+        itype = self.pool.options[0].instance_type
+        detail = (
+            f"{itype} Spot interruption band {band} > spot.max_interruption_band={limit}; "
+            f"on-demand pool {self.on_demand_alternative} can take the demand"
+        )
+        self.reject(RejectReason.SPOT_RISK, detail, wanted, self.pool.requested.total)
+        return True
 
 
 def _confirmations(mem: PoolMemory, scale_in: bool, now: float, needed: int) -> PoolMemory:
@@ -181,6 +252,8 @@ def _plan_pool(
         return None, mem
 
     if target > current:
+        if check.spot_risk(snapshot, wanted):
+            return None, mem
         if mem.last_scale_up_at is not None and now - mem.last_scale_up_at < guards.cooldown_up_s:
             left = guards.cooldown_up_s - (now - mem.last_scale_up_at)
             check.reject(
@@ -261,19 +334,28 @@ def apply_guardrails(
     wanted: Mapping[str, Recommendation],
     memory: ControllerMemory,
     config: ClusterConfig,
+    managed: Sequence[CapacityPool] | None = None,
 ) -> tuple[Plan, list[Rejection], ControllerMemory]:
-    """The plan for this tick, every rejection, and memory with scale-in confirmations counted."""
+    """The plan for this tick, every rejection, and memory with scale-in confirmations counted.
+
+    `managed` (default: every non-MASTER pool) are the pools that could take demand instead of a
+    risky Spot group."""
     rejections: list[Rejection] = []
     resizes: list[Resize] = []
     od_total = sum(p.requested.on_demand for p in snapshot.pools if p.role is not PoolRole.MASTER)
     pools = {p.pool_id: p for p in snapshot.pools}
+    candidates = [p for p in (snapshot.pools if managed is None else managed) if p.role is not PoolRole.MASTER]
+    od_groups = {
+        role: next((p.pool_id for p in candidates if p.role is role and p.market is Market.ON_DEMAND), None)
+        for role in (PoolRole.TASK, PoolRole.CORE)
+    }
     for pool_id, rec in wanted.items():
         pool = pools.get(pool_id)
         if pool is None:
             detail = f"pool {pool_id!r} is not in the snapshot"
             rejections.append(Rejection(RejectReason.UNKNOWN_POOL, detail, pool_id, rec.policy, rec.target_units))
             continue
-        check = _PoolCheck(pool, rec, config, rejections)
+        check = _PoolCheck(pool, rec, config, rejections, od_groups.get(pool.role))
         resize, pool_mem = _plan_pool(check, snapshot, memory.pool(pool_id), od_total - pool.requested.on_demand)
         if pool_mem != memory.pool(pool_id):
             memory = memory.with_pool(pool_id, pool_mem)

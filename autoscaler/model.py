@@ -278,6 +278,7 @@ class SourceStatus:
     fetched_at: float
     error: str | None = None
     required: bool = True
+    notes: tuple[str, ...] = ()  # worth telling the operator, did not make the read fail
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +347,7 @@ class RejectReason(StrEnum):
     SUPERSEDED = "superseded"
     CLUSTER_NOT_READY = "cluster_not_ready"
     POLICY_ERROR = "policy_error"
+    SPOT_RISK = "spot_risk"  # Spot type above spot.max_interruption_band while an on-demand pool exists
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ the `emr_autoscaler.policies` entry-point group, built-in ones exactly like thir
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -18,16 +19,21 @@ ENTRY_POINT_GROUP = "emr_autoscaler.policies"
 @dataclass(frozen=True, slots=True)
 class PolicyContext:
     """What a policy may know besides the snapshot: its cluster's config, the pools it may
-    recommend for, and recent metric history (oldest first, current sample last)."""
+    recommend for, recent metric history (oldest first, current sample last) and `now`.
+
+    `now` is the decision instant (the engine passes `snapshot.taken_at`), not the last sample's
+    time: on a tick without YARN metrics the newest sample is older than the tick. A context built
+    without `now` (code written before the field existed) falls back to the last sample's time."""
 
     config: ClusterConfig
     managed_pools: tuple[CapacityPool, ...]
     history: tuple[MetricSample, ...]
     memory: ControllerMemory
+    now: float = math.nan
 
-    @property
-    def now(self) -> float:
-        return self.history[-1].at if self.history else 0.0
+    def __post_init__(self) -> None:
+        if math.isnan(self.now):
+            object.__setattr__(self, "now", self.history[-1].at if self.history else 0.0)
 
 
 @runtime_checkable
