@@ -58,6 +58,7 @@ def demo_spec(start_at: float) -> ClusterSpec:
         start_at=start_at,
         min_node_age_s=EMR_MIN_NODE_AGE_S,
         interruptions=False,
+        resource_calculator="dominant",  # vcores bind: the core nodes run 8 containers (demo_jobs)
     )
 
 

@@ -79,7 +79,7 @@ class SimCluster:
         self._node_seq = 0
         self._boot_rng = random.Random(f"boot-{seed}")
         self._spot_rng = random.Random(f"spot-{seed}")
-        self.workload = Workload(self._push, self._push, BATCH, AM)
+        self.workload = Workload(self._push, self._push, BATCH, AM, count_vcores=spec.resource_calculator == "dominant")
         self.pools: dict[str, SimPool] = {}
         self.interruptions = 0
         self.lost_containers = 0

@@ -7,6 +7,7 @@ removes it before validating the rest):
 sim:
   boot_s: [300, 360]            # uniform boot delay: request -> YARN capacity (AWS: ~5-6 min)
   spot_price_fraction: 0.35     # Spot = 35% of on-demand when no --spot-prices row covers a type
+  resource_calculator: memory   # YARN placement: memory (EMR's default) or dominant (memory + vcores)
   interruption_band: 1          # Spot Advisor band (0 "<5%" .. 4 ">20%") when a pool sets none
   pools:
     - {id: ig-master, role: MASTER, market: ON_DEMAND, types: [m5.xlarge], initial: 1}
@@ -29,6 +30,10 @@ from autoscaler.model import Market, PoolKind, PoolRole
 #: "10-15%", "15-20%", ">20%" (the last taken as 25%).
 BAND_MONTHLY_RATE: tuple[float, ...] = (0.025, 0.075, 0.125, 0.175, 0.25)
 _MONTH_S = 30 * 24 * 3600.0
+
+#: YARN CapacityScheduler resource calculators: "memory" is the DefaultResourceCalculator (Hadoop's
+#: and EMR's default: vcores are not scheduled), "dominant" the DominantResourceCalculator.
+RESOURCE_CALCULATORS: tuple[str, ...] = ("memory", "dominant")
 
 
 def band_hazard_per_s(band: int) -> float:
@@ -72,6 +77,7 @@ class ClusterSpec:
     interruption_band: int = 1
     interruptions: bool = True
     spot_price_fraction: float = 0.35
+    resource_calculator: str = "memory"  # "memory": DefaultResourceCalculator; "dominant": DRF
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -156,6 +162,9 @@ def parse_spec(data: Any, where: str = "sim") -> ClusterSpec:
         boot = (boot, boot)
     if len(boot) != 2 or boot[0] < 0 or boot[1] < boot[0]:
         raise SpecError(f"{where}.boot_s: [min, max] seconds with 0 <= min <= max")
+    calculator = str(data.get("resource_calculator", base.resource_calculator)).lower()
+    if calculator not in RESOURCE_CALCULATORS:
+        raise SpecError(f"{where}.resource_calculator: must be one of {', '.join(RESOURCE_CALCULATORS)}")
     try:
         return ClusterSpec(
             pools=pools,
@@ -169,6 +178,7 @@ def parse_spec(data: Any, where: str = "sim") -> ClusterSpec:
             interruption_band=int(data.get("interruption_band", base.interruption_band)),
             interruptions=bool(data.get("interruptions", base.interruptions)),
             spot_price_fraction=float(data.get("spot_price_fraction", base.spot_price_fraction)),
+            resource_calculator=calculator,
         )
     except (TypeError, ValueError) as err:
         raise SpecError(f"{where}: {err}") from None

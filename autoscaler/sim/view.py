@@ -68,7 +68,8 @@ def _node_info(n: SimNode, now: float) -> NodeInfo:
         state=NodeState.RUNNING if n.state == RUNNING else NodeState.DECOMMISSIONING,
         num_containers=sum(b.count for b in n.batches) + len(n.am_jobs),
         used=Resources(used_mem, used_vc),
-        available=Resources(n.free_mem, n.free_vc),
+        # over-committed vcores (memory-only scheduling) read as 0 free, as our YARN source parses them
+        available=Resources(n.free_mem, max(n.free_vc, 0)),
         last_health_update_s=now,
         instance_id=n.instance_id,
         pool_id=n.pool_id,
@@ -155,7 +156,7 @@ def build_snapshot(cluster: SimCluster) -> ClusterSnapshot:
         allocated_mb=total_mb - avail_mb,
         allocated_vcores=total_vc - avail_vc,
         available_mb=avail_mb,
-        available_vcores=avail_vc,
+        available_vcores=avail_vc if avail_vc >= 0 else None,  # YARN's negative count: unknown
         reserved_mb=0,
         reserved_vcores=0,
         total_mb=total_mb,

@@ -10,6 +10,11 @@ still run. Nodes are filled oldest first, which leaves young nodes idle for scal
 ApplicationMasters may hold at most `am_share` of the RUNNING nodes' memory (the CapacityScheduler's
 `yarn.scheduler.capacity.maximum-am-resource-percent`, default 0.1), except that one AM may always
 start: without that limit a burst of jobs fills the cluster with AMs and no task can ever run.
+
+Placement counts memory only unless `count_vcores` is set: the CapacityScheduler's default
+`yarn.scheduler.capacity.resource-calculator` is the DefaultResourceCalculator (memory only), which
+EMR keeps, so a node's vcores can be over-committed (YARN then reports allocated vcores above the
+total). With `count_vcores` (the DominantResourceCalculator) memory and vcores both bind.
 """
 
 from __future__ import annotations
@@ -157,9 +162,17 @@ class Workload:
     """Jobs waiting for containers, the nodes with room, and placement between them."""
 
     def __init__(
-        self, on_batch: Schedule, on_am: Schedule, batch_kind: int, am_kind: int, am_share: float = 0.1
+        self,
+        on_batch: Schedule,
+        on_am: Schedule,
+        batch_kind: int,
+        am_kind: int,
+        am_share: float = 0.1,
+        *,
+        count_vcores: bool = False,
     ) -> None:
         self.am_share = am_share
+        self.count_vcores = count_vcores
         self._am_mem = 0  # memory held by AMs
         self._nm_mem: dict[int, int] = {}  # RUNNING NodeManagers' memory, by node seq
         self._cluster_mem = 0
@@ -174,7 +187,8 @@ class Workload:
         self._task_set: set[int] = set()
         self._open: dict[int, SimNode] = {}  # RUNNING nodes with room for the smallest shape
         self._min_mem = 1 << 62
-        self._min_vc = 1 << 62
+        # without vcore accounting no vcore figure (free vcores may go negative) ever blocks a node
+        self._min_vc = 1 << 62 if count_vcores else -(1 << 62)
         self.completed: list[JobRun] = []
         self.lost_container_s = 0.0
 
@@ -185,7 +199,8 @@ class Workload:
         self.active[jr.seq] = jr
         for shape in ([job.am] if job.am else []) + [s.shape for s in job.stages]:
             self._min_mem = min(self._min_mem, shape.memory_mb)
-            self._min_vc = min(self._min_vc, shape.vcores)
+            if self.count_vcores:
+                self._min_vc = min(self._min_vc, shape.vcores)
         if jr.am_state == AM_READY:
             self.am_ready(jr, now)
         else:
@@ -354,7 +369,7 @@ class Workload:
         if self._am_mem and self._am_mem + am.memory_mb > self.am_share * self._cluster_mem:
             return _AM_LIMIT
         for node in nodes:
-            if node.free_mem >= am.memory_mb and node.free_vc >= am.vcores:
+            if node.free_mem >= am.memory_mb and (node.free_vc >= am.vcores or not self.count_vcores):
                 node.free_mem -= am.memory_mb
                 node.free_vc -= am.vcores
                 node.am_jobs.add(jr)
@@ -375,7 +390,9 @@ class Workload:
         for node in nodes:
             if not runs:
                 break
-            fit = min(node.free_mem // mem, node.free_vc // vc)
+            fit = node.free_mem // mem
+            if self.count_vcores and vc > 0:
+                fit = min(fit, node.free_vc // vc)
             while fit > 0 and runs:
                 run = runs[0]
                 n = int(min(fit, run[0]))

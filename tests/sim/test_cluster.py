@@ -14,14 +14,29 @@ def _job(tasks: int, seconds: float, *, submit: float = 0.0, am: bool = True, na
 
 
 def test_known_job_finishes_at_the_computed_time() -> None:
-    """2 m5.xlarge cores (4 vcores each), AM takes one: 8 × 10 s tasks run in 2 waves of 7+1 → done at submit+20."""
-    spec = spec_with(group("ig-core", PoolRole.CORE, Market.ON_DEMAND, 2))
+    """2 m5.xlarge cores (4 vcores each), DominantResourceCalculator: AM takes a vcore, 8 × 10 s tasks run 7+1 → +20."""
+    spec = spec_with(group("ig-core", PoolRole.CORE, Market.ON_DEMAND, 2), resource_calculator="dominant")
     c = cluster(spec)
     c.submit(_job(8, 10.0, submit=10.0))
     c.advance_to(spec.start_at + 1000)
     (jr,) = c.workload.completed
     assert jr.started_at == spec.start_at + 10
     assert jr.finished_at == spec.start_at + 30
+
+
+def test_default_calculator_schedules_memory_only() -> None:
+    """EMR's default (memory only): 2 × 12,288 MB hold the AM and all 8 × 1 GB tasks at once → one wave, +10 s."""
+    spec = spec_with(group("ig-core", PoolRole.CORE, Market.ON_DEMAND, 2))
+    c = cluster(spec)
+    c.submit(_job(8, 10.0, submit=10.0))
+    c.advance_to(spec.start_at + 15)
+    yarn = c.snapshot().yarn
+    assert yarn is not None
+    assert (yarn.allocated_vcores, yarn.total_vcores) == (9, 8)  # over-committed, as YARN reports it
+    assert yarn.available_vcores is None  # YARN's negative figure, read as unknown like the live source
+    c.advance_to(spec.start_at + 1000)
+    (jr,) = c.workload.completed
+    assert jr.finished_at == spec.start_at + 20
 
 
 def test_stages_run_in_order_and_am_start_up_delays_tasks() -> None:
@@ -37,7 +52,7 @@ def test_stages_run_in_order_and_am_start_up_delays_tasks() -> None:
 
 def test_draining_kills_at_the_timeout_and_reruns_the_work() -> None:
     """A node drained with 100 s left kills its 4 tasks at the timeout; they re-run after the others finish."""
-    spec = spec_with(group("ig-task", PoolRole.TASK, Market.ON_DEMAND, 2))
+    spec = spec_with(group("ig-task", PoolRole.TASK, Market.ON_DEMAND, 2), resource_calculator="dominant")
     c = cluster(spec)
     c.submit(_job(8, 1000.0, am=False))
     c.advance_to(spec.start_at + 1)
@@ -98,6 +113,7 @@ def test_spot_interruption_reruns_lost_work_and_replaces_the_node() -> None:
         group("ig-core", PoolRole.CORE, Market.ON_DEMAND, 1),
         group("ig-spot", PoolRole.TASK, Market.SPOT, 1),
         interruptions=False,
+        resource_calculator="dominant",  # 4 vcores bind: 4 tasks per node
     )
     c = cluster(spec)
     c.submit(_job(8, 600.0, am=False))  # 4 on the core, 4 on the Spot node
@@ -145,7 +161,7 @@ def test_am_share_keeps_room_for_tasks() -> None:
 
 def test_snapshot_reports_pending_demand_and_am_hosts() -> None:
     """Pending asks appear per shape on apps and in YARN metrics; the AM's node is marked."""
-    spec = spec_with(group("ig-core", PoolRole.CORE, Market.ON_DEMAND, 1))
+    spec = spec_with(group("ig-core", PoolRole.CORE, Market.ON_DEMAND, 1), resource_calculator="dominant")
     c = cluster(spec)
     c.submit(_job(10, 100.0))
     c.advance_to(spec.start_at)
