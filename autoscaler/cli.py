@@ -21,7 +21,14 @@ from autoscaler.actuator import Actuator, DryRunActuator, EmrActuator
 from autoscaler.aws import make_client
 from autoscaler.config import AppConfig, ClusterConfig, ConfigError, load_config
 from autoscaler.engine import evaluate
-from autoscaler.logs import EventLogger, configure_logging, inputs_fields, plan_fields, rejection_fields
+from autoscaler.logs import (
+    EventLogger,
+    configure_logging,
+    inputs_fields,
+    plan_fields,
+    rejection_fields,
+    source_notes,
+)
 from autoscaler.loop import ClusterDeps, Deps, run
 from autoscaler.metrics import Health, Metrics
 from autoscaler.metrics_reference import metrics_reference
@@ -209,6 +216,7 @@ def explain_data(snapshot: ClusterSnapshot, decision: Decision, outcomes: Sequen
     return {
         "cluster": snapshot.cluster_id,
         "stale_reasons": list(snapshot.stale_reasons) if snapshot.stale else [],
+        "source_notes": source_notes(snapshot),
         "inputs": inputs_fields(snapshot),
         "recommendations": [
             {"policy": r.policy, "pool": r.pool_id, "target": r.target_units, "reason": r.reason}
@@ -224,6 +232,7 @@ def explain_text(snapshot: ClusterSnapshot, decision: Decision, outcomes: Sequen
     lines = [f"cluster {snapshot.cluster_id} ({snapshot.cluster_state})"]
     if snapshot.stale:
         lines.append("  STALE snapshot: no resize will be decided: " + "; ".join(snapshot.stale_reasons))
+    lines += [f"  note: {note}" for note in source_notes(snapshot)]
     y = snapshot.yarn
     if y is not None:
         lines.append(

@@ -34,8 +34,12 @@ class YarnConfig(_Strict):
 
 
 class LimitsConfig(_Strict):
-    min_task_units: int = Field(0, ge=0, description="Never fewer task units than this.")
-    max_task_units: int = Field(20, ge=0, description="Never more task units than this.")
+    min_task_units: int = Field(
+        0, ge=0, description="Never fewer units than this in each task pool, enforced even when no policy asks."
+    )
+    max_task_units: int = Field(
+        20, ge=0, description="Never more units than this in each task pool, enforced even when no policy asks."
+    )
     min_core_units: int = Field(0, ge=0, description="Core floor; the dfs.replication rule may raise it.")
     max_core_units: int = Field(0, ge=0, description="Core ceiling; 0 with scale_core false leaves core alone.")
     max_on_demand_units: int | None = Field(None, ge=0, description="Cap on on-demand units across pools.")
@@ -89,6 +93,11 @@ class PricingConfig(_Strict):
         default_factory=dict, description="EMR charge per type; default 25% of on-demand, published figures built in."
     )
     spot_price_file: str | None = Field(None, description="Static Spot fallback (DescribeSpotPriceHistory CSV/TSV).")
+    spot_advisor_file: str | None = Field(
+        None,
+        description="Spot Advisor JSON (spot-advisor-data.json) giving each Spot type's interruption band for "
+        "spot.max_interruption_band; default: bundled us-east-1 Linux slice (2025-06-28), no bands elsewhere.",
+    )
     spot_ttl_s: float = Field(300, gt=0, description="How long a fetched Spot price is reused.")
     describe_spot_history: bool = Field(
         True, description="Fetch DescribeSpotPriceHistory; false uses spot_price_file or on-demand prices only."

@@ -12,8 +12,9 @@ Per pool, in this order (each check either trims the target and says so, or stop
 3. pool busy (any state but RUNNING), back-off after failures.
 4. scale-in only: awaiting confirmation; cooldown since the last resize of either direction.
    scale-up only: a Spot instance group whose type's Spot Advisor band exceeds
-   `spot.max_interruption_band` is not grown while a managed on-demand group of the same role exists
-   (SPOT_RISK; an unknown band is no reason to refuse); cooldown since the last scale-up.
+   `spot.max_interruption_band` is not grown while a managed on-demand group of the same role has
+   room under its maximum (SPOT_RISK; an unknown band is no reason to refuse, and the demand is not
+   redirected: policies should prefer that group); cooldown since the last scale-up.
 5. step limits per tick; `limits.max_on_demand_units` across core and task pools.
 6. scale-in: cancel capacity that has not arrived first, drain the rest from idle instances
    chosen by `drain.choose_victims`; shrink only as far as there are removable nodes.
@@ -136,7 +137,7 @@ class _PoolCheck:
     rec: Recommendation
     config: ClusterConfig
     rejections: list[Rejection]
-    on_demand_alternative: str | None = None  # a managed on-demand group of the same role, if any
+    on_demand_alternative: str | None = None  # a managed on-demand group of the same role with room to grow
 
     def reject(self, reason: RejectReason, detail: str, wanted: int, allowed: int) -> None:
         self.rejections.append(
@@ -329,6 +330,14 @@ def _shrink(check: _PoolCheck, snapshot: ClusterSnapshot, target: int) -> Resize
     )
 
 
+def _on_demand_alternative(pools: Sequence[CapacityPool], role: PoolRole, config: ClusterConfig) -> str | None:
+    """The first on-demand group of `role` that may still grow: somewhere demand can go instead of risky Spot."""
+    for p in pools:
+        if p.role is role and p.market is Market.ON_DEMAND and p.requested.total < pool_bounds(p, config).hi:
+            return p.pool_id
+    return None
+
+
 def apply_guardrails(
     snapshot: ClusterSnapshot,
     wanted: Mapping[str, Recommendation],
@@ -339,16 +348,13 @@ def apply_guardrails(
     """The plan for this tick, every rejection, and memory with scale-in confirmations counted.
 
     `managed` (default: every non-MASTER pool) are the pools that could take demand instead of a
-    risky Spot group."""
+    risky Spot group (see SPOT_RISK in the module docstring)."""
     rejections: list[Rejection] = []
     resizes: list[Resize] = []
     od_total = sum(p.requested.on_demand for p in snapshot.pools if p.role is not PoolRole.MASTER)
     pools = {p.pool_id: p for p in snapshot.pools}
     candidates = [p for p in (snapshot.pools if managed is None else managed) if p.role is not PoolRole.MASTER]
-    od_groups = {
-        role: next((p.pool_id for p in candidates if p.role is role and p.market is Market.ON_DEMAND), None)
-        for role in (PoolRole.TASK, PoolRole.CORE)
-    }
+    od_groups = {role: _on_demand_alternative(candidates, role, config) for role in (PoolRole.TASK, PoolRole.CORE)}
     for pool_id, rec in wanted.items():
         pool = pools.get(pool_id)
         if pool is None:

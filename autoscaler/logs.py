@@ -109,6 +109,11 @@ def inputs_fields(snapshot: ClusterSnapshot) -> dict[str, Any]:
     return {"cluster_state": snapshot.cluster_state, "yarn": yarn, "pools": pools, "nodes": len(snapshot.nodes)}
 
 
+def source_notes(snapshot: ClusterSnapshot) -> list[str]:
+    """What sources noted without failing (e.g. a call the endpoint does not implement), "source: note"."""
+    return [f"{s.name}: {note}" for s in snapshot.sources for note in s.notes]
+
+
 def tick_event(
     snapshot: ClusterSnapshot,
     decision: Decision | None,
@@ -125,6 +130,7 @@ def tick_event(
         "dry_run": dry_run,
         "stale": snapshot.stale,
         "stale_reasons": list(snapshot.stale_reasons) if snapshot.stale else [],
+        "source_notes": source_notes(snapshot),
         "inputs": inputs_fields(snapshot),
         "recommendations": [],
         "rejections": [],

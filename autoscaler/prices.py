@@ -214,10 +214,11 @@ def parse_spot_advisor(doc: Mapping[str, object], region: str, os_name: str = "L
 
 
 def load_spot_advisor(
-    path: str | Path, region: str = "us-east-1", os_name: str = "Linux"
+    path: str | Path | None = None, region: str = "us-east-1", os_name: str = "Linux"
 ) -> dict[str, tuple[int, float]]:
-    """instance_type -> (interruption band 0 "<5%" .. 4 ">20%", savings %) for `region`."""
-    doc = json.loads(Path(path).read_text())
+    """instance_type -> (interruption band 0 "<5%" .. 4 ">20%", savings %) for `region`; None reads the
+    bundled us-east-1 Linux slice (empty for other regions)."""
+    doc = json.loads(_read_text(path, "spot_advisor_us-east-1.json"))
     if not isinstance(doc, dict):
         raise ValueError(f"{path}: expected a JSON object")
     return parse_spot_advisor(doc, region, os_name)

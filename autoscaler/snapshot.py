@@ -25,7 +25,7 @@ from autoscaler.model import (
     PriceQuote,
     SourceStatus,
 )
-from autoscaler.prices import SpotHistory, load_ondemand_table
+from autoscaler.prices import SpotHistory, load_ondemand_table, load_spot_advisor
 from autoscaler.sources.cloudwatch import CloudWatchReader
 from autoscaler.sources.emr import EmrReader, EmrState
 from autoscaler.sources.interruptions import InterruptionReader
@@ -49,16 +49,19 @@ class Sources:
 def build_sources(cluster: ClusterConfig, observer: CallObserver | None = None) -> Sources:
     """Clients for `cluster.region` (endpoints from AWS_ENDPOINT_URL*, credentials from the default chain).
 
-    Raises only for configuration problems found at start (an unreadable price file)."""
+    Raises only for configuration problems found at start (an unreadable price or Spot Advisor file).
+    Spot quotes carry the Spot Advisor band of `pricing.spot_advisor_file` (default: the bundled
+    us-east-1 slice) so the guardrails can hold `spot.max_interruption_band`."""
     region = cluster.region
     pricing = cluster.pricing
     history = SpotHistory.load(pricing.spot_price_file, region=region) if pricing.spot_price_file else None
+    advisor = load_spot_advisor(pricing.spot_advisor_file, region)
     ec2 = make_client("ec2", region, observer) if pricing.describe_spot_history else None
     return Sources(
         yarn=YarnClient(cluster.yarn),
         emr=EmrReader(make_client("emr", region, observer)),
         cloudwatch=CloudWatchReader(make_client("cloudwatch", region, observer)) if cluster.cloudwatch else None,
-        prices=PriceBook(pricing, load_ondemand_table(pricing.ondemand_file), ec2, history),
+        prices=PriceBook(pricing, load_ondemand_table(pricing.ondemand_file), ec2, history, advisor),
         interruptions=(
             InterruptionReader(make_client("sqs", region, observer), cluster.interruptions_queue_url)
             if cluster.interruptions_queue_url
@@ -112,6 +115,8 @@ def collect(sources: Sources, cluster: ClusterConfig, now: float) -> ClusterSnap
     yarn, status = _attempt("yarn", True, now, sources.yarn.fetch)
     statuses.append(status)
     emr, status = _attempt("emr", True, now, lambda: sources.emr.read(cluster.cluster_id))
+    if emr is not None and emr.notes:  # e.g. an endpoint without GetManagedScalingPolicy: tell the operator
+        status = replace(status, notes=emr.notes)
     statuses.append(status)
     yarn_state: YarnState | None = yarn
     emr_state: EmrState | None = emr

@@ -129,9 +129,9 @@ def test_core_below_its_floor_is_raised_when_managed() -> None:
     assert targets(decision) == {"ig-core": 3}
 
 
-def spot_snapshot(band: int | None, with_on_demand: bool = True) -> ClusterSnapshot:
+def spot_snapshot(band: int | None, with_on_demand: bool = True, on_demand_units: int = 2) -> ClusterSnapshot:
     spot = make_pool("ig-spot", requested=2, instance_type="r5.xlarge")
-    od = make_pool("ig-od", requested=2, market=Market.ON_DEMAND, instance_type="m5.xlarge")
+    od = make_pool("ig-od", requested=on_demand_units, market=Market.ON_DEMAND, instance_type="m5.xlarge")
     quote = PriceQuote("r5.xlarge", Market.SPOT, 0.08, 0.063, interruption_band=band)
     return make_snapshot(pools=[spot, od] if with_on_demand else [spot], prices=[quote])
 
@@ -148,9 +148,14 @@ def test_risky_spot_group_is_not_grown_when_on_demand_exists() -> None:
 
 
 def test_spot_growth_allowed_when_band_ok_unknown_or_no_alternative() -> None:
-    """Growth proceeds at or under the band, with no band known, or with no on-demand pool to use."""
-    config = make_cluster_config(spot={"max_interruption_band": 2})
-    for snapshot in (spot_snapshot(band=2), spot_snapshot(band=None), spot_snapshot(band=4, with_on_demand=False)):
+    """Growth proceeds at or under the band, with no band known, or with no on-demand pool that could grow."""
+    config = make_cluster_config(spot={"max_interruption_band": 2}, limits={"max_task_units": 6})
+    for snapshot in (
+        spot_snapshot(band=2),
+        spot_snapshot(band=None),
+        spot_snapshot(band=4, with_on_demand=False),
+        spot_snapshot(band=4, on_demand_units=6),
+    ):
         decision = evaluate(snapshot, ControllerMemory(), [Wants({"ig-spot": 5})], config)
         assert targets(decision) == {"ig-spot": 5}, snapshot.prices
 

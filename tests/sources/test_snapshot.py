@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -12,7 +14,7 @@ from moto import mock_aws
 from autoscaler.aws import make_client
 from autoscaler.config import ClusterConfig, PricingConfig, YarnConfig
 from autoscaler.model import Market
-from autoscaler.prices import load_ondemand_table
+from autoscaler.prices import load_ondemand_table, load_spot_advisor
 from autoscaler.snapshot import Sources, build_sources, collect
 from autoscaler.sources.emr import EmrReader
 from autoscaler.sources.pricing import PriceBook
@@ -118,6 +120,9 @@ def test_collect_joins_nodes_to_instances_and_marks_am_hosts() -> None:
     assert joined[task_hosts[1]].is_idle
     assert joined["unknown-host.internal"].instance_id is None
     assert snap.price("m5.xlarge", Market.ON_DEMAND) is not None
+    emr_status = next(s for s in snap.sources if s.name == "emr")
+    assert emr_status.ok
+    assert any("GetManagedScalingPolicy" in note for note in emr_status.notes), "moto lacks the call: said, not dropped"
 
 
 @pytest.mark.usefixtures("moto_env")
@@ -180,3 +185,35 @@ def test_build_sources_from_config() -> None:
     full = build_sources(cfg.model_copy(update={"cloudwatch": True, "interruptions_queue_url": "https://sqs/q"}))
     assert full.cloudwatch is not None
     assert full.interruptions is not None
+
+
+SHARED_ADVISOR = (
+    Path(__file__).parents[2] / ".." / "shared" / "data" / "prices" / "spot_interruption"
+) / "spot-advisor-data_spotinfo_2025-06-28.json"
+
+
+def _spot_band(cfg: ClusterConfig, itype: str) -> int | None:
+    prices = build_sources(cfg).prices
+    assert prices is not None
+    quote = next(q for q in prices.quotes([itype], NOW).quotes if q.market is Market.SPOT)
+    return quote.interruption_band
+
+
+@pytest.mark.usefixtures("moto_env")
+def test_build_sources_gives_spot_quotes_their_advisor_band(tmp_path: Path) -> None:
+    """Spot quotes carry the bundled us-east-1 Spot Advisor band (the shared feed's value), a configured
+    file's band when given, and none in a region the bundled slice does not cover."""
+    history = tmp_path / "spot.csv"
+    history.write_text(
+        "us-east-1a,r5.xlarge,Linux/UNIX,0.08,2020-01-01T00:00:00+00:00\n"
+        "eu-west-1a,r5.xlarge,Linux/UNIX,0.09,2020-01-01T00:00:00+00:00\n"
+    )
+    pricing = PricingConfig(describe_spot_history=False, spot_price_file=str(history))
+    cfg = _config("j-ABC", ["http://rm:8088"]).model_copy(update={"pricing": pricing})
+    expected = load_spot_advisor(SHARED_ADVISOR, "us-east-1")["r5.xlarge"][0]
+    assert _spot_band(cfg, "r5.xlarge") == expected
+    custom = tmp_path / "advisor.json"
+    custom.write_text(json.dumps({"spot_advisor": {"us-east-1": {"Linux": {"r5.xlarge": {"r": 0, "s": 10}}}}}))
+    own = pricing.model_copy(update={"spot_advisor_file": str(custom)})
+    assert _spot_band(cfg.model_copy(update={"pricing": own}), "r5.xlarge") == 0
+    assert _spot_band(cfg.model_copy(update={"region": "eu-west-1"}), "r5.xlarge") is None
