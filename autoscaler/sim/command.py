@@ -4,6 +4,12 @@
 are used; `poll_interval_s` is the tick) plus an optional `sim:` section describing the simulated
 cluster (see `autoscaler.sim.spec`). `--policy NAME` runs that policy alone, with the options the
 config gives a policy of that type, else its defaults; repeat it to compare policies side by side.
+`--policy A+B` runs A and B together as one contestant (combined as the daemon combines a cluster's
+policies), reported as `A+B`.
+
+`static` without options in the config is "sized for the peak": a fixed number of units of the
+cheapest task pool, enough (with the core nodes) for the peak running-container memory of the
+trace's ideal no-wait schedule (`autoscaler.sim.peak`); the report gives it as `static_units`.
 """
 
 from __future__ import annotations
@@ -19,10 +25,11 @@ import yaml
 from autoscaler.config import AppConfig, ClusterConfig, ConfigError, PolicySpec, parse_config
 from autoscaler.policy import PolicyError, available_policies
 from autoscaler.prices import SpotHistory
+from autoscaler.sim.peak import PeakSizing, size_for_peak
 from autoscaler.sim.report import format_table, report_json, write_report
-from autoscaler.sim.runner import simulate_policies
+from autoscaler.sim.runner import build_prices, simulate_policies
 from autoscaler.sim.spec import ClusterSpec, SpecError, default_spec, parse_spec
-from autoscaler.sim.trace import TraceError, load_trace
+from autoscaler.sim.trace import Job, TraceError, load_trace
 
 
 class SimulateError(Exception):
@@ -82,15 +89,39 @@ def cluster_config(app: AppConfig | None, spec: ClusterSpec) -> tuple[ClusterCon
 
 
 def policy_runs(names: list[str], config: ClusterConfig) -> list[list[PolicySpec]]:
+    """One policy set per `--policy`; `A+B` is A and B together, each with its configured options."""
     known = available_policies()
-    unknown = [n for n in names if n not in known]
+    parts = [name.split("+") for name in names]
+    unknown = sorted({p for ps in parts for p in ps if p not in known})
     if unknown:
         raise SimulateError(f"--policy: unknown {', '.join(unknown)}; available: {', '.join(sorted(known))}")
     runs = []
-    for name in names:
-        configured = [p for p in config.policies if p.type == name]
-        runs.append(configured[:1] or [PolicySpec(type=name)])
+    for ps in parts:
+        if len(set(ps)) != len(ps):
+            raise SimulateError(f"--policy {'+'.join(ps)}: a policy appears twice")
+        run = []
+        for name in ps:
+            configured = [p for p in config.policies if p.type == name]
+            run.append(configured[0] if configured else PolicySpec(type=name))
+        runs.append(run)
     return runs
+
+
+def unsized_static(specs: list[PolicySpec]) -> bool:
+    """A lone `static` with no size: the simulator sizes it for the trace's peak."""
+    return len(specs) == 1 and specs[0].type == "static" and not specs[0].options
+
+
+def sized_static(
+    runs: list[list[PolicySpec]], jobs: list[Job], spec: ClusterSpec, config: ClusterConfig, history: SpotHistory | None
+) -> tuple[list[list[PolicySpec]], PeakSizing | None]:
+    if not any(unsized_static(r) for r in runs):
+        return runs, None
+    sizing = size_for_peak(jobs, spec, build_prices(config, spec, history), max_units=config.limits.max_task_units)
+    if sizing is None:
+        return runs, None
+    sized = PolicySpec(type="static", options={"pools": {sizing.pool_id: sizing.units}})
+    return [[sized] if unsized_static(r) else r for r in runs], sizing
 
 
 def run(args: argparse.Namespace) -> int:
@@ -115,7 +146,20 @@ def _run(args: argparse.Namespace) -> int:
             history = SpotHistory.load(args.spot_prices, region=config.region)
         except (OSError, ValueError) as err:
             raise SimulateError(f"--spot-prices {args.spot_prices}: {err}") from None
+    runs, sizing = sized_static(runs, jobs, spec, config, history)
+    if sizing is not None:
+        print(
+            f"static sized for the peak: {sizing.units} units of {sizing.pool_id} "
+            f"(ideal-schedule peak {sizing.peak_mb} MB, core nodes {sizing.core_mb} MB)",
+            file=sys.stderr,
+        )
     results = simulate_policies(jobs, spec, runs, config, history, args.seed, poll_interval_s=poll)
+    if sizing is not None:
+        extra = {"static_units": sizing.units, "static_pool": sizing.pool_id, "static_peak_mb": sizing.peak_mb}
+        results = [
+            replace(r, extras={**r.extras, **extra}) if unsized_static(s) else r
+            for r, s in zip(results, policy_runs(args.policy, config), strict=True)
+        ]
     report = report_json(
         str(args.trace),
         args.seed,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from autoscaler.sim.runner import PolicyResult
+from autoscaler.sim.runner import MAX_OVERRUN_S, PolicyResult
 
 
 def result_json(r: PolicyResult) -> dict[str, Any]:
@@ -59,7 +59,7 @@ def format_table(results: Sequence[PolicyResult]) -> str:
             r.policy,
             r.cost_usd,
             ratio,
-            f"{r.jobs_completed}/{r.jobs}",
+            f"{r.jobs_completed}/{r.jobs}" + ("!" if r.extras.get("overrun_stop") else ""),
             r.wait_s["p95"],
             r.slowdown["p95"],
             r.node_hours,
@@ -77,4 +77,8 @@ def format_table(results: Sequence[PolicyResult]) -> str:
             lines.append("  ".join("-" * w for w in widths))
     if results:
         lines.append(f"oracle floor: ${results[0].oracle_floor_usd:.2f} (no policy can cost less)")
+    if any(r.extras.get("overrun_stop") for r in results):
+        lines.append(
+            f"! stopped {MAX_OVERRUN_S / 86400:g} days after the last submit with jobs unfinished: cost, waits partial"
+        )
     return "\n".join(lines)

@@ -164,6 +164,8 @@ def simulate_policy(  # noqa: PLR0917 - the documented call: jobs, spec, policie
         sim_wall_s=round(time.perf_counter() - started, 3),
         extras={
             "cost_over_oracle": round(cost / floor.usd, 4) if floor.usd > 0 else None,
+            # stopped MAX_OVERRUN_S after the last submit with work left: cost and waits are partial
+            "overrun_stop": bool(workload.active) or len(done) + len(cluster.rejected) < len(jobs),
             "simulated_s": round(end - spec.start_at, 1),
             "lost_containers": cluster.lost_containers,
             "jobs_rejected": len(cluster.rejected),

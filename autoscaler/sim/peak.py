@@ -1,0 +1,97 @@
+"""`static` "sized for the peak": the fixed cluster an operator would build for this trace.
+
+Issue 4's static reference is a cluster that never resizes and never makes a job wait for
+capacity. We size it from the trace itself: the peak of running-container memory in the ideal
+no-wait schedule (every job starts at its submit time; its AM holds its memory for the job's ideal
+run time; stage k's tasks all start when stage k-1's longest task ends), minus what the fixed core
+nodes already give YARN, in nodes of the task pool with the cheapest price per YARN MB (its lowest
+replayed price, as the oracle floor uses). That is the smallest fixed size that could run the ideal
+schedule; the real schedule (boot-free, but with FIFO placement and fragmentation) may still queue.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from autoscaler.instance_types import yarn_resources
+from autoscaler.model import Market, PoolKind, PoolRole
+from autoscaler.sim.billing import PriceBook
+from autoscaler.sim.spec import ClusterSpec
+from autoscaler.sim.trace import Job
+
+
+@dataclass(frozen=True, slots=True)
+class PeakSizing:
+    pool_id: str
+    units: int
+    peak_mb: int  # running-container memory at the ideal schedule's peak
+    core_mb: int  # YARN memory of the fixed core nodes, subtracted before sizing
+
+
+def peak_demand_mb(jobs: Sequence[Job]) -> int:
+    """Maximum over time of the memory held by running containers in the ideal no-wait schedule."""
+    deltas: dict[float, int] = {}
+
+    def hold(start: float, seconds: float, mb: int) -> None:
+        if seconds <= 0 or mb <= 0:
+            return
+        deltas[start] = deltas.get(start, 0) + mb
+        deltas[start + seconds] = deltas.get(start + seconds, 0) - mb
+
+    for job in jobs:
+        if job.am is not None:
+            hold(job.submit_s, job.ideal_s, job.am.memory_mb)
+        start = job.submit_s + job.am_start_s
+        for stage in job.stages:
+            if isinstance(stage.task_s, tuple):
+                counts: dict[float, int] = {}
+                for d in stage.task_s:
+                    counts[d] = counts.get(d, 0) + 1
+                for d, n in counts.items():
+                    hold(start, d, n * stage.memory_mb)
+            else:
+                hold(start, float(stage.task_s), stage.tasks * stage.memory_mb)
+            start += stage.longest_s
+    peak = level = 0
+    for t in sorted(deltas):  # ends before starts at one instant: the same key nets them
+        level += deltas[t]
+        peak = max(peak, level)
+    return peak
+
+
+def _cheapest_task_pool(spec: ClusterSpec, prices: PriceBook) -> tuple[str, float] | None:
+    """(pool id, YARN MB per unit) of the task pool with the lowest price per YARN MB."""
+    best: tuple[float, str, float] | None = None
+    for pool in spec.pools:
+        if pool.role is not PoolRole.TASK:
+            continue
+        markets = [pool.market] if pool.kind is PoolKind.INSTANCE_GROUP else list(Market)
+        for itype, weight in zip(pool.instance_types, pool.weights, strict=True):
+            mem = yarn_resources(itype).memory_mb
+            for market in markets:
+                per_mb = prices.min_usd_per_hour(itype, market) / mem
+                if best is None or per_mb < best[0]:
+                    best = (per_mb, pool.pool_id, mem / weight)
+    return None if best is None else (best[1], best[2])
+
+
+def size_for_peak(
+    jobs: Sequence[Job], spec: ClusterSpec, prices: PriceBook, *, max_units: int | None = None
+) -> PeakSizing | None:
+    """Units of the cheapest task pool that, with the core nodes, hold the ideal schedule's peak."""
+    chosen = _cheapest_task_pool(spec, prices)
+    if chosen is None:
+        return None
+    pool_id, mb_per_unit = chosen
+    core_mb = sum(
+        pool.initial * yarn_resources(pool.instance_types[0]).memory_mb // pool.weights[0]
+        for pool in spec.pools
+        if pool.role is PoolRole.CORE
+    )
+    peak = peak_demand_mb(jobs)
+    units = max(0, math.ceil((peak - core_mb) / mb_per_unit))
+    if max_units is not None:
+        units = min(units, max_units)
+    return PeakSizing(pool_id, units, peak, core_mb)
