@@ -32,6 +32,14 @@ from autoscaler.sources import SourceError
 LIVE_INSTANCE_STATES = ("AWAITING_FULFILLMENT", "PROVISIONING", "BOOTSTRAPPING", "RUNNING")
 
 #: Error codes meaning "this endpoint does not implement the call" (moto, older emulators).
+#:
+#: moto's *server* mode (5.x) is not among them on purpose: for GetManagedScalingPolicy it answers
+#: HTTP 500 with Werkzeug's generic HTML "Internal Server Error" page (botocore: Code "500", no
+#: `__type`, no x-amzn-RequestId), after botocore has retried twice. Nothing in that answer says "not
+#: implemented", and a proxy or VPC endpoint in front of real EMR can return the same HTML 500, so
+#: reading it as "managed scaling off" could make us fight EMR Managed Scaling. Any 5xx therefore
+#: fails the EMR read (the snapshot is stale, nothing is resized); the end-to-end tests put a
+#: recording proxy in front of moto that answers this one call.
 _UNSUPPORTED = {"NotImplemented", "NotImplementedError", "UnknownOperationException", "InvalidAction"}
 
 

@@ -152,7 +152,7 @@ def _stubbed() -> tuple[Any, Stubber]:
 _T = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-def _fleet_responses(stub: Stubber, managed: dict[str, Any] | None) -> None:
+def _fleet_responses(stub: Stubber, managed: dict[str, Any] | None, answer_managed_scaling: bool = True) -> None:
     cid = "j-FLEET"
     stub.add_response(
         "describe_cluster",
@@ -205,7 +205,8 @@ def _fleet_responses(stub: Stubber, managed: dict[str, Any] | None) -> None:
     }
     gone = dict(inst, Id="ci-2", Ec2InstanceId="i-0dead", Status={"State": "TERMINATED"})
     stub.add_response("list_instances", {"Instances": [inst, gone]}, {"ClusterId": cid, "InstanceStates": states})
-    stub.add_response("get_managed_scaling_policy", managed or {}, {"ClusterId": cid})
+    if answer_managed_scaling:
+        stub.add_response("get_managed_scaling_policy", managed or {}, {"ClusterId": cid})
 
 
 def test_instance_fleets_map_target_and_provisioned_capacity() -> None:
@@ -247,3 +248,29 @@ def test_throttling_is_a_source_error() -> None:
     stub.add_client_error("describe_cluster", service_error_code="ThrottlingException", http_status_code=400)
     with stub, pytest.raises(SourceError, match="describe_cluster: ThrottlingException"):
         EmrReader(client).read("j-X")
+
+
+# What moto 5.x in server mode answers for GetManagedScalingPolicy (recorded with ThreadedMotoServer).
+MOTO_SERVER_500 = "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
+
+
+def test_an_html_500_on_managed_scaling_fails_the_read() -> None:
+    """An HTTP 500 (moto server's answer, or a proxy's) is not read as "managed scaling off": the read fails."""
+    client, stub = _stubbed()
+    _fleet_responses(stub, None, answer_managed_scaling=False)
+    stub.add_client_error(
+        "get_managed_scaling_policy", service_error_code="500", service_message=MOTO_SERVER_500, http_status_code=500
+    )
+    with stub, pytest.raises(SourceError, match="get_managed_scaling_policy: 500"):
+        EmrReader(client).read("j-FLEET")
+
+
+def test_an_unimplemented_managed_scaling_call_is_a_note() -> None:
+    """An endpoint that says the call is not implemented gives a note and "assumed off", not a failure."""
+    client, stub = _stubbed()
+    _fleet_responses(stub, None, answer_managed_scaling=False)
+    stub.add_client_error("get_managed_scaling_policy", service_error_code="NotImplemented", http_status_code=501)
+    with stub:
+        state = EmrReader(client).read("j-FLEET")
+    assert state.managed_scaling_enabled is False
+    assert [n for n in state.notes if "GetManagedScalingPolicy not supported" in n]
