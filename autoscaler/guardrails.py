@@ -12,9 +12,9 @@ Per pool, in this order (each check either trims the target and says so, or stop
 3. pool busy (any state but RUNNING), back-off after failures.
 4. scale-in only: awaiting confirmation; cooldown since the last resize of either direction.
    scale-up only: a Spot instance group whose type's Spot Advisor band exceeds
-   `spot.max_interruption_band` is not grown while a managed on-demand group of the same role has
-   room under its maximum (SPOT_RISK; an unknown band is no reason to refuse, and the demand is not
-   redirected: policies should prefer that group); cooldown since the last scale-up.
+   `spot.max_interruption_band` is not grown past its floor while a managed on-demand group of the
+   same role has room under its maximum (SPOT_RISK; an unknown band is no reason to refuse, and the
+   demand is not redirected: policies should prefer that group); cooldown since the last scale-up.
 5. step limits per tick; `limits.max_on_demand_units` across core and task pools.
 6. scale-in: cancel capacity that has not arrived first, drain the rest from idle instances
    chosen by `drain.choose_victims`; shrink only as far as there are removable nodes.
@@ -156,18 +156,21 @@ class _PoolCheck:
             self.reject(b.lo_reason, b.lo_detail, target, allowed)
         return allowed
 
-    def spot_risk(self, snapshot: ClusterSnapshot, wanted: int) -> bool:
-        """True (and rejected) when growing this Spot group is riskier than configured and need not be."""
+    def spot_risk(self, snapshot: ClusterSnapshot, target: int) -> int:
+        """`target` cut back to what a Spot group riskier than configured may still grow to (its floor,
+        or where it is), with a SPOT_RISK rejection when cut; unchanged when the risk is acceptable."""
         band, limit = spot_band(self.pool, snapshot), self.config.spot.max_interruption_band
         if band is None or band <= limit or self.on_demand_alternative is None:
-            return False
-        itype = self.pool.options[0].instance_type
-        detail = (
-            f"{itype} Spot interruption band {band} > spot.max_interruption_band={limit}; "
-            f"on-demand pool {self.on_demand_alternative} can take the demand"
-        )
-        self.reject(RejectReason.SPOT_RISK, detail, wanted, self.pool.requested.total)
-        return True
+            return target
+        allowed = max(self.pool.requested.total, min(target, pool_bounds(self.pool, self.config).lo))
+        if allowed < target:
+            itype = self.pool.options[0].instance_type
+            detail = (
+                f"{itype} Spot interruption band {band} > spot.max_interruption_band={limit}; "
+                f"on-demand pool {self.on_demand_alternative} can take the demand"
+            )
+            self.reject(RejectReason.SPOT_RISK, detail, target, allowed)
+        return allowed
 
 
 def _confirmations(mem: PoolMemory, scale_in: bool, now: float, needed: int) -> PoolMemory:
@@ -253,7 +256,8 @@ def _plan_pool(
         return None, mem
 
     if target > current:
-        if check.spot_risk(snapshot, wanted):
+        target = check.spot_risk(snapshot, target)
+        if target == current:
             return None, mem
         if mem.last_scale_up_at is not None and now - mem.last_scale_up_at < guards.cooldown_up_s:
             left = guards.cooldown_up_s - (now - mem.last_scale_up_at)

@@ -177,3 +177,15 @@ def test_policies_see_the_tick_instant_even_without_yarn() -> None:
     evaluate(make_snapshot(taken_at=T0 + 90, yarn=None), first.memory, [policy], make_cluster_config())
     assert [ctx.now for ctx in policy.seen] == [T0, T0 + 90]
     assert policy.seen[1].history[-1].at == T0
+
+
+def test_risky_spot_group_still_reaches_its_floor() -> None:
+    """SPOT_RISK never keeps a Spot group under min_task_units: growth is cut back to the floor, not to nothing."""
+    config = make_cluster_config(spot={"max_interruption_band": 2}, limits={"min_task_units": 3})
+    alone = evaluate(spot_snapshot(band=4, on_demand_units=3), ControllerMemory(), [Wants()], config)
+    assert targets(alone) == {"ig-spot": 3}
+    assert alone.rejections == ()
+    pushed = evaluate(spot_snapshot(band=4, on_demand_units=3), ControllerMemory(), [Wants({"ig-spot": 5})], config)
+    assert targets(pushed) == {"ig-spot": 3}
+    [rejection] = pushed.rejections
+    assert (rejection.reason, rejection.wanted_units, rejection.allowed_units) == (RejectReason.SPOT_RISK, 5, 3)
