@@ -25,6 +25,14 @@ engine's guardrails. This is the classic pending-pods logic of the Kubernetes Cl
 Options:
 - `headroom_pct` (0..100, default 0): extra units on top of what packing needs, as a % of the new units
   (rounded up), for demand that arrives while the nodes boot.
+- `count_vcores` (default true): pack vcores as well as memory, as YARN's DominantResourceCalculator
+  places containers. Set it false on a cluster that keeps the CapacityScheduler's default
+  DefaultResourceCalculator (EMR's default), which places by memory alone and over-commits vcores:
+  packing vcores there buys several times the nodes the asks need.
+- `pending_for_s` (>= 0, default 0): act only on a backlog the history shows pending for this long
+  (every sample in the window, and the history must reach back that far). A new node takes ~5-6
+  minutes to boot; a backlog of short containers that clears within a minute or two on the running
+  nodes would only buy nodes that arrive to nothing.
 """
 
 from __future__ import annotations
@@ -52,10 +60,13 @@ from policies._common import (
     PolicyOptions,
     cheapest_option,
     describe,
+    has_pending,
+    observed_since,
     parse_options,
     pool_market,
     preference_key,
     scalable,
+    window,
 )
 
 _UNLIMITED = 1 << 62
@@ -63,6 +74,8 @@ _UNLIMITED = 1 << 62
 
 class PendingDemandOptions(PolicyOptions):
     headroom_pct: float = Field(0.0, ge=0, le=100, description="Extra % of the new units, rounded up.")
+    count_vcores: bool = Field(True, description="Pack vcores too (false: memory-only YARN scheduling).")
+    pending_for_s: float = Field(0.0, ge=0, description="Seconds the history must show demand pending.")
 
 
 def per_node(shape: Resources, space_mb: int, space_vcores: int) -> int:
@@ -149,9 +162,20 @@ class PendingDemandPolicy:
     def evaluate(self, snapshot: ClusterSnapshot, ctx: PolicyContext) -> Iterable[Recommendation | Rejection]:
         pools = scalable(ctx.managed_pools)
         shapes = demand(snapshot)
-        if not pools or not shapes:
+        if not self.options.count_vcores:
+            shapes = _memory_only(shapes)
+        if not pools or not shapes or not self._pending_long_enough(snapshot, ctx):
             return []
         return list(self._plan(snapshot, ctx, pools, shapes))
+
+    def _pending_long_enough(self, snapshot: ClusterSnapshot, ctx: PolicyContext) -> bool:
+        span = self.options.pending_for_s
+        if span <= 0:
+            return True
+        now = snapshot.taken_at
+        if not observed_since(ctx.history, now - span):
+            return False
+        return all(has_pending(s.yarn) for s in window(ctx.history, now, span))
 
     def _plan(
         self,
@@ -217,6 +241,15 @@ class PendingDemandPolicy:
                 + (f", +{extra} headroom" if extra else "")
                 + f"); {on_free} fit on free space, {on_arriving} on arriving nodes",
             )
+
+
+def _memory_only(shapes: dict[Resources, int]) -> dict[Resources, int]:
+    """Shapes with their vcores dropped (0 vcores fit anywhere), merged by memory."""
+    out: dict[Resources, int] = {}
+    for shape, n in shapes.items():
+        key = Resources(shape.memory_mb, 0)
+        out[key] = out.get(key, 0) + n
+    return out
 
 
 def _arriving_bins(snapshot: ClusterSnapshot, ctx: PolicyContext) -> list[_Bins]:

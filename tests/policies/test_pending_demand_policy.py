@@ -10,6 +10,7 @@ from autoscaler.model import (
     CapacityPool,
     InstanceOption,
     Market,
+    MetricSample,
     NodeInfo,
     NodeState,
     PendingRequest,
@@ -20,7 +21,7 @@ from autoscaler.model import (
     RejectReason,
     Resources,
 )
-from autoscaler.testing import make_node, make_pool, make_snapshot, yarn_from_nodes
+from autoscaler.testing import T0, make_node, make_pool, make_snapshot, sample, yarn_from_nodes
 from policies.pending_demand import PendingDemandPolicy
 
 M5_LARGE = Resources(6144, 2)
@@ -211,3 +212,36 @@ def test_invalid_option_names_it() -> None:
     """headroom_pct outside 0..100 is refused by name."""
     with pytest.raises(ValueError, match="headroom_pct"):
         PendingDemandPolicy.from_options({"headroom_pct": 150})
+
+
+def test_memory_only_packing_fills_nodes_by_memory() -> None:
+    """count_vcores false (EMR's memory-only scheduler): 9 × 1 GB/2 vcores fit one 12 GB node, not 5 nodes."""
+    pool = make_pool(requested=2)
+    nodes = [_full_node("a"), _full_node("b")]
+    recs, _ = _run([pool], apps=[_app((1024, 2, 9))], nodes=nodes, options={"count_vcores": False})
+    assert recs == {"ig-task": 3}
+
+
+def _pending_history(now: float, pending_from: float, start: float) -> list[MetricSample]:
+    """Samples every 30 s from `start`; pending from `pending_from` on."""
+    return [
+        sample(t, containers_pending=4 if t >= pending_from else 0, pending_mb=4096 if t >= pending_from else 0)
+        for t in range(int(start), int(now) + 1, 30)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pending_from", "start", "acts"),
+    [
+        (T0 - 120, T0 - 300, True),  # pending for the whole 120 s window
+        (T0 - 60, T0 - 300, False),  # a backlog only 60 s old may still drain before a node boots
+        (T0 - 120, T0 - 60, False),  # history too short to know
+    ],
+)
+def test_pending_for_s_waits_for_a_persistent_backlog(pending_from: float, start: float, acts: bool) -> None:
+    """With pending_for_s, only a backlog seen in every sample of the window buys nodes."""
+    pool = make_pool(requested=2)
+    snap = make_snapshot(pools=[pool], apps=[_app((4096, 1, 4))], nodes=[_full_node("a"), _full_node("b")])
+    ctx = make_ctx([pool], history=_pending_history(T0, pending_from, start))
+    out = list(PendingDemandPolicy.from_options({"pending_for_s": 120}).evaluate(snap, ctx))
+    assert bool([r for r in out if isinstance(r, Recommendation)]) is acts
