@@ -81,7 +81,14 @@ class SpotConfig(_Strict):
     prefer_spot: bool = Field(True, description="Scale task fleets/groups on Spot when a Spot pool exists.")
     on_demand_base_units: int = Field(0, ge=0, description="Fleet units kept on-demand before any Spot.")
     max_interruption_band: int = Field(
-        2, ge=0, le=4, description="Avoid Spot types above this Spot Advisor band (0 <5% .. 4 >20%)."
+        4,
+        ge=0,
+        le=4,
+        description=(
+            "Don't grow a Spot group whose type is above this Spot Advisor band (0 <5% .. 4 >20%) while an"
+            " on-demand group of the same role has room. Default 4 allows every band: EMR task nodes"
+            " tolerate interruptions, and a lower limit leaves demand to the on-demand group."
+        ),
     )
 
 
