@@ -62,7 +62,13 @@ class GuardsConfig(_Strict):
         3, ge=1, description="Consecutive ticks a scale-in must be wanted before it happens."
     )
     backoff_s: float = Field(600, ge=0, description="Seconds a pool is left alone after a capacity error.")
-    stale_after_s: float = Field(120, gt=0, description="A source older than this makes the snapshot stale.")
+    stale_after_s: float = Field(
+        120,
+        gt=0,
+        description="A source older than this makes the snapshot stale: YARN or EMR answering more than this "
+        "many seconds after the tick began (so the data read first is that old when acted on) means no resize "
+        "that tick.",
+    )
     scale_core: bool = Field(False, description="Allow resizing CORE pools (task-only is the safe default).")
     dfs_replication: int | None = Field(
         None, ge=1, description="HDFS replication factor; default follows EMR's rule by core count."

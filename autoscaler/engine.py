@@ -6,7 +6,9 @@ state.
 Policies always run (so `explain` shows their view), then whole-tick blockers turn every
 recommendation into a named rejection and leave the plan empty:
 - a stale snapshot (STALE_INPUT): no scale-in *and no scale-up* — a source that failed may be the
-  one showing the demand is gone, and issue #3 asks that no resize be decided on stale data;
+  one showing the demand is gone, and issue #3 asks that no resize be decided on stale data. A
+  required source that answered more than `guards.stale_after_s` away from `taken_at` (see
+  `late_sources`) makes the snapshot stale too;
 - a cluster that is not RUNNING/WAITING (CLUSTER_NOT_READY);
 - EMR Managed Scaling on the cluster (MANAGED_SCALING_CONFLICT): we refuse rather than fight it.
 A pool with an EMR automatic scaling policy is refused the same way, pool by pool.
@@ -42,6 +44,7 @@ from autoscaler.model import (
     Recommendation,
     Rejection,
     RejectReason,
+    SourceStatus,
 )
 from autoscaler.policy import Policy, PolicyContext
 
@@ -93,9 +96,39 @@ def _run_policies(
     return recs, rejections
 
 
-def _tick_blocker(snapshot: ClusterSnapshot) -> tuple[RejectReason, str] | None:
-    if snapshot.stale:
-        return RejectReason.STALE_INPUT, "snapshot is stale: " + "; ".join(snapshot.stale_reasons)
+def source_lateness(status: SourceStatus, taken_at: float, stale_after_s: float) -> str | None:
+    """Why a source's answer is too far in time from the decision instant `taken_at`, or None.
+
+    `taken_at` is when the tick began asking; `fetched_at` is when this source answered. The plan is
+    acted on only after the last answer, so a source that answered more than `stale_after_s` after
+    `taken_at` means everything read before it is that old by then. A source stamped more than
+    `stale_after_s` *before* `taken_at` is old data carried into this tick.
+    """
+    gap = status.fetched_at - taken_at
+    if gap > stale_after_s:
+        return (
+            f"answered {gap:.0f}s after the tick began (guards.stale_after_s={stale_after_s:g}); "
+            "the snapshot's data would be that old when acted on"
+        )
+    if -gap > stale_after_s:
+        return f"data from {-gap:.0f}s before the tick (guards.stale_after_s={stale_after_s:g})"
+    return None
+
+
+def late_sources(snapshot: ClusterSnapshot, stale_after_s: float) -> tuple[str, ...]:
+    """`name: why` for each required source that answered but too far from `taken_at` (see `source_lateness`)."""
+    out = []
+    for s in snapshot.sources:
+        why = source_lateness(s, snapshot.taken_at, stale_after_s) if s.required and s.ok else None
+        if why is not None:
+            out.append(f"{s.name}: {why}")
+    return tuple(out)
+
+
+def _tick_blocker(snapshot: ClusterSnapshot, config: ClusterConfig) -> tuple[RejectReason, str] | None:
+    stale = (*snapshot.stale_reasons, *late_sources(snapshot, config.guards.stale_after_s))
+    if snapshot.stale or stale:
+        return RejectReason.STALE_INPUT, "snapshot is stale: " + "; ".join(stale)
     if snapshot.cluster_state not in READY_CLUSTER_STATES:
         return RejectReason.CLUSTER_NOT_READY, f"cluster is {snapshot.cluster_state}, not RUNNING or WAITING"
     if snapshot.managed_scaling_enabled:
@@ -104,12 +137,12 @@ def _tick_blocker(snapshot: ClusterSnapshot) -> tuple[RejectReason, str] | None:
 
 
 def _admit(
-    recs: Sequence[Recommendation], snapshot: ClusterSnapshot, managed: Sequence[CapacityPool]
+    recs: Sequence[Recommendation], snapshot: ClusterSnapshot, managed: Sequence[CapacityPool], config: ClusterConfig
 ) -> tuple[list[Recommendation], list[Rejection]]:
     """Keep recommendations for pools we may resize; name why each other one is dropped."""
     managed_ids = {p.pool_id for p in managed}
     all_pools = {p.pool_id: p for p in snapshot.pools}
-    blocker = _tick_blocker(snapshot)
+    blocker = _tick_blocker(snapshot, config)
     kept: list[Recommendation] = []
     rejections: list[Rejection] = []
     for rec in recs:
@@ -143,7 +176,7 @@ def evaluate(
     ctx = PolicyContext(config, pools, memory.samples, memory, now=snapshot.taken_at)
     recs, rejections = _run_policies(policies, snapshot, ctx)
     recs += limit_recommendations(pools, {r.pool_id for r in recs}, config)
-    admitted, dropped = _admit(recs, snapshot, pools)
+    admitted, dropped = _admit(recs, snapshot, pools, config)
     wanted, superseded = combine(admitted, pools)
     plan, refused, memory = apply_guardrails(snapshot, wanted, memory, config, pools)
     return Decision(

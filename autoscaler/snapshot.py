@@ -5,10 +5,17 @@ required (a snapshot without them is stale and no resize may be decided on it), 
 and interruption notices are optional extras. YARN nodes are joined to EMR instances by host name
 (nodeHostName == PrivateDnsName) so policies know which EC2 instance, pool and market each node is,
 and nodes running an ApplicationMaster are marked so they are never chosen to drain.
+
+Each source's `fetched_at` is when it answered: `now` (the tick start, the snapshot's `taken_at`)
+plus the seconds elapsed since `collect` began, measured on an injectable monotonic clock. A required
+source that answered more than `guards.stale_after_s` after the tick began is marked failed
+(`engine.source_lateness` decides), so a tick that took that long is stale everywhere: the engine,
+the `snapshot_stale` gauge, `/healthz` and the `tick` event.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -16,6 +23,7 @@ from typing import TypeVar
 
 from autoscaler.aws import CallObserver, make_client
 from autoscaler.config import ClusterConfig
+from autoscaler.engine import source_lateness
 from autoscaler.model import (
     AppInfo,
     ClusterSnapshot,
@@ -102,19 +110,48 @@ def join_nodes(
     return tuple(out)
 
 
-def _attempt(name: str, required: bool, now: float, read: Callable[[], T]) -> tuple[T | None, SourceStatus]:
+@dataclass(frozen=True)
+class _Stamp:
+    """Epoch seconds on the tick's timeline: `now` plus what `clock` says has elapsed since `start`."""
+
+    now: float
+    clock: Callable[[], float]
+    start: float
+
+    def __call__(self) -> float:
+        return self.now + (self.clock() - self.start)
+
+
+def _attempt(
+    name: str, required: bool, stamp: Callable[[], float], read: Callable[[], T]
+) -> tuple[T | None, SourceStatus]:
     try:
-        return read(), SourceStatus(name, True, now, required=required)
+        value = read()
     except Exception as err:  # the contract: a failing source marks the snapshot, never raises
-        return None, SourceStatus(name, False, now, error=f"{type(err).__name__}: {err}", required=required)
+        return None, SourceStatus(name, False, stamp(), error=f"{type(err).__name__}: {err}", required=required)
+    return value, SourceStatus(name, True, stamp(), required=required)
 
 
-def collect(sources: Sources, cluster: ClusterConfig, now: float) -> ClusterSnapshot:
-    """Read every source once; never raises. Missing required data leaves the snapshot stale."""
+def _mark_late(statuses: list[SourceStatus], taken_at: float, stale_after_s: float) -> list[SourceStatus]:
+    out = []
+    for s in statuses:
+        why = source_lateness(s, taken_at, stale_after_s) if s.required and s.ok else None
+        out.append(s if why is None else replace(s, ok=False, error=why))
+    return out
+
+
+def collect(
+    sources: Sources, cluster: ClusterConfig, now: float, clock: Callable[[], float] = time.monotonic
+) -> ClusterSnapshot:
+    """Read every source once; never raises. Missing or late required data leaves the snapshot stale.
+
+    `now` is the tick start (`taken_at`); `clock` only measures how long each source took to answer
+    (monotonic, so a wall-clock step during the tick cannot fake or hide a slow source)."""
+    stamp = _Stamp(now, clock, clock())
     statuses: list[SourceStatus] = []
-    yarn, status = _attempt("yarn", True, now, sources.yarn.fetch)
+    yarn, status = _attempt("yarn", True, stamp, sources.yarn.fetch)
     statuses.append(status)
-    emr, status = _attempt("emr", True, now, lambda: sources.emr.read(cluster.cluster_id))
+    emr, status = _attempt("emr", True, stamp, lambda: sources.emr.read(cluster.cluster_id))
     if emr is not None and emr.notes:  # e.g. an endpoint without GetManagedScalingPolicy: tell the operator
         status = replace(status, notes=emr.notes)
     statuses.append(status)
@@ -124,7 +161,7 @@ def collect(sources: Sources, cluster: ClusterConfig, now: float) -> ClusterSnap
     cloudwatch: dict[str, float] = {}
     if sources.cloudwatch is not None:
         cw_reader = sources.cloudwatch
-        read_cw, status = _attempt("cloudwatch", False, now, lambda: cw_reader.read(cluster.cluster_id, now))
+        read_cw, status = _attempt("cloudwatch", False, stamp, lambda: cw_reader.read(cluster.cluster_id, now))
         cloudwatch = read_cw or {}
         statuses.append(status)
 
@@ -132,7 +169,7 @@ def collect(sources: Sources, cluster: ClusterConfig, now: float) -> ClusterSnap
     if sources.prices is not None and emr_state is not None:
         book = sources.prices
         types = {o.instance_type for p in emr_state.pools for o in p.options}
-        report, status = _attempt("pricing", False, now, lambda: book.quotes(types, now))
+        report, status = _attempt("pricing", False, stamp, lambda: book.quotes(types, now))
         if report is not None:
             prices = report.quotes
             if report.error:
@@ -142,7 +179,7 @@ def collect(sources: Sources, cluster: ClusterConfig, now: float) -> ClusterSnap
     interruptions: tuple[InterruptionNotice, ...] = ()
     if sources.interruptions is not None:
         reader = sources.interruptions
-        notices, status = _attempt("interruptions", False, now, lambda: reader.poll(now))
+        notices, status = _attempt("interruptions", False, stamp, lambda: reader.poll(now))
         interruptions = notices or ()
         statuses.append(status)
 
@@ -160,6 +197,6 @@ def collect(sources: Sources, cluster: ClusterConfig, now: float) -> ClusterSnap
         prices=prices,
         interruptions=interruptions,
         cloudwatch=MappingProxyType(cloudwatch),
-        sources=tuple(statuses),
+        sources=tuple(_mark_late(statuses, now, cluster.guards.stale_after_s)),
         managed_scaling_enabled=emr_state.managed_scaling_enabled if emr_state else False,
     )

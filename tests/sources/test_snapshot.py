@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from autoscaler.aws import make_client
-from autoscaler.config import ClusterConfig, PricingConfig, YarnConfig
+from autoscaler.config import ClusterConfig, GuardsConfig, PricingConfig, YarnConfig
 from autoscaler.model import Market
 from autoscaler.prices import load_ondemand_table, load_spot_advisor
 from autoscaler.snapshot import Sources, build_sources, collect
@@ -217,3 +217,44 @@ def test_build_sources_gives_spot_quotes_their_advisor_band(tmp_path: Path) -> N
     own = pricing.model_copy(update={"spot_advisor_file": str(custom)})
     assert _spot_band(cfg.model_copy(update={"pricing": own}), "r5.xlarge") == 0
     assert _spot_band(cfg.model_copy(update={"region": "eu-west-1"}), "r5.xlarge") is None
+
+
+@pytest.mark.usefixtures("moto_env")
+@pytest.mark.parametrize(("seconds_per_rm_request", "stale"), [(60.0, True), (10.0, False)])
+def test_slow_yarn_answer_makes_the_snapshot_stale(seconds_per_rm_request: float, stale: bool) -> None:
+    """fetched_at is when each source answered; YARN answering after guards.stale_after_s (120 s) is stale."""
+    cid = _cluster()
+    with fake_rm() as rm:
+        _serve(rm, ["h"], "h")
+        cfg = _config(cid, [rm.url])
+        # a fake clock on which every request the RM serves takes `seconds_per_rm_request`
+        snap = collect(_sources(cfg), cfg, NOW, clock=lambda: seconds_per_rm_request * len(rm.calls))
+        rm_requests = len(rm.calls)
+    yarn_status = next(s for s in snap.sources if s.name == "yarn")
+    assert yarn_status.fetched_at == NOW + seconds_per_rm_request * rm_requests
+    assert snap.taken_at == NOW
+    assert snap.yarn is not None, "the data is kept for explain; only the decision refuses it"
+    assert snap.stale is stale
+    assert yarn_status.ok is not stale
+    if stale:
+        assert "guards.stale_after_s=120" in (yarn_status.error or "")
+        assert any(r.startswith("yarn: answered") for r in snap.stale_reasons)
+
+
+@pytest.mark.usefixtures("moto_env")
+def test_slow_emr_after_fast_yarn_is_stale_and_optional_sources_never_are() -> None:
+    """A late EMR answer ages the YARN data read before it; a late optional source (pricing) never stales."""
+    cid = _cluster()
+    ticks = iter([0.0, 1.0, 500.0, 900.0])  # collect starts, yarn answers, emr answers, pricing answers
+    with fake_rm() as rm:
+        _serve(rm, ["h"], "h")
+        cfg = _config(cid, [rm.url]).model_copy(update={"guards": GuardsConfig(stale_after_s=300)})
+        snap = collect(_sources(cfg), cfg, NOW, clock=lambda: next(ticks, 900.0))
+    status = {s.name: s for s in snap.sources}
+    assert status["yarn"].ok
+    assert status["yarn"].fetched_at == NOW + 1.0
+    assert not status["emr"].ok
+    assert "answered 500s after the tick began (guards.stale_after_s=300)" in (status["emr"].error or "")
+    assert status["pricing"].ok, "optional sources are stamped but never make the snapshot stale"
+    assert status["pricing"].fetched_at == NOW + 900.0
+    assert snap.stale
