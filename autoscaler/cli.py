@@ -228,6 +228,11 @@ def explain_data(snapshot: ClusterSnapshot, decision: Decision, outcomes: Sequen
     }
 
 
+def _known(value: int | None) -> str:
+    """YARN leaves some fields out (vcores on a memory-only RM): say "unknown", never "None" or 0."""
+    return "unknown" if value is None else str(value)
+
+
 def explain_text(snapshot: ClusterSnapshot, decision: Decision, outcomes: Sequence[Outcome]) -> str:
     lines = [f"cluster {snapshot.cluster_id} ({snapshot.cluster_state})"]
     if snapshot.stale:
@@ -236,8 +241,9 @@ def explain_text(snapshot: ClusterSnapshot, decision: Decision, outcomes: Sequen
     y = snapshot.yarn
     if y is not None:
         lines.append(
-            f"  yarn: pending {y.pending_mb} MB / {y.pending_vcores} vcores, available {y.available_mb} MB / "
-            f"{y.available_vcores} vcores, {y.active_nodes} active nodes, {y.apps_pending} apps pending"
+            f"  yarn: pending {_known(y.pending_mb)} MB / {_known(y.pending_vcores)} vcores, "
+            f"available {_known(y.available_mb)} MB / {_known(y.available_vcores)} vcores, "
+            f"{_known(y.active_nodes)} active nodes, {_known(y.apps_pending)} apps pending"
         )
     for p in snapshot.pools:
         lines.append(
