@@ -253,11 +253,21 @@ class SimCluster:
             obj.retry_at = None
             self._reconcile(obj)
 
-    def _cheapest(self, pool: SimPool, market: Market) -> InstanceOption:
-        """Fleets launch the lowest price per unit (price-capacity-optimized, capacity assumed)."""
+    def _cheapest(self, pool: SimPool, market: Market, missing: int) -> InstanceOption:
+        """Fleets launch the lowest price per unit (price-capacity-optimized, capacity assumed).
+
+        Between options equally cheap per unit (on-demand prices within a family are proportional to
+        size), the one that does not overshoot the `missing` units wins, then the larger one: a
+        1-unit target gets a weight-1 node, not a weight-2 one that leaves the fleet over target.
+        """
         return min(
             pool.options,
-            key=lambda o: (self.prices.usd_per_hour(o.instance_type, market, self.now) / o.weight, o.instance_type),
+            key=lambda o: (
+                self.prices.usd_per_hour(o.instance_type, market, self.now) / o.weight,
+                max(o.weight - missing, 0),
+                -o.weight,
+                o.instance_type,
+            ),
         )
 
     def _reconcile(self, pool: SimPool, *, initial: bool = False) -> None:
@@ -267,7 +277,7 @@ class SimCluster:
             units = sum(n.weight for n in held)
             target = pool.target[market]
             while units < target:
-                option = self._cheapest(pool, market)
+                option = self._cheapest(pool, market, target - units)
                 self._launch(pool, option, market, initial=initial)
                 units += option.weight
             if units > target:

@@ -90,8 +90,11 @@ def _pool_view(pool: SimPool) -> CapacityPool:
     leaving = [n for n in nodes if n.state == DECOMMISSIONING]
     requested = Capacity(pool.target[Market.ON_DEMAND], pool.target[Market.SPOT])
     held = _units([n for n in nodes if n.state in (BOOTING, RUNNING)])
-    busy = booting or any(n.leaving for n in leaving) or held.total > requested.total or pool.retry_at is not None
     spec = pool.spec
+    # A group above its count is still shrinking; a fleet above target by less than one node's weight
+    # is fulfilled (EMR overshoots weighted targets rather than miss them) and reads RUNNING.
+    over = held.total > requested.total and spec.kind is PoolKind.INSTANCE_GROUP
+    busy = bool(booting) or any(n.leaving for n in leaving) or over or pool.retry_at is not None
     return CapacityPool(
         pool_id=spec.pool_id,
         name=spec.name or f"{spec.role.value.lower()}-{spec.pool_id}",

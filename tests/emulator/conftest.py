@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -24,6 +25,7 @@ from autoscaler.model import (
 from autoscaler.testing import T0, make_instance, make_node, make_pool, make_snapshot
 
 from .fake_cluster import FakeCluster
+from .fleet import SPOT_ROWS
 
 
 def group_snapshot() -> ClusterSnapshot:
@@ -110,3 +112,11 @@ def emr_client(url: str, *, validate: bool = True) -> Any:
         endpoint_url=url,
         config=Config(parameter_validation=validate, retries={"total_max_attempts": 1, "mode": "standard"}),
     )
+
+
+@pytest.fixture
+def spot_file(tmp_path: Path) -> Path:
+    """A one-row-per-type Spot price file both the simulator and the daemon read (see fleet.py)."""
+    path = tmp_path / "spot.tsv"
+    path.write_text(SPOT_ROWS)
+    return path

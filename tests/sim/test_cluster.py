@@ -149,6 +149,33 @@ def test_fleet_launches_weighted_units_at_the_cheapest_price_per_unit() -> None:
     assert pool.provisioning.spot == 6
 
 
+def test_fleet_does_not_overshoot_a_small_target_on_a_price_tie() -> None:
+    """Weight-1 and weight-2 types equally cheap per unit (on-demand m5): a 1-unit target gets the weight-1 node,
+    a 4-unit target the fewer, larger nodes."""
+    fleet = PoolSpec(
+        "if-task", PoolRole.TASK, PoolKind.INSTANCE_FLEET, instance_types=("m5.xlarge", "m5.2xlarge"), weights=(1, 2)
+    )
+    c = cluster(spec_with(fleet))
+    c.modify_instance_fleet("if-task", target_on_demand=1)
+    assert [n.instance_type for n in c.pools["if-task"].nodes.values()] == ["m5.xlarge"]
+    c.modify_instance_fleet("if-task", target_on_demand=5)
+    types = sorted(n.instance_type for n in c.pools["if-task"].nodes.values())
+    assert types == ["m5.2xlarge", "m5.2xlarge", "m5.xlarge"]
+
+
+def test_fleet_over_target_by_less_than_a_node_is_running() -> None:
+    """A fleet of weight-2 nodes asked for 3 units holds 4 once booted and reads RUNNING, not RESIZING forever."""
+    fleet = PoolSpec("if-task", PoolRole.TASK, PoolKind.INSTANCE_FLEET, instance_types=("m5.2xlarge",), weights=(2,))
+    spec = spec_with(fleet)
+    c = cluster(spec)
+    c.modify_instance_fleet("if-task", target_spot=3)
+    assert c.snapshot().pool("if-task").state is PoolState.RESIZING  # booting
+    c.advance_to(spec.start_at + 301)
+    pool = c.snapshot().pool("if-task")
+    assert (pool.requested.spot, pool.running.spot) == (3, 4)
+    assert pool.state is PoolState.RUNNING
+
+
 def test_am_share_keeps_room_for_tasks() -> None:
     """A burst of jobs cannot fill the cluster with AMs: tasks still run and every job finishes."""
     spec = spec_with(group("ig-core", PoolRole.CORE, Market.ON_DEMAND, 1))
