@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 import random
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Final
 
@@ -41,11 +42,13 @@ RETRY: Final = 7
 class SimPool:
     """Targets and members of one instance group or fleet."""
 
-    def __init__(self, index: int, spec: PoolSpec, options: tuple[InstanceOption, ...], hazard: float) -> None:
+    def __init__(
+        self, index: int, spec: PoolSpec, options: tuple[InstanceOption, ...], hazards: dict[str, float]
+    ) -> None:
         self.index = index
         self.spec = spec
         self.options = options
-        self.hazard = hazard
+        self.hazards = hazards  # Spot interruption hazard (1/s) by instance type
         self.target = {Market.ON_DEMAND: spec.initial_on_demand, Market.SPOT: spec.initial_spot}
         self.nodes: dict[str, SimNode] = {}  # every non-terminated node
         self.terminate: tuple[str, ...] = ()
@@ -82,6 +85,7 @@ class SimCluster:
         self.workload = Workload(self._push, self._push, BATCH, AM, count_vcores=spec.resource_calculator == "dominant")
         self.pools: dict[str, SimPool] = {}
         self.interruptions = 0
+        self.interrupted: Counter[str] = Counter()  # Spot reclaims by instance type
         self.lost_containers = 0
         self.resizes = 0
         self.app_cache: dict[int, tuple[int, AppInfo]] = {}  # snapshot views, by job, per version
@@ -101,9 +105,8 @@ class SimCluster:
             options = tuple(
                 InstanceOption(t, yarn_resources(t), w) for t, w in zip(ps.instance_types, ps.weights, strict=True)
             )
-            band = spec.interruption_band if ps.interruption_band is None else ps.interruption_band
-            hazard = band_hazard_per_s(band) if spec.interruptions else 0.0
-            self.pools[ps.pool_id] = pool = SimPool(i, ps, options, hazard)
+            hazards = {t: band_hazard_per_s(spec.band(ps, t)) if spec.interruptions else 0.0 for t in ps.instance_types}
+            self.pools[ps.pool_id] = pool = SimPool(i, ps, options, hazards)
             self._reconcile(pool, initial=True)
         self._nm_options = [o for p in self.pools.values() if p.spec.role is not PoolRole.MASTER for o in p.options]
 
@@ -182,9 +185,9 @@ class SimCluster:
         node.running_at = self.now
         if node.is_nodemanager:
             self.workload.node_up(node)
-        pool = self.pools[node.pool_id]
-        if node.market is Market.SPOT and pool.hazard > 0:
-            life = self._spot_rng.expovariate(pool.hazard)
+        hazard = self.pools[node.pool_id].hazards[node.instance_type]
+        if node.market is Market.SPOT and hazard > 0:
+            life = self._spot_rng.expovariate(hazard)
             reclaim = self.now + life
             node.doomed_at = None
             self._push(max(self.now, reclaim - self.spec.interruption_notice_s), NOTICE, (node, reclaim))
@@ -243,6 +246,7 @@ class SimCluster:
         if obj.state == TERMINATED:
             return
         self.interruptions += 1
+        self.interrupted[obj.instance_type] += 1
         self._terminate(obj)
         self._reconcile(self.pools[obj.pool_id])
 

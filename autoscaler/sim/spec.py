@@ -8,7 +8,9 @@ sim:
   boot_s: [300, 360]            # uniform boot delay: request -> YARN capacity (AWS: ~5-6 min)
   spot_price_fraction: 0.35     # Spot = 35% of on-demand when no --spot-prices row covers a type
   resource_calculator: memory   # YARN placement: memory (EMR's default) or dominant (memory + vcores)
-  interruption_band: 1          # Spot Advisor band (0 "<5%" .. 4 ">20%") when a pool sets none
+  interruption_band: 1          # Spot Advisor band (0 "<5%" .. 4 ">20%") when a pool sets none, or "advisor"
+  # spot_advisor_file: feed.json  # with "advisor": the Spot Advisor feed to read (default: the bundled slice)
+  # spot_advisor_region: us-east-1
   pools:
     - {id: ig-master, role: MASTER, market: ON_DEMAND, types: [m5.xlarge], initial: 1}
     - {id: ig-core, role: CORE, market: ON_DEMAND, types: [m5.xlarge], initial: 2}
@@ -16,19 +18,31 @@ sim:
     - {id: if-task, role: TASK, kind: INSTANCE_FLEET, types: [m5.xlarge, m5.2xlarge], weights: [1, 2],
        initial_spot: 0, initial_on_demand: 0}
 ```
+
+Spot interruptions are a constant hazard per Spot node from its Spot Advisor band (see
+`band_hazard_per_s`). The band is the pool's own `interruption_band` when it sets one, else the
+spec's: a number applies to every instance type (default 1, "5-10%", which the figures in
+BENCHMARKS.md use), while `interruption_band: advisor` gives each instance type its band from the
+Spot Advisor feed, `autoscaler.prices.load_spot_advisor` (the bundled us-east-1 slice, or
+`spot_advisor_file` for `spot_advisor_region`), so a fleet mixing m5.xlarge (band 4 in the bundled
+feed) and c5.xlarge (band 0) loses the first far more often. A type a Spot pool may launch that the
+feed lacks is a `SpecError`, not a silent default.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from autoscaler.model import Market, PoolKind, PoolRole
+from autoscaler.prices import load_spot_advisor
 
 #: Spot Advisor band -> monthly share of capacity reclaimed, band midpoints of "<5%", "5-10%",
 #: "10-15%", "15-20%", ">20%" (the last taken as 25%).
 BAND_MONTHLY_RATE: tuple[float, ...] = (0.025, 0.075, 0.125, 0.175, 0.25)
+#: `interruption_band` value that takes each instance type's band from the Spot Advisor feed.
+ADVISOR: Final = "advisor"
 _MONTH_S = 30 * 24 * 3600.0
 
 #: YARN CapacityScheduler resource calculators: "memory" is the DefaultResourceCalculator (Hadoop's
@@ -75,10 +89,20 @@ class ClusterSpec:
     min_node_age_s: float = 600.0
     interruption_notice_s: float = 120.0
     interruption_band: int = 1
+    #: (instance type, band) from the Spot Advisor feed with `interruption_band: advisor`; empty otherwise
+    advisor_bands: tuple[tuple[str, int], ...] = ()
     interruptions: bool = True
     spot_price_fraction: float = 0.35
     resource_calculator: str = "memory"  # "memory": DefaultResourceCalculator; "dominant": DRF
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def band(self, pool: PoolSpec, instance_type: str) -> int:
+        """The Spot Advisor band a Spot node of `instance_type` in `pool` is interrupted at."""
+        if pool.interruption_band is not None:
+            return pool.interruption_band
+        if not self.advisor_bands:
+            return self.interruption_band
+        return dict(self.advisor_bands).get(instance_type, self.interruption_band)
 
 
 def group(pool_id: str, role: PoolRole, market: Market, count: int, instance_type: str = "m5.xlarge") -> PoolSpec:
@@ -144,6 +168,51 @@ def _pool(data: Any, where: str) -> PoolSpec:
     )
 
 
+def _spot_types(pools: tuple[PoolSpec, ...]) -> set[str]:
+    """Types a pool may launch on Spot and that take the spec's band (fleets, Spot groups)."""
+    return {
+        t
+        for p in pools
+        if p.interruption_band is None and (p.kind is PoolKind.INSTANCE_FLEET or p.market is Market.SPOT)
+        for t in p.instance_types
+    }
+
+
+def advisor_bands(
+    pools: tuple[PoolSpec, ...], path: str | None = None, region: str = "us-east-1", where: str = "sim"
+) -> tuple[tuple[str, int], ...]:
+    """Each pool instance type's band from the Spot Advisor feed at `path` (None: the bundled slice)."""
+    source = path or "the bundled Spot Advisor feed"
+    try:
+        feed = load_spot_advisor(path, region)
+    except OSError as err:
+        raise SpecError(f"{where}.spot_advisor_file: {path}: {err.strerror}") from None
+    except ValueError as err:  # JSONDecodeError is a ValueError
+        raise SpecError(f"{where}.spot_advisor_file: {path}: {err}") from None
+    missing = sorted(_spot_types(pools) - set(feed))
+    if missing:
+        raise SpecError(f"{where}.interruption_band: {ADVISOR}: no {region} band in {source} for {', '.join(missing)}")
+    types = sorted({t for p in pools for t in p.instance_types} & set(feed))
+    return tuple((t, feed[t][0]) for t in types)
+
+
+def _bands(
+    data: dict[str, Any], pools: tuple[PoolSpec, ...], default: int, where: str
+) -> tuple[int, tuple[tuple[str, int], ...]]:
+    """(band for types without one, per-type bands) from `interruption_band` and the advisor keys."""
+    raw = data.get("interruption_band", default)
+    path = data.get("spot_advisor_file")
+    region = data.get("spot_advisor_region")
+    if isinstance(raw, str) and raw.strip().lower() == ADVISOR:
+        return default, advisor_bands(pools, None if path is None else str(path), str(region or "us-east-1"), where)
+    if path is not None or region is not None:
+        raise SpecError(f"{where}.spot_advisor_file/spot_advisor_region: only read with interruption_band: {ADVISOR}")
+    try:
+        return int(raw), ()
+    except (TypeError, ValueError):
+        raise SpecError(f"{where}.interruption_band: a band 0..4 or {ADVISOR!r}, not {raw!r}") from None
+
+
 def parse_spec(data: Any, where: str = "sim") -> ClusterSpec:
     """`sim:` mapping -> ClusterSpec; absent keys keep the defaults (and the default pools)."""
     if data is None:
@@ -165,6 +234,7 @@ def parse_spec(data: Any, where: str = "sim") -> ClusterSpec:
     calculator = str(data.get("resource_calculator", base.resource_calculator)).lower()
     if calculator not in RESOURCE_CALCULATORS:
         raise SpecError(f"{where}.resource_calculator: must be one of {', '.join(RESOURCE_CALCULATORS)}")
+    band, per_type = _bands(data, pools, base.interruption_band, where)
     try:
         return ClusterSpec(
             pools=pools,
@@ -175,7 +245,8 @@ def parse_spec(data: Any, where: str = "sim") -> ClusterSpec:
             spot_decommission_s=float(data.get("spot_decommission_s", base.spot_decommission_s)),
             min_node_age_s=float(data.get("min_node_age_s", base.min_node_age_s)),
             interruption_notice_s=float(data.get("interruption_notice_s", base.interruption_notice_s)),
-            interruption_band=int(data.get("interruption_band", base.interruption_band)),
+            interruption_band=band,
+            advisor_bands=per_type,
             interruptions=bool(data.get("interruptions", base.interruptions)),
             spot_price_fraction=float(data.get("spot_price_fraction", base.spot_price_fraction)),
             resource_calculator=calculator,

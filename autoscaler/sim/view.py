@@ -113,9 +113,8 @@ def _pool_view(pool: SimPool) -> CapacityPool:
 def _prices(cluster: SimCluster) -> tuple[PriceQuote, ...]:
     now, book, out = cluster.now, cluster.prices, {}
     for pool in cluster.pools.values():
-        band = cluster.spec.interruption_band if pool.spec.interruption_band is None else pool.spec.interruption_band
-        band = min(max(band, 0), len(BAND_MONTHLY_RATE) - 1)
         for o in pool.options:
+            band = min(max(cluster.spec.band(pool.spec, o.instance_type), 0), len(BAND_MONTHLY_RATE) - 1)
             for market in Market:
                 key = (o.instance_type, market)
                 if key not in out:
