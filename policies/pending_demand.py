@@ -8,8 +8,10 @@ What it does, in order:
    divided by containersPending, rounded up).
 2. Shapes are placed first-fit-decreasing (largest memory first, then vcores), memory AND vcores,
    onto: the free space of RUNNING nodes (DECOMMISSIONING nodes are never spare), then the nodes
-   already requested but not yet arrived (each pool's `provisioning` units, as nodes of its assumed
-   type), then new nodes.
+   already requested but not yet arrived (each pool's `provisioning` units, plus instances EMR
+   counts running beyond the pool's YARN NodeManagers, as nodes of its assumed type), then new
+   nodes. Without the second part a daemon restarted between EMR's RUNNING and the NodeManager's
+   registration (no cooldown in its fresh memory) would buy the same nodes again.
 3. A new node is opened on the cheapest managed (pool, instance type) that can hold the shape:
    cheapest per YARN GB using `snapshot.price()` (per GB because a unit of one pool is not the size
    of a unit of another); without prices, Spot before on-demand, TASK before CORE. A fleet's new
@@ -252,11 +254,27 @@ def _memory_only(shapes: dict[Resources, int]) -> dict[Resources, int]:
     return out
 
 
+def _unregistered_units(snapshot: ClusterSnapshot) -> dict[str, int]:
+    """Per pool, units EMR counts running beyond those YARN has a NodeManager for (in any state).
+
+    Empty when no YARN node joined an EMR instance: a host-name join that fails everywhere must not
+    pass the whole cluster off as arriving capacity."""
+    weights = {i.instance_id: i.weight for i in snapshot.instances}
+    known: dict[str, int] = {}
+    for n in snapshot.nodes:
+        if n.pool_id is not None and n.instance_id is not None:
+            known[n.pool_id] = known.get(n.pool_id, 0) + weights.get(n.instance_id, 1)
+    if not known:
+        return {}
+    return {p.pool_id: max(p.running.total - known.get(p.pool_id, 0), 0) for p in snapshot.pools}
+
+
 def _arriving_bins(snapshot: ClusterSnapshot, ctx: PolicyContext) -> list[_Bins]:
-    """Requested-but-not-running units of every non-master pool, as empty nodes of their assumed type."""
+    """Units of every non-master pool that YARN cannot use yet, as empty nodes of their assumed type."""
     bins = []
+    unregistered = _unregistered_units(snapshot)
     for pool in scalable(snapshot.pools):
-        units = pool.provisioning.total
+        units = pool.provisioning.total + unregistered.get(pool.pool_id, 0)
         if units <= 0:
             continue
         option = cheapest_option(snapshot, pool, pool_market(pool, ctx))
