@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from autoscaler.model import Market
 from autoscaler.prices import load_ondemand_table, load_spot_advisor
 from autoscaler.sim.billing import PriceBook
 from autoscaler.sim.cluster import SimCluster
+from autoscaler.sim.command import load_sim_config
 from autoscaler.sim.spec import ClusterSpec, SpecError, band_hazard_per_s, parse_spec
 
 DAY_S = 24 * 3600.0
@@ -118,3 +120,14 @@ def test_snapshot_quotes_carry_the_per_type_band() -> None:
     snapshot = _cluster(spec).snapshot()
     assert snapshot.price("m5.xlarge", Market.SPOT).interruption_band == 4  # type: ignore[union-attr]
     assert snapshot.price("c5.xlarge", Market.SPOT).interruption_band == 0  # type: ignore[union-attr]
+
+
+def test_benchmark_config_uses_the_advisor_bands() -> None:
+    """bench/fb2009-advisor.yaml differs from bench/fb2009.yaml only in taking m5.xlarge's band (4) from the feed."""
+    bench = Path(__file__).resolve().parents[2] / "bench"
+    app, spec = load_sim_config(str(bench / "fb2009-advisor.yaml"))
+    base_app, base = load_sim_config(str(bench / "fb2009.yaml"))
+    assert app == base_app
+    assert dict(spec.advisor_bands)["m5.xlarge"] == 4
+    assert (base.interruption_band, base.advisor_bands) == (1, ())
+    assert replace(spec, advisor_bands=()) == base
