@@ -170,7 +170,7 @@ def memories(draw: st.DrawFn, snapshot: ClusterSnapshot) -> ControllerMemory:
     return mem
 
 
-@dataclass(frozen=True)
+@dataclass
 class Wishes:
     """A policy that wants fixed targets; they may name MASTER, CORE or no pool at all."""
 
