@@ -73,9 +73,26 @@ class GuardsConfig(_Strict):
     dfs_replication: int | None = Field(
         None, ge=1, description="HDFS replication factor; default follows EMR's rule by core count."
     )
+    max_hdfs_utilization_pct: float = Field(
+        80,
+        gt=0,
+        le=100,
+        description=(
+            "Core scale-in never leaves HDFS fuller than this (from CloudWatch HDFSUtilization);"
+            " with utilisation unknown, core is not shrunk."
+        ),
+    )
     min_node_age_s: float = Field(
         600, ge=0, description="EMR will not remove instances younger than this; they are never chosen to drain."
     )
+
+    @model_validator(mode="after")
+    def _replication_known(self) -> Self:
+        # EMR picks dfs.replication from the core count at launch, which the daemon cannot read back;
+        # recomputing it from today's count would let core shrink, tick by tick, below the real factor.
+        if self.scale_core and self.dfs_replication is None:
+            raise ValueError("dfs_replication: must be set when scale_core is true (your cluster's dfs.replication)")
+        return self
 
 
 class PolicySpec(_Strict):

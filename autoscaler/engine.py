@@ -30,7 +30,7 @@ from dataclasses import replace
 
 from autoscaler.combine import combine
 from autoscaler.config import ClusterConfig
-from autoscaler.guardrails import apply_guardrails, limit_recommendations
+from autoscaler.guardrails import apply_guardrails, hdfs_utilization, limit_recommendations
 from autoscaler.model import (
     CapacityPool,
     ClusterSnapshot,
@@ -175,7 +175,7 @@ def evaluate(
     pools = managed_pools(snapshot, config)
     ctx = PolicyContext(config, pools, memory.samples, memory, now=snapshot.taken_at)
     recs, rejections = _run_policies(policies, snapshot, ctx)
-    recs += limit_recommendations(pools, {r.pool_id for r in recs}, config)
+    recs += limit_recommendations(pools, {r.pool_id for r in recs}, config, hdfs_utilization(snapshot))
     admitted, dropped = _admit(recs, snapshot, pools, config)
     wanted, superseded = combine(admitted, pools)
     plan, refused, memory = apply_guardrails(snapshot, wanted, memory, config, pools)

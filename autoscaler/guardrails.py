@@ -26,6 +26,7 @@ Spot, then the base; with `prefer_spot` off it adds on-demand and removes Spot f
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -78,22 +79,41 @@ class Bounds:
         return max(min(units, self.hi), self.lo)
 
 
-def pool_bounds(pool: CapacityPool, config: ClusterConfig) -> Bounds:
-    """The configured bounds of one pool; task limits apply to each task pool on its own."""
+def hdfs_floor(core_units: int, utilization_pct: float | None, max_utilization_pct: float) -> int:
+    """Core nodes HDFS needs so that its current data stays under `max_utilization_pct` of capacity.
+
+    Unknown utilisation keeps every core node: shrinking HDFS blind can lose blocks or fill the disks
+    of the nodes that remain. Assumes core nodes of one size (an instance group has one type).
+    """
+    if utilization_pct is None:
+        return core_units
+    # a floor, never a reason to grow: an over-full HDFS keeps what it has
+    return min(core_units, math.ceil(core_units * max(utilization_pct, 0.0) / max_utilization_pct - 1e-9))
+
+
+def pool_bounds(pool: CapacityPool, config: ClusterConfig, hdfs_utilization_pct: float | None = None) -> Bounds:
+    """The configured bounds of one pool; task limits apply to each task pool on its own.
+
+    A CORE pool's floor is the largest of `limits.min_core_units`, the dfs.replication rule and what
+    HDFS needs to hold its data (`hdfs_floor`, from CloudWatch's HDFSUtilization).
+    """
     limits, guards = config.limits, config.guards
     current = pool.requested.total
     if pool.role is not PoolRole.CORE:
         lo, hi = limits.min_task_units, limits.max_task_units
         return Bounds(lo, hi, RejectReason.BELOW_MIN, f"limits.min_task_units={lo}", f"limits.max_task_units={hi}")
     rule = dfs_replication_floor(current, guards.dfs_replication)
-    lo = max(limits.min_core_units, rule)
+    hdfs = hdfs_floor(current, hdfs_utilization_pct, guards.max_hdfs_utilization_pct)
+    lo = max(limits.min_core_units, rule, hdfs)
     if not guards.scale_core:
         lo = max(lo, current)
+    used = "unknown" if hdfs_utilization_pct is None else f"{hdfs_utilization_pct:g}%"
     return Bounds(
         lo,
         limits.max_core_units or current,
         RejectReason.CORE_FLOOR if guards.scale_core else RejectReason.CORE_NOT_ENABLED,
-        f"core floor {lo} = max(limits.min_core_units={limits.min_core_units}, dfs.replication={rule})"
+        f"core floor {lo} = max(limits.min_core_units={limits.min_core_units}, dfs.replication={rule}, "
+        f"HDFS {used} used needs {hdfs} at guards.max_hdfs_utilization_pct={guards.max_hdfs_utilization_pct:g})"
         if guards.scale_core
         else "core pools are never shrunk unless guards.scale_core is true",
         f"limits.max_core_units={limits.max_core_units} (0: core does not grow)",
@@ -101,7 +121,10 @@ def pool_bounds(pool: CapacityPool, config: ClusterConfig) -> Bounds:
 
 
 def limit_recommendations(
-    pools: Sequence[CapacityPool], spoken_for: set[str], config: ClusterConfig
+    pools: Sequence[CapacityPool],
+    spoken_for: set[str],
+    config: ClusterConfig,
+    hdfs_utilization_pct: float | None = None,
 ) -> list[Recommendation]:
     """An implicit LIMITS_POLICY recommendation for each pool out of its bounds that no policy spoke for.
 
@@ -112,13 +135,18 @@ def limit_recommendations(
     for pool in pools:
         if pool.pool_id in spoken_for:
             continue
-        bounds, current = pool_bounds(pool, config), pool.requested.total
+        bounds, current = pool_bounds(pool, config, hdfs_utilization_pct), pool.requested.total
         target = bounds.clamp(current)
         if target != current:
             detail = bounds.lo_detail if target > current else bounds.hi_detail
             reason = f"{current} units is outside the configured bounds ({detail})"
             out.append(Recommendation(LIMITS_POLICY, pool.pool_id, target, reason))
     return out
+
+
+def hdfs_utilization(snapshot: ClusterSnapshot) -> float | None:
+    """CloudWatch's HDFSUtilization (percent) from the snapshot, None when not read."""
+    return snapshot.cloudwatch.get("HDFSUtilization")
 
 
 def spot_band(pool: CapacityPool, snapshot: ClusterSnapshot) -> int | None:
@@ -138,6 +166,7 @@ class _PoolCheck:
     config: ClusterConfig
     rejections: list[Rejection]
     on_demand_alternative: str | None = None  # a managed on-demand group of the same role with room to grow
+    hdfs_utilization_pct: float | None = None
 
     def reject(self, reason: RejectReason, detail: str, wanted: int, allowed: int) -> None:
         self.rejections.append(
@@ -146,7 +175,7 @@ class _PoolCheck:
 
     def bounds(self) -> int:
         current, target = self.pool.requested.total, max(self.rec.target_units, 0)
-        b = pool_bounds(self.pool, self.config)
+        b = pool_bounds(self.pool, self.config, self.hdfs_utilization_pct)
         allowed = target
         if allowed > b.hi:
             allowed = max(b.hi, current) if target > current else b.hi
@@ -162,7 +191,8 @@ class _PoolCheck:
         band, limit = spot_band(self.pool, snapshot), self.config.spot.max_interruption_band
         if band is None or band <= limit or self.on_demand_alternative is None:
             return target
-        allowed = max(self.pool.requested.total, min(target, pool_bounds(self.pool, self.config).lo))
+        floor = pool_bounds(self.pool, self.config, self.hdfs_utilization_pct).lo
+        allowed = max(self.pool.requested.total, min(target, floor))
         if allowed < target:
             itype = self.pool.options[0].instance_type
             detail = (
@@ -365,7 +395,7 @@ def apply_guardrails(
             detail = f"pool {pool_id!r} is not in the snapshot"
             rejections.append(Rejection(RejectReason.UNKNOWN_POOL, detail, pool_id, rec.policy, rec.target_units))
             continue
-        check = _PoolCheck(pool, rec, config, rejections, od_groups.get(pool.role))
+        check = _PoolCheck(pool, rec, config, rejections, od_groups.get(pool.role), hdfs_utilization(snapshot))
         resize, pool_mem = _plan_pool(check, snapshot, memory.pool(pool_id), od_total - pool.requested.on_demand)
         if pool_mem != memory.pool(pool_id):
             memory = memory.with_pool(pool_id, pool_mem)

@@ -73,7 +73,7 @@ def reasons(rejections: Iterable[Rejection]) -> list[RejectReason]:
     ("overrides", "expected"),
     [
         ({}, ["ig-task"]),
-        ({"guards": {"scale_core": True}}, ["ig-core", "ig-task"]),
+        ({"guards": {"scale_core": True, "dfs_replication": 1}}, ["ig-core", "ig-task"]),
         ({"pools": ["ig-core", "ig-master"]}, ["ig-core"]),
     ],
 )

@@ -125,7 +125,9 @@ def test_implicit_recommendation_is_blocked_by_stale_input_and_busy_pool() -> No
 def test_core_below_its_floor_is_raised_when_managed() -> None:
     """With scale_core, a core pool under min_core_units is raised like a task pool."""
     core = make_pool("ig-core", role=PoolRole.CORE, requested=2, market=Market.ON_DEMAND)
-    decision = decide([core], guards={"scale_core": True}, limits={"min_core_units": 3, "max_core_units": 5})
+    decision = decide(
+        [core], guards={"scale_core": True, "dfs_replication": 1}, limits={"min_core_units": 3, "max_core_units": 5}
+    )
     assert targets(decision) == {"ig-core": 3}
 
 

@@ -35,8 +35,9 @@ def run(
     nodes: list[NodeInfo] | None = None,
     others: tuple[CapacityPool, ...] = (),
     market: Market | None = None,
+    cloudwatch: dict[str, float] | None = None,
 ) -> tuple[Plan, list[Rejection], ControllerMemory]:
-    snapshot = make_snapshot(pools=(pool, *others), nodes=nodes or [])
+    snapshot = make_snapshot(pools=(pool, *others), nodes=nodes or [], cloudwatch=cloudwatch)
     wanted = {pool.pool_id: Recommendation("p", pool.pool_id, target, "because", market)}
     return apply_guardrails(snapshot, wanted, memory or ControllerMemory(), config or cfg())
 
@@ -83,22 +84,48 @@ def test_task_bounds_and_steps(
 
 @pytest.mark.parametrize(
     ("core_units", "dfs_replication", "min_core", "expected_floor"),
-    [(3, None, 0, 1), (5, None, 0, 2), (12, None, 0, 3), (12, 2, 0, 2), (5, None, 4, 4)],
+    [(3, 1, 0, 1), (5, 2, 0, 2), (12, 3, 0, 3), (12, 2, 0, 2), (5, 2, 4, 4)],
 )
 def test_core_floor_follows_dfs_replication(
-    core_units: int, dfs_replication: int | None, min_core: int, expected_floor: int
+    core_units: int, dfs_replication: int, min_core: int, expected_floor: int
 ) -> None:
-    """Core never shrinks below max(min_core_units, dfs.replication by EMR's core-count rule)."""
+    """Core never shrinks below max(min_core_units, dfs.replication) when HDFS is nearly empty."""
     pool = make_pool("ig-core", role=PoolRole.CORE, requested=core_units)
     config = cfg(
         limits={"min_core_units": min_core, "max_core_units": 20},
         guards={"scale_core": True, "dfs_replication": dfs_replication},
     )
-    plan, rejections, _ = run(pool, 0, config=config, nodes=idle_nodes(core_units, "ig-core"))
+    plan, rejections, _ = run(
+        pool, 0, config=config, nodes=idle_nodes(core_units, "ig-core"), cloudwatch={"HDFSUtilization": 0.0}
+    )
     assert reasons(rejections)[0] is RejectReason.CORE_FLOOR
     expected = max(expected_floor, core_units - config.limits.max_step_down_units)
     assert target_of(plan) == (expected if expected < core_units else None)
     assert rejections[0].allowed_units == expected_floor
+
+
+@pytest.mark.parametrize(
+    ("utilization", "expected_floor"),
+    [(None, 10), (40.0, 5), (41.0, 6), (80.0, 10), (95.0, 10)],
+)
+def test_core_floor_keeps_room_for_hdfs_data(utilization: float | None, expected_floor: int) -> None:
+    """Core keeps the nodes HDFS needs under max_hdfs_utilization_pct (80); unknown usage keeps them all."""
+    pool = make_pool("ig-core", role=PoolRole.CORE, requested=10)
+    config = cfg(
+        limits={"max_core_units": 20, "max_step_down_units": 10},
+        guards={"scale_core": True, "dfs_replication": 2},
+    )
+    cloudwatch = None if utilization is None else {"HDFSUtilization": utilization}
+    plan, rejections, _ = run(pool, 0, config=config, nodes=idle_nodes(10, "ig-core"), cloudwatch=cloudwatch)
+    assert reasons(rejections)[0] is RejectReason.CORE_FLOOR
+    assert rejections[0].allowed_units == expected_floor
+    assert target_of(plan) == (expected_floor if expected_floor < 10 else None)
+
+
+def test_scale_core_requires_dfs_replication() -> None:
+    """scale_core without dfs_replication is a config error naming the key: EMR's launch-time value is unknowable."""
+    with pytest.raises(ValueError, match="dfs_replication: must be set when scale_core is true"):
+        cfg(guards={"scale_core": True})
 
 
 def test_dfs_rule_boundaries() -> None:
@@ -121,7 +148,7 @@ def test_core_not_shrunk_without_scale_core() -> None:
 def test_core_without_max_does_not_grow() -> None:
     """limits.max_core_units = 0 means core stays at its size even when more is wanted."""
     pool = make_pool("ig-core", role=PoolRole.CORE, requested=3)
-    plan, rejections, _ = run(pool, 5, config=cfg(guards={"scale_core": True}))
+    plan, rejections, _ = run(pool, 5, config=cfg(guards={"scale_core": True, "dfs_replication": 1}))
     assert plan.empty
     assert reasons(rejections) == [RejectReason.ABOVE_MAX]
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from autoscaler.config import ClusterConfig
 from autoscaler.engine import evaluate, late_sources
-from autoscaler.guardrails import pool_bounds
+from autoscaler.guardrails import hdfs_utilization, pool_bounds
 from autoscaler.model import (
     Capacity,
     CapacityPool,
@@ -123,6 +123,7 @@ def snapshots(draw: st.DrawFn) -> ClusterSnapshot:
         instances=instances,
         sources=(status("yarn"), status("emr")),
         cluster_state=draw(st.sampled_from(["WAITING"] * 5 + ["RUNNING"] * 4 + ["STARTING"])),
+        cloudwatch=draw(st.sampled_from([None, {"HDFSUtilization": 0.0}, {"HDFSUtilization": 55.0}])),
     )
 
 
@@ -140,8 +141,8 @@ def configs(draw: st.DrawFn) -> ClusterConfig:
         "max_on_demand_units": draw(st.sampled_from([None, 0, 3, 20])),
     }
     guards: dict[str, Any] = {
-        "scale_core": draw(st.booleans()),
-        "dfs_replication": draw(st.sampled_from([None, 1, 2, 3])),
+        "scale_core": (scale_core := draw(st.booleans())),
+        "dfs_replication": draw(st.sampled_from([1, 2, 3] if scale_core else [None, 1, 2, 3])),
         "scale_down_confirmations": draw(st.integers(1, 3)),
         "cooldown_up_s": draw(st.sampled_from([0, 120])),
         "cooldown_down_s": draw(st.sampled_from([0, 300])),
@@ -211,7 +212,7 @@ def test_guardrail_invariants_hold_for_any_wish(
     for r in decision.plan.resizes:
         pool = snapshot.pool(r.pool_id)
         current, target = pool.requested.total, r.target.total
-        bounds = pool_bounds(pool, config)
+        bounds = pool_bounds(pool, config, hdfs_utilization(snapshot))
         assert r.current == pool.requested
         assert pool.role is not PoolRole.MASTER
         assert pool.role is not PoolRole.CORE or config.guards.scale_core
