@@ -61,7 +61,10 @@ class YarnClient:
     def __init__(self, cfg: YarnConfig, session: requests.Session | None = None) -> None:
         self._cfg = cfg
         self._session = session or requests.Session()
-        self._session.verify = cfg.ca_bundle if cfg.ca_bundle else cfg.verify_tls
+        # Passed on every request, not set on the session: requests lets REQUESTS_CA_BUNDLE and
+        # CURL_CA_BUNDLE override a session's `verify`, which would silently replace the configured
+        # CA bundle, or turn verification back on, wherever the environment sets them.
+        self._verify: bool | str = cfg.ca_bundle if cfg.ca_bundle else cfg.verify_tls
         self._auth: Any = None
         self._active: str | None = None
 
@@ -81,6 +84,7 @@ class YarnClient:
                 timeout=(self._cfg.timeout_s, self._cfg.timeout_s),
                 allow_redirects=False,
                 auth=self._auth,
+                verify=self._verify,
                 headers={"Accept": "application/json"},
             )
         except requests.Timeout:

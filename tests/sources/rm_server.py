@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -57,11 +58,14 @@ def _handler(rm: FakeRM) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def fake_rm() -> Iterator[FakeRM]:
+def fake_rm(tls: ssl.SSLContext | None = None) -> Iterator[FakeRM]:
+    """An RM on a free port; with `tls` it speaks HTTPS (https://127.0.0.1:PORT)."""
     rm = FakeRM()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(rm))
     server.daemon_threads = True
-    rm.url = f"http://127.0.0.1:{server.server_address[1]}"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    rm.url = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:

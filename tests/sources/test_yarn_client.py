@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import ssl
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import certifi
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from autoscaler.config import YarnConfig
 from autoscaler.sources import SourceError
@@ -152,13 +161,65 @@ def test_kerberos_without_extra_is_a_clear_error() -> None:
             YarnClient(YarnConfig(urls=[rm.url], kerberos=True)).fetch()
 
 
-def test_tls_settings_reach_the_session() -> None:
-    """ca_bundle wins over verify_tls for the session's verification setting."""
-    import requests  # noqa: PLC0415
+@pytest.fixture(scope="module")
+def rm_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, Path]:
+    """A private CA's certificate for 127.0.0.1: the server's TLS context and the CA bundle file."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test-rm")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_file, key_file = folder / "rm.pem", folder / "rm.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context, cert_file
 
-    s = requests.Session()
-    YarnClient(YarnConfig(urls=["https://rm:8090"], ca_bundle="/etc/ca.pem"), s)
-    assert s.verify == "/etc/ca.pem"
-    s2 = requests.Session()
-    YarnClient(YarnConfig(urls=["https://rm:8090"], verify_tls=False), s2)
-    assert s2.verify is False
+
+def test_https_rm_is_trusted_through_the_configured_ca_bundle(
+    rm_cert: tuple[ssl.SSLContext, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ca_bundle verifies a private-CA RM even where REQUESTS_CA_BUNDLE names another bundle."""
+    context, ca_file = rm_cert
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
+    with fake_rm(tls=context) as rm:
+        _serve_active(rm)
+        state = YarnClient(YarnConfig(urls=[rm.url], ca_bundle=str(ca_file))).fetch()
+    assert state.rm_url.startswith("https://")
+    assert len(state.nodes) == 2
+
+
+def test_https_rm_with_an_unknown_ca_is_a_source_error(rm_cert: tuple[ssl.SSLContext, Path]) -> None:
+    """TLS is verified by default: a certificate from an unknown CA fails the read, naming the RM."""
+    context, _ = rm_cert
+    with fake_rm(tls=context) as rm:
+        _serve_active(rm)
+        with pytest.raises(SourceError, match=r"no active ResourceManager: https://127\.0\.0\.1:\d+: SSLError"):
+            YarnClient(YarnConfig(urls=[rm.url], timeout_s=2)).fetch()
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_verify_tls_false_holds_even_with_requests_ca_bundle_set(
+    rm_cert: tuple[ssl.SSLContext, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """verify_tls: false reads an RM with an untrusted certificate; the environment cannot re-enable checks."""
+    context, _ = rm_cert
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
+    with fake_rm(tls=context) as rm:
+        _serve_active(rm)
+        state = YarnClient(YarnConfig(urls=[rm.url], verify_tls=False)).fetch()
+    assert state.rm_url == rm.url
