@@ -28,6 +28,7 @@ from autoscaler.model import (
     PoolKind,
     Resize,
 )
+from autoscaler.sources.emr import autoscaling_policy_active
 
 MODIFY_GROUPS = "ModifyInstanceGroups"
 MODIFY_FLEET = "ModifyInstanceFleet"
@@ -131,7 +132,7 @@ class EmrActuator:
             live = self._reread(resize)
             if live is None:
                 return Outcome(resize.pool_id, OutcomeStatus.SKIPPED_CHANGED, "pool no longer listed by EMR")
-            if live.get("AutoScalingPolicy"):
+            if autoscaling_policy_active(live):
                 return Outcome(resize.pool_id, OutcomeStatus.REFUSED, "the group has an EMR automatic scaling policy")
             changed = _changed(resize, _snapshot_pool(snapshot, resize.pool_id), live)
             if changed:

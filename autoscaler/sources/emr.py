@@ -7,7 +7,8 @@ GetManagedScalingPolicy. The client is passed in (made by `autoscaler.aws.make_c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -86,13 +87,19 @@ def _bid(value: Any) -> float | None:
         return None
 
 
+def autoscaling_policy_active(group: Mapping[str, Any]) -> bool:
+    """Whether an instance group (as ListInstanceGroups returns it) has an automatic scaling policy
+    EMR may still act on. A DETACHED or DETACHING policy is on its way out after
+    RemoveAutoScalingPolicy; the snapshot and the actuator's re-read must agree on this."""
+    policy = group.get("AutoScalingPolicy") or {}
+    return bool(policy) and (policy.get("Status") or {}).get("State") not in ("DETACHED", "DETACHING")
+
+
 def _group(g: Mapping[str, Any], notes: list[str]) -> CapacityPool:
     gid = g["Id"]
     market = _enum(Market, g.get("Market", "ON_DEMAND"), f"instance group {gid} Market")
     requested = int(g.get("RequestedInstanceCount", 0))
     running = int(g.get("RunningInstanceCount", 0))
-    policy = g.get("AutoScalingPolicy") or {}
-    policy_state = (policy.get("Status") or {}).get("State")
     return CapacityPool(
         pool_id=gid,
         name=g.get("Name") or gid,
@@ -105,7 +112,7 @@ def _group(g: Mapping[str, Any], notes: list[str]) -> CapacityPool:
         decommissioning=Capacity().with_market(market, max(running - requested, 0)),
         options=_options([(g["InstanceType"], 1, _bid(g.get("BidPrice")))], notes),
         market=market,
-        has_autoscaling_policy=bool(policy) and policy_state not in ("DETACHED", "DETACHING"),
+        has_autoscaling_policy=autoscaling_policy_active(g),
     )
 
 
@@ -152,6 +159,18 @@ def _instance(i: Mapping[str, Any], weights: Mapping[tuple[str, str], int]) -> I
     )
 
 
+@contextmanager
+def _as_source_error(operation: str) -> Iterator[None]:
+    """An AWS failure of `operation` as the SourceError that marks the snapshot stale, call named."""
+    try:
+        yield
+    except ClientError as err:
+        error = err.response.get("Error", {})
+        raise SourceError(f"emr {operation}: {error.get('Code', '?')}: {error.get('Message', '')}") from err
+    except BotoCoreError as err:
+        raise SourceError(f"emr {operation}: {type(err).__name__}: {err}") from err
+
+
 class EmrReader:
     """Reads one cluster through an EMR client; raises `SourceError` with the failing call named."""
 
@@ -159,23 +178,13 @@ class EmrReader:
         self._emr = client
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
-        try:
+        with _as_source_error(operation):
             return getattr(self._emr, operation)(**kwargs)
-        except ClientError as err:
-            code = err.response.get("Error", {}).get("Code", "?")
-            raise SourceError(f"emr {operation}: {code}: {err.response.get('Error', {}).get('Message', '')}") from err
-        except BotoCoreError as err:
-            raise SourceError(f"emr {operation}: {type(err).__name__}: {err}") from err
 
     def _paginate(self, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
-        try:
+        with _as_source_error(operation):
             pages = self._emr.get_paginator(operation).paginate(**kwargs)
             return [item for page in pages for item in page.get(key, [])]
-        except ClientError as err:
-            code = err.response.get("Error", {}).get("Code", "?")
-            raise SourceError(f"emr {operation}: {code}: {err.response.get('Error', {}).get('Message', '')}") from err
-        except BotoCoreError as err:
-            raise SourceError(f"emr {operation}: {type(err).__name__}: {err}") from err
 
     def _managed_scaling(self, cluster_id: str, notes: list[str]) -> bool:
         try:

@@ -15,6 +15,7 @@ from moto import mock_aws
 
 from autoscaler.actuator import MODIFY_FLEET, MODIFY_GROUPS, DryRunActuator, EmrActuator, build_request
 from autoscaler.model import Capacity, Market, OutcomeStatus, Plan, PoolKind, PoolRole, PoolState, Resize
+from autoscaler.sources.emr import autoscaling_policy_active
 from autoscaler.testing import make_pool, make_snapshot
 
 EMR_MODEL = botocore.session.get_session().get_service_model("emr")
@@ -288,3 +289,40 @@ def test_aws_error_fails_the_outcome_with_its_code(
     assert outcome.status is OutcomeStatus.FAILED
     assert outcome.error_code == code
     assert outcome.capacity_error is capacity
+
+
+def _group(state: str, policy_state: str | None) -> dict[str, Any]:
+    group: dict[str, Any] = {
+        "Id": "ig-1",
+        "InstanceGroupType": "TASK",
+        "Market": "SPOT",
+        "InstanceType": "m5.xlarge",
+        "RequestedInstanceCount": 3,
+        "RunningInstanceCount": 3,
+        "Status": {"State": state},
+    }
+    if policy_state is not None:
+        group["AutoScalingPolicy"] = {"Status": {"State": policy_state}, "Rules": []}
+    return group
+
+
+@pytest.mark.parametrize(
+    ("policy_state", "written"),
+    [(None, True), ("DETACHED", True), ("DETACHING", True), ("ATTACHED", False), ("PENDING", False)],
+)
+def test_reread_reads_an_automatic_scaling_policy_like_the_snapshot_does(
+    stubbed: tuple[Any, Stubber], policy_state: str | None, written: bool
+) -> None:
+    """A group whose policy EMR is detaching is written; one with a live policy is refused, as the source says."""
+    client, stubber = stubbed
+    group = _group("RUNNING", policy_state)
+    stubber.add_response("list_instance_groups", {"InstanceGroups": [group]}, {"ClusterId": "j-1"})
+    if written:
+        stubber.add_response(
+            "modify_instance_groups",
+            {},
+            {"ClusterId": "j-1", "InstanceGroups": [{"InstanceGroupId": "ig-1", "InstanceCount": 5}]},
+        )
+    (outcome,) = EmrActuator(client, "j-1").apply(Plan((_group_resize("ig-1", 3, 5),)), _task_snapshot("ig-1", 3))
+    assert outcome.status is (OutcomeStatus.APPLIED if written else OutcomeStatus.REFUSED)
+    assert autoscaling_policy_active(group) is not written
