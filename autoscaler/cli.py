@@ -19,7 +19,7 @@ import yaml
 
 from autoscaler.actuator import Actuator, DryRunActuator, EmrActuator
 from autoscaler.aws import make_client
-from autoscaler.config import AppConfig, ClusterConfig, ConfigError, load_config
+from autoscaler.config import AppConfig, ClusterConfig, ConfigError, load_config, parse_config
 from autoscaler.engine import evaluate
 from autoscaler.logs import (
     EventLogger,
@@ -176,7 +176,11 @@ def _load(args: argparse.Namespace) -> AppConfig:
         updates["dry_run"] = args.dry_run
     if getattr(args, "metrics_port", None) is not None:
         updates["metrics_port"] = args.metrics_port
-    return config.model_copy(update=updates) if updates else config
+    if not updates:
+        return config
+    # validated like the file (model_copy would not); the environment is already applied and a
+    # flag beats it, so it is not applied again
+    return parse_config({**config.model_dump(), **updates}, "command line", env={})
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -31,6 +31,9 @@ from autoscaler.metrics import Health, Metrics, MetricsServer
 from autoscaler.model import ClusterSnapshot, ControllerMemory, Decision, Outcome
 from autoscaler.policy import Policy
 
+#: `run`'s exit status when the /metrics and /healthz port cannot be bound (e.g. already in use).
+EXIT_NO_PORT = 1
+
 #: Controller memory per cluster id, carried from one tick to the next.
 State = Mapping[str, ControllerMemory]
 
@@ -112,15 +115,24 @@ class Runner:
 
 
 def run(settings: AppConfig, deps: Deps, *, once: bool = False, stop: threading.Event | None = None) -> int:
-    """Tick every `poll_interval_s` until SIGTERM/SIGINT (or `stop`); `once` runs one tick. Returns 0."""
+    """Tick every `poll_interval_s` until SIGTERM/SIGINT (or `stop`); `once` runs one tick.
+
+    Returns 0, or EXIT_NO_PORT (one `startup_failed` event, no tick) when `metrics_port` cannot be
+    bound: a daemon nobody can scrape or health-check must not run unseen."""
     runner = Runner(deps)
-    server = (
-        MetricsServer(
-            deps.metrics, deps.health, deps.clock, "0.0.0.0", settings.metrics_port
-        )  # all interfaces: scraped from outside a container
-        if settings.metrics_port
-        else None
-    )
+    try:
+        server = (
+            MetricsServer(
+                deps.metrics, deps.health, deps.clock, "0.0.0.0", settings.metrics_port
+            )  # all interfaces: scraped from outside a container
+            if settings.metrics_port
+            else None
+        )
+    except OSError as err:
+        deps.logger.error(
+            "startup_failed", error=f"metrics_port {settings.metrics_port}: {err.strerror or err}", ticks=0
+        )
+        return EXIT_NO_PORT
     try:
         if once:
             runner.step()

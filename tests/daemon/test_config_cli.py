@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from autoscaler.cli import main
+from autoscaler.cli import _load, _parser, main
 from autoscaler.config import ConfigError, load_config, parse_config
 from autoscaler.reference import config_reference
 
@@ -147,3 +147,53 @@ def test_config_reference_documents_every_field() -> None:
     for line in text.splitlines():
         if line.startswith("| `"):
             assert not line.rstrip().endswith("|  |"), f"undocumented field: {line}"
+
+
+def test_an_out_of_range_metrics_port_flag_is_a_config_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--metrics-port is validated like the file's key: exit 2 with the key named, no traceback."""
+    assert main(["run", "-c", _write(tmp_path, GOOD), "--once", "--metrics-port", "70000"]) == 2
+    err = capsys.readouterr().err
+    assert "metrics_port: Input should be less than or equal to 65535" in err
+    assert "Traceback" not in err
+
+
+def test_run_flags_beat_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """run's --no-dry-run wins over EMR_AUTOSCALER_DRY_RUN=true, and --metrics-port over the file."""
+    monkeypatch.setenv("EMR_AUTOSCALER_DRY_RUN", "true")
+    args = _parser().parse_args(["run", "-c", _write(tmp_path, GOOD), "--no-dry-run", "--metrics-port", "9999"])
+    config = _load(args)
+    assert config.dry_run is False
+    assert config.metrics_port == 9999
+
+
+#: The public-contract example from issue #3, verbatim (comments included): external tooling writes it.
+ISSUE_EXAMPLE = """\
+dry_run: true              # default true: nothing is resized until an operator turns it off
+poll_interval_s: 30
+clusters:
+  - cluster_id: j-XXXXXXXXXXXX
+    region: us-east-1
+    yarn: {urls: ["http://10.0.0.5:8088"]}     # several = RM HA; pick the active one
+    limits: {min_task_units: 0, max_task_units: 40, max_core_units: 3}
+    policies:
+      - {type: dataproc, options: {scale_up_factor: 1.0, scale_down_factor: 1.0}}
+"""
+
+
+def test_the_issue_contract_example_validates_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's YAML, unchanged, validates (exit 0) and keeps every contract key's value."""
+    monkeypatch.delenv("EMR_AUTOSCALER_DRY_RUN", raising=False)
+    monkeypatch.delenv("EMR_AUTOSCALER_POLL_INTERVAL_S", raising=False)
+    assert main(["validate", "-c", _write(tmp_path, ISSUE_EXAMPLE)]) == 0
+    effective = yaml.safe_load(capsys.readouterr().out)
+    assert (effective["dry_run"], effective["poll_interval_s"]) == (True, 30)
+    (cluster,) = effective["clusters"]
+    assert (cluster["cluster_id"], cluster["region"]) == ("j-XXXXXXXXXXXX", "us-east-1")
+    assert cluster["yarn"]["urls"] == ["http://10.0.0.5:8088"]
+    limits = cluster["limits"]
+    assert (limits["min_task_units"], limits["max_task_units"], limits["max_core_units"]) == (0, 40, 3)
+    assert cluster["policies"] == [{"type": "dataproc", "options": {"scale_up_factor": 1.0, "scale_down_factor": 1.0}}]

@@ -3,6 +3,7 @@ and the scheduler: no overlapping ticks, clean stop."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from autoscaler.actuator import DryRunActuator
 from autoscaler.config import AppConfig
-from autoscaler.loop import ClusterDeps, Deps, Runner, run, tick
+from autoscaler.loop import EXIT_NO_PORT, ClusterDeps, Deps, Runner, run, tick
 from autoscaler.metrics import Health, Metrics
 from autoscaler.model import ClusterSnapshot, ControllerMemory, Outcome, OutcomeStatus, Plan
 from autoscaler.policy import load_policies
@@ -209,3 +210,19 @@ def test_runner_carries_memory_between_ticks() -> None:
     runner.step()
     assert runner.ticks == 2
     assert len(actuator.calls) == 1, "the second tick is inside the scale-up cooldown the first one started"
+
+
+def test_a_busy_metrics_port_stops_the_daemon_with_one_clear_event() -> None:
+    """run() on a port already in use returns EXIT_NO_PORT and logs why, without a traceback or a tick."""
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        logger = ListLogger()
+        deps = _deps(_cluster(), logger=logger)
+        settings = AppConfig.model_validate({"metrics_port": port, "clusters": [deps.clusters[0].config.model_dump()]})
+        assert run(settings, deps, once=True) == EXIT_NO_PORT != 0
+    ((level, event, fields),) = logger.events
+    assert (level, event) == ("error", "startup_failed")
+    assert f"metrics_port {port}" in fields["error"]
+    assert logger.ticks() == []
