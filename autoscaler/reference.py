@@ -1,10 +1,12 @@
-"""The Markdown config reference, generated from the pydantic models' field descriptions so the docs
-cannot drift from the code (a test compares `docs/config-reference.md` with this output).
+"""The Markdown config reference, generated from the pydantic models' field descriptions (the config's
+and each built-in policy's options) so the docs cannot drift from the code (a test compares
+`docs/config-reference.md` with this output).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import types
 import typing
 from typing import Any
@@ -14,6 +16,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from autoscaler.config import ENV_PREFIX, AppConfig
+from autoscaler.policy import available_policies
 
 _HEADER = f"""# Configuration reference
 
@@ -62,9 +65,9 @@ def _default(info: FieldInfo) -> str:
     return f"`{json.dumps(info.default)}`"
 
 
-def _section(model: type[BaseModel], path: str, out: list[str]) -> None:
+def _section(model: type[BaseModel], path: str, out: list[str], level: int = 2) -> None:
     nested: list[tuple[type[BaseModel], str]] = []
-    out.append(f"## `{path}`\n" if path else "## Top level\n")
+    out.append(f"{'#' * level} `{path}`\n" if path else f"{'#' * level} Top level\n")
     doc = (model.__doc__ or "").strip()
     if doc and model is not AppConfig:
         out.append(doc.splitlines()[0] + "\n")
@@ -82,10 +85,33 @@ def _section(model: type[BaseModel], path: str, out: list[str]) -> None:
             nested.append((sub, f"{key}[]" if is_list else key))
     out.append("")
     for sub, sub_path in nested:
-        _section(sub, sub_path, out)
+        _section(sub, sub_path, out, level)
+
+
+def _builtin_policies() -> list[tuple[str, type[Any]]]:
+    """The policies this package ships (module `policies.*`), not whatever else happens to be installed."""
+    eps = available_policies()
+    return sorted((name, ep.load()) for name, ep in eps.items() if ep.value.startswith("policies."))
+
+
+def _policies_section(out: list[str]) -> None:
+    out.append("## Built-in policies\n")
+    out.append(
+        "Each `clusters[].policies[]` entry names one of these as `type`; its `options` are checked by the\n"
+        "policy when the daemon starts (unknown options are errors). The full description of each\n"
+        "algorithm, with its sources, is its module's docstring in `policies/`.\n"
+    )
+    for name, cls in _builtin_policies():
+        module = sys.modules[cls.__module__]
+        summary = (module.__doc__ or "").strip().split("\n\n")[0]
+        out.append(f"### `{name}`\n")
+        out.append(" ".join(summary.split()) + f" (`{cls.__module__}`)\n")
+        options = typing.get_type_hints(cls.__init__)["options"]
+        _section(options, "options", out, level=4)
 
 
 def config_reference() -> str:
     out = [_HEADER]
     _section(AppConfig, "", out)
+    _policies_section(out)
     return "\n".join(out).rstrip() + "\n"

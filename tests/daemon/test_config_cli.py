@@ -197,3 +197,24 @@ def test_the_issue_contract_example_validates_as_written(
     limits = cluster["limits"]
     assert (limits["min_task_units"], limits["max_task_units"], limits["max_core_units"]) == (0, 40, 3)
     assert cluster["policies"] == [{"type": "dataproc", "options": {"scale_up_factor": 1.0, "scale_down_factor": 1.0}}]
+
+
+def test_config_reference_documents_each_builtin_policy_and_its_options() -> None:
+    """Every built-in policy has a section with each of its options, so operators need not read code."""
+    text = config_reference()
+    for name, options in VALID_OPTIONS.items():
+        section = text.split(f"### `{name}`\n", 1)[1].split("\n### ", 1)[0]
+        for option in options:
+            assert f"| `{option}` |" in section, f"{name}: option {option} undocumented"
+
+
+#: Options each built-in policy takes (from its module docstring's Options list; schedule's windows[] keys).
+VALID_OPTIONS = {
+    "pending-demand": ["headroom_pct", "count_vcores"],
+    "idle-capacity": ["keep_idle_nodes", "idle_for_s"],
+    "schedule": ["windows", "min_units", "tz"],
+    "emr-rules": ["scale_out_below_pct", "scale_in_above_pct", "cooldown_s"],
+    "dataproc": ["scale_up_factor", "scale_down_factor", "cooldown_s"],
+    "static": ["units", "pools"],
+    "managed-scaling-like": ["minimum_units", "maximum_units", "scale_down_after_s"],
+}
