@@ -10,8 +10,8 @@ shrink retries. Modelled EMR behaviour:
   node takes no new containers and terminates when empty or at its timeout, killing and re-queuing
   what is left; Spot nodes get at most `spot_decommission_s` (~20 s);
 * EMR removes no running node younger than `min_node_age_s` (10 min): the shrink waits for it;
-* Spot nodes are reclaimed at a constant hazard from their Spot Advisor band, with a two-minute
-  notice; EMR replaces reclaimed nodes to hold the target.
+* Spot nodes are reclaimed at a constant hazard from their Spot Advisor band, or at replayed times
+  (`ClusterSpec.reclaims`), with a two-minute notice; EMR replaces reclaimed nodes to hold the target.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ DEADLINE: Final = 4
 NOTICE: Final = 5
 RECLAIM: Final = 6
 RETRY: Final = 7
+REPLAY: Final = 8
 
 
 class SimPool:
@@ -87,6 +88,7 @@ class SimCluster:
         self.interruptions = 0
         self.interrupted: Counter[str] = Counter()  # Spot reclaims by instance type
         self.lost_containers = 0
+        self.reclaims_skipped = 0  # replayed reclaims that found no running Spot node in their pool
         self.resizes = 0
         self.app_cache: dict[int, tuple[int, AppInfo]] = {}  # snapshot views, by job, per version
         self.rejected: list[Job] = []
@@ -100,6 +102,7 @@ class SimCluster:
             NOTICE: self._on_notice,
             RECLAIM: self._on_reclaim,
             RETRY: self._on_retry,
+            REPLAY: self._on_replay,
         }
         for i, ps in enumerate(spec.pools):
             options = tuple(
@@ -109,6 +112,9 @@ class SimCluster:
             self.pools[ps.pool_id] = pool = SimPool(i, ps, options, hazards)
             self._reconcile(pool, initial=True)
         self._nm_options = [o for p in self.pools.values() if p.spec.role is not PoolRole.MASTER for o in p.options]
+        for at_s, pool_id in spec.reclaims:
+            reclaim = spec.start_at + at_s
+            self._push(max(spec.start_at, reclaim - spec.interruption_notice_s), REPLAY, (pool_id, reclaim))
 
     # --- events -------------------------------------------------------------------------------
     def _push(self, t: float, kind: int, obj: object) -> None:
@@ -240,6 +246,21 @@ class SimCluster:
         if node is None or node.market is not Market.SPOT:
             raise ValueError(f"{instance_id}: no live Spot instance with that id")
         self._push(max(self.now, reclaim_at - self.spec.interruption_notice_s), NOTICE, (node, reclaim_at))
+
+    def _on_replay(self, obj: object) -> None:
+        """A replayed reclaim: notice to the pool's longest-running Spot node not already leaving."""
+        assert isinstance(obj, tuple)
+        pool_id: str = obj[0]
+        reclaim: float = obj[1]
+        running = [
+            n
+            for n in self.pools[pool_id].nodes.values()
+            if n.market is Market.SPOT and n.state == RUNNING and n.doomed_at is None
+        ]
+        if not running:
+            self.reclaims_skipped += 1
+            return
+        self._on_notice((min(running, key=lambda n: (n.running_at or 0.0, n.seq)), reclaim))
 
     def _on_reclaim(self, obj: object) -> None:
         assert isinstance(obj, SimNode)

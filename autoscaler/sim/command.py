@@ -137,7 +137,7 @@ def _run(args: argparse.Namespace) -> int:
     config, poll = cluster_config(app, spec)
     spec = replace(spec, cluster_id=config.cluster_id)
     runs = policy_runs(args.policy, config)
-    jobs = load_trace(args.trace, scale=args.trace_scale)
+    jobs = load_trace(args.trace, scale=args.trace_scale, model=spec.conversion)
     if not jobs:
         raise SimulateError(f"{args.trace}: no jobs")
     history = None

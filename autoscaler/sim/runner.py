@@ -10,6 +10,7 @@ Several policies run side by side in worker processes; each run is deterministic
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -168,6 +169,7 @@ def simulate_policy(  # noqa: PLR0917 - the documented call: jobs, spec, policie
             "overrun_stop": bool(workload.active) or len(done) + len(cluster.rejected) < len(jobs),
             "simulated_s": round(end - spec.start_at, 1),
             "lost_containers": cluster.lost_containers,
+            "reclaims_skipped": cluster.reclaims_skipped,
             "jobs_rejected": len(cluster.rejected),
             "lost_container_hours": round(workload.lost_container_s / 3600.0, 4),
             "oracle_demand_mb_hours": round(floor.demand_mb_s / 3600.0, 1),
@@ -190,13 +192,15 @@ def simulate_policies(  # noqa: PLR0917 - mirrors simulate_policy
     spot_history: SpotHistory | None,
     seed: int,
     *,
-    workers: int = 2,
+    workers: int | None = None,
     show_progress: bool | None = None,
     poll_interval_s: float = 30.0,
 ) -> list[PolicyResult]:
-    """One result per policy set, in the order given; two worker processes at most."""
+    """One result per policy set, in the order given; one worker process per CPU core by default."""
     if show_progress is None:
         show_progress = sys.stderr.isatty()
+    if workers is None:
+        workers = os.cpu_count() or 1
     if len(runs) == 1 or workers <= 1:
         results = []
         for specs in runs:

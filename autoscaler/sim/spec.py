@@ -11,6 +11,8 @@ sim:
   interruption_band: 1          # Spot Advisor band (0 "<5%" .. 4 ">20%") when a pool sets none, or "advisor"
   # spot_advisor_file: feed.json  # with "advisor": the Spot Advisor feed to read (default: the bundled slice)
   # spot_advisor_region: us-east-1
+  # reclaims: [{at_s: 5400, pool: ig-task-spot}]  # replay known Spot reclaims (trace seconds), 2-min notice
+  # conversion: {split_bytes: 268435456}          # SWIM/Alibaba conversion, see autoscaler.sim.conversion
   pools:
     - {id: ig-master, role: MASTER, market: ON_DEMAND, types: [m5.xlarge], initial: 1}
     - {id: ig-core, role: CORE, market: ON_DEMAND, types: [m5.xlarge], initial: 2}
@@ -27,6 +29,10 @@ Spot Advisor feed, `autoscaler.prices.load_spot_advisor` (the bundled us-east-1 
 `spot_advisor_file` for `spot_advisor_region`), so a fleet mixing m5.xlarge (band 4 in the bundled
 feed) and c5.xlarge (band 0) loses the first far more often. A type a Spot pool may launch that the
 feed lacks is a `SpecError`, not a silent default.
+
+Known reclaims can be replayed instead (`interruptions: false`) or as well: each `reclaims` entry
+takes one running Spot node of `pool` (the longest-running one) at `at_s` seconds of trace time,
+after the usual notice; with no Spot node running then, the entry is counted as skipped.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from typing import Any, Final
 
 from autoscaler.model import Market, PoolKind, PoolRole
 from autoscaler.prices import load_spot_advisor
+from autoscaler.sim.conversion import ConversionError, ConversionModel, parse_conversion
 
 #: Spot Advisor band -> monthly share of capacity reclaimed, band midpoints of "<5%", "5-10%",
 #: "10-15%", "15-20%", ">20%" (the last taken as 25%).
@@ -92,9 +99,12 @@ class ClusterSpec:
     #: (instance type, band) from the Spot Advisor feed with `interruption_band: advisor`; empty otherwise
     advisor_bands: tuple[tuple[str, int], ...] = ()
     interruptions: bool = True
+    #: replayed Spot reclaims: (trace seconds, pool id), sorted
+    reclaims: tuple[tuple[float, str], ...] = ()
     spot_price_fraction: float = 0.35
     resource_calculator: str = "memory"  # "memory": DefaultResourceCalculator; "dominant": DRF
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: how SWIM/Alibaba rows become containers (`sim.conversion`, see `autoscaler.sim.conversion`)
+    conversion: ConversionModel = field(default_factory=ConversionModel)
 
     def band(self, pool: PoolSpec, instance_type: str) -> int:
         """The Spot Advisor band a Spot node of `instance_type` in `pool` is interrupted at."""
@@ -196,6 +206,26 @@ def advisor_bands(
     return tuple((t, feed[t][0]) for t in types)
 
 
+def _reclaims(raw: Any, pools: tuple[PoolSpec, ...], where: str) -> tuple[tuple[float, str], ...]:
+    """`reclaims` entries -> sorted (at_s, pool id); each pool must be able to run Spot nodes."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise SpecError(f"{where}: must be a list of {{at_s, pool}}")
+    spot_pools = {p.pool_id for p in pools if p.kind is PoolKind.INSTANCE_FLEET or p.market is Market.SPOT}
+    out = []
+    for i, entry in enumerate(raw):
+        at = entry.get("at_s") if isinstance(entry, dict) else None
+        if not isinstance(entry, dict) or set(entry) != {"at_s", "pool"}:
+            raise SpecError(f"{where}[{i}]: must be a mapping with exactly at_s and pool")
+        if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at) or at < 0:
+            raise SpecError(f"{where}[{i}].at_s: must be a non-negative number of trace seconds")
+        if entry["pool"] not in spot_pools:
+            raise SpecError(f"{where}[{i}].pool: {entry['pool']!r} is not a Spot group or fleet of the sim pools")
+        out.append((float(at), str(entry["pool"])))
+    return tuple(sorted(out))
+
+
 def _bands(
     data: dict[str, Any], pools: tuple[PoolSpec, ...], default: int, where: str
 ) -> tuple[int, tuple[tuple[str, int], ...]]:
@@ -213,12 +243,22 @@ def _bands(
         raise SpecError(f"{where}.interruption_band: a band 0..4 or {ADVISOR!r}, not {raw!r}") from None
 
 
+_SIM_KEYS = frozenset({
+    "pools", "cluster_id", "start_at", "boot_s", "decommission_timeout_s", "spot_decommission_s", "min_node_age_s",
+    "interruption_notice_s", "interruption_band", "spot_advisor_file", "spot_advisor_region", "interruptions",
+    "spot_price_fraction", "resource_calculator", "conversion", "reclaims",
+})  # fmt: skip
+
+
 def parse_spec(data: Any, where: str = "sim") -> ClusterSpec:
     """`sim:` mapping -> ClusterSpec; absent keys keep the defaults (and the default pools)."""
     if data is None:
         return default_spec()
     if not isinstance(data, dict):
         raise SpecError(f"{where}: must be a mapping")
+    unknown = sorted(set(data) - _SIM_KEYS)
+    if unknown:
+        raise SpecError(f"{where}: unknown keys {unknown}; known: {', '.join(sorted(_SIM_KEYS))}")
     base = default_spec()
     pools = base.pools
     if "pools" in data:
@@ -236,6 +276,10 @@ def parse_spec(data: Any, where: str = "sim") -> ClusterSpec:
         raise SpecError(f"{where}.resource_calculator: must be one of {', '.join(RESOURCE_CALCULATORS)}")
     band, per_type = _bands(data, pools, base.interruption_band, where)
     try:
+        conversion = parse_conversion(data.get("conversion"), f"{where}.conversion")
+    except ConversionError as err:
+        raise SpecError(str(err)) from None
+    try:
         return ClusterSpec(
             pools=pools,
             cluster_id=str(data.get("cluster_id", base.cluster_id)),
@@ -250,6 +294,8 @@ def parse_spec(data: Any, where: str = "sim") -> ClusterSpec:
             interruptions=bool(data.get("interruptions", base.interruptions)),
             spot_price_fraction=float(data.get("spot_price_fraction", base.spot_price_fraction)),
             resource_calculator=calculator,
+            conversion=conversion,
+            reclaims=_reclaims(data.get("reclaims"), pools, f"{where}.reclaims"),
         )
     except (TypeError, ValueError) as err:
         raise SpecError(f"{where}: {err}") from None
