@@ -129,21 +129,18 @@ class EmrApi:
         snapshot = self._snapshot(params["ClusterId"])
         return {"Cluster": render_cluster(snapshot, self._started_at)}
 
-    def _op_ListInstanceGroups(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _list_pools(self, params: dict[str, Any], kind: PoolKind, key: str) -> dict[str, Any]:
+        """ListInstanceGroups / ListInstanceFleets: the pools of one kind, a page at a time."""
         snapshot = self._snapshot(params["ClusterId"])
-        groups = [
-            render_instance_group(p, self._started_at) for p in snapshot.pools if p.kind is PoolKind.INSTANCE_GROUP
-        ]
-        page = _page(groups, params.get("Marker"))
-        return {"InstanceGroups": page.pop("items"), **page}
+        render = render_instance_group if kind is PoolKind.INSTANCE_GROUP else render_instance_fleet
+        page = _page([render(p, self._started_at) for p in snapshot.pools if p.kind is kind], params.get("Marker"))
+        return {key: page.pop("items"), **page}
+
+    def _op_ListInstanceGroups(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._list_pools(params, PoolKind.INSTANCE_GROUP, "InstanceGroups")
 
     def _op_ListInstanceFleets(self, params: dict[str, Any]) -> dict[str, Any]:
-        snapshot = self._snapshot(params["ClusterId"])
-        fleets = [
-            render_instance_fleet(p, self._started_at) for p in snapshot.pools if p.kind is PoolKind.INSTANCE_FLEET
-        ]
-        page = _page(fleets, params.get("Marker"))
-        return {"InstanceFleets": page.pop("items"), **page}
+        return self._list_pools(params, PoolKind.INSTANCE_FLEET, "InstanceFleets")
 
     def _op_ListInstances(self, params: dict[str, Any]) -> dict[str, Any]:
         snapshot = self._snapshot(params["ClusterId"])
