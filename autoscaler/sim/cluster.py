@@ -4,7 +4,7 @@ Time moves only through `advance_to(t)`, which pops a heap of events (no per-sec
 node boot, container completion, AM start-up, decommission deadline, Spot notice and reclaim,
 shrink retries. Modelled EMR behaviour:
 
-* a requested node boots for `boot_s` (uniform, seeded) before YARN sees it;
+* a requested node boots for a draw from `boot_s` (a distribution, seeded) before YARN sees it;
 * shrinking cancels booting nodes first, then gracefully decommissions running ones (ShrinkPolicy
   InstancesToTerminate first, never InstancesToProtect, then fewest containers); a decommissioning
   node takes no new containers and terminates when empty or at its timeout, killing and re-queuing
@@ -180,7 +180,7 @@ class SimCluster:
         if initial:
             self._on_node_up(node)
         else:
-            self._push(self.now + self._boot_rng.uniform(*self.spec.boot_s), NODE_UP, node)
+            self._push(self.now + self.spec.boot_s.sample(self._boot_rng), NODE_UP, node)
 
     def _on_node_up(self, obj: object) -> None:
         node = obj

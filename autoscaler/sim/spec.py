@@ -6,6 +6,7 @@ removes it before validating the rest):
 ```yaml
 sim:
   boot_s: [300, 360]            # uniform boot delay: request -> YARN capacity (AWS: ~5-6 min)
+  # boot_s: {distribution: lognormal, median: 320, sigma: 0.2, max: 900}   # or normal, fixed, empirical
   spot_price_fraction: 0.35     # Spot = 35% of on-demand when no --spot-prices row covers a type
   resource_calculator: memory   # YARN placement: memory (EMR's default) or dominant (memory + vcores)
   interruption_band: 1          # Spot Advisor band (0 "<5%" .. 4 ">20%") when a pool sets none, or "advisor"
@@ -33,6 +34,12 @@ feed lacks is a `SpecError`, not a silent default.
 Known reclaims can be replayed instead (`interruptions: false`) or as well: each `reclaims` entry
 takes one running Spot node of `pool` (the longest-running one) at `at_s` seconds of trace time,
 after the usual notice; with no Spot node running then, the entry is counted as skipped.
+
+`boot_s` is a distribution (see `autoscaler.sim.boot`), drawn per node from the cluster's seeded
+boot RNG: `[min, max]` uniform (default `[300, 360]`), a bare number (fixed), or a mapping
+`{distribution: uniform|fixed|normal|lognormal|empirical, ...}` with `min`/`max`, `value`,
+`mean`/`stddev` (clipped to `min`, default 0, and an optional `max`), `median`/`sigma` (likewise
+clipped) or `values: [...]` (measured boot times, resampled).
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from typing import Any, Final
 
 from autoscaler.model import Market, PoolKind, PoolRole
 from autoscaler.prices import load_spot_advisor
+from autoscaler.sim.boot import DEFAULT_BOOT, BootDelay, BootError, as_boot, parse_boot
 from autoscaler.sim.conversion import ConversionError, ConversionModel, parse_conversion
 
 #: Spot Advisor band -> monthly share of capacity reclaimed, band midpoints of "<5%", "5-10%",
@@ -90,7 +98,8 @@ class ClusterSpec:
     pools: tuple[PoolSpec, ...]
     cluster_id: str = "j-SIMULATED"
     start_at: float = 1_699_920_000.0  # 2023-11-14T00:00:00Z: trace time 0, a midnight for schedules
-    boot_s: tuple[float, float] = (300.0, 360.0)
+    #: request -> YARN capacity; a (min, max) tuple is still accepted and becomes `Uniform(min, max)`
+    boot_s: BootDelay = DEFAULT_BOOT
     decommission_timeout_s: int = 3600
     spot_decommission_s: float = 20.0
     min_node_age_s: float = 600.0
@@ -105,6 +114,9 @@ class ClusterSpec:
     resource_calculator: str = "memory"  # "memory": DefaultResourceCalculator; "dominant": DRF
     #: how SWIM/Alibaba rows become containers (`sim.conversion`, see `autoscaler.sim.conversion`)
     conversion: ConversionModel = field(default_factory=ConversionModel)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "boot_s", as_boot(self.boot_s))
 
     def band(self, pool: PoolSpec, instance_type: str) -> int:
         """The Spot Advisor band a Spot node of `instance_type` in `pool` is interrupted at."""
@@ -266,11 +278,10 @@ def parse_spec(data: Any, where: str = "sim") -> ClusterSpec:
         if not isinstance(raw, list) or not raw:
             raise SpecError(f"{where}.pools: must be a non-empty list")
         pools = tuple(_pool(p, f"{where}.pools[{i}]") for i, p in enumerate(raw))
-    boot = data.get("boot_s", base.boot_s)
-    if isinstance(boot, int | float):
-        boot = (boot, boot)
-    if len(boot) != 2 or boot[0] < 0 or boot[1] < boot[0]:
-        raise SpecError(f"{where}.boot_s: [min, max] seconds with 0 <= min <= max")
+    try:
+        boot = parse_boot(data.get("boot_s"), f"{where}.boot_s")
+    except BootError as err:
+        raise SpecError(str(err)) from None
     calculator = str(data.get("resource_calculator", base.resource_calculator)).lower()
     if calculator not in RESOURCE_CALCULATORS:
         raise SpecError(f"{where}.resource_calculator: must be one of {', '.join(RESOURCE_CALCULATORS)}")
@@ -284,7 +295,7 @@ def parse_spec(data: Any, where: str = "sim") -> ClusterSpec:
             pools=pools,
             cluster_id=str(data.get("cluster_id", base.cluster_id)),
             start_at=float(data.get("start_at", base.start_at)),
-            boot_s=(float(boot[0]), float(boot[1])),
+            boot_s=boot,
             decommission_timeout_s=int(data.get("decommission_timeout_s", base.decommission_timeout_s)),
             spot_decommission_s=float(data.get("spot_decommission_s", base.spot_decommission_s)),
             min_node_age_s=float(data.get("min_node_age_s", base.min_node_age_s)),
