@@ -232,3 +232,44 @@ def make_cluster_config(**overrides: Any) -> ClusterConfig:
 def sample(at: float, **yarn: int | None) -> MetricSample:
     """One metric history point, e.g. `sample(T0 - 60, pending_mb=4096, available_mb=0)`."""
     return MetricSample(at, YarnMetrics(**yarn))
+
+
+def create_emr_cluster(
+    emr: Any,
+    *,
+    core: int = 2,
+    task: int = 3,
+    task_market: str = "SPOT",
+    instance_type: str = "m5.xlarge",
+    task_instance_type: str | None = None,
+    bid_price: str | None = "0.2",
+    name: str = "test",
+) -> str:
+    """A WAITING cluster of instance groups "master" (1), "core" and "task"; returns its id.
+
+    `emr` is a boto3 EMR client pointed at moto (`mock_aws()` or a moto server), so this module
+    needs no boto3. `bid_price` applies to a Spot task group only (None: no BidPrice, i.e. capped at
+    the on-demand price). Moto has no instance fleets: test those with botocore's Stubber.
+    """
+    task_group = _emr_group("TASK", task, task_instance_type or instance_type, task_market)
+    if bid_price is not None and task_market == "SPOT":
+        task_group["BidPrice"] = bid_price
+    groups = [_emr_group("MASTER", 1, instance_type), _emr_group("CORE", core, instance_type), task_group]
+    response = emr.run_job_flow(
+        Name=name,
+        ReleaseLabel="emr-6.15.0",
+        Instances={"InstanceGroups": groups, "KeepJobFlowAliveWhenNoSteps": True},
+        JobFlowRole="EMR_EC2_DefaultRole",
+        ServiceRole="EMR_DefaultRole",
+    )
+    return str(response["JobFlowId"])
+
+
+def _emr_group(role: str, count: int, instance_type: str, market: str = "ON_DEMAND") -> dict[str, Any]:
+    return {
+        "Name": role.lower(),
+        "Market": market,
+        "InstanceRole": role,
+        "InstanceType": instance_type,
+        "InstanceCount": count,
+    }

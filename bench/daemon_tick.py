@@ -30,6 +30,8 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
+from autoscaler.testing import create_emr_cluster
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))  # reuse the e2e harness rather than copy it
 
@@ -60,25 +62,7 @@ def _cluster(moto_url: str, task_nodes: int) -> tuple[str, list[dict[str, Any]]]
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    groups = [
-        {"Name": "master", "InstanceRole": "MASTER", "InstanceType": "m5.xlarge", "InstanceCount": 1},
-        {"Name": "core", "InstanceRole": "CORE", "InstanceType": "m5.xlarge", "InstanceCount": 2},
-        {
-            "Name": "task",
-            "InstanceRole": "TASK",
-            "InstanceType": "m5.xlarge",
-            "InstanceCount": task_nodes,
-            "Market": "SPOT",
-            "BidPrice": "0.2",
-        },
-    ]
-    cid = client.run_job_flow(
-        Name="bench",
-        ReleaseLabel="emr-6.15.0",
-        Instances={"InstanceGroups": groups, "KeepJobFlowAliveWhenNoSteps": True},
-        JobFlowRole="EMR_EC2_DefaultRole",
-        ServiceRole="EMR_DefaultRole",
-    )["JobFlowId"]
+    cid = create_emr_cluster(client, task=task_nodes, name="bench")
     master = {
         g["Id"]
         for g in client.list_instance_groups(ClusterId=cid)["InstanceGroups"]

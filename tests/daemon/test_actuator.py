@@ -16,7 +16,7 @@ from moto import mock_aws
 from autoscaler.actuator import MODIFY_FLEET, MODIFY_GROUPS, DryRunActuator, EmrActuator, build_request
 from autoscaler.model import Capacity, Market, OutcomeStatus, Plan, PoolKind, PoolRole, PoolState, Resize
 from autoscaler.sources.emr import autoscaling_policy_active
-from autoscaler.testing import make_pool, make_snapshot
+from autoscaler.testing import create_emr_cluster, make_pool, make_snapshot
 
 EMR_MODEL = botocore.session.get_session().get_service_model("emr")
 
@@ -89,25 +89,7 @@ def emr(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def _cluster(emr: Any, task_count: int = 3) -> tuple[str, str]:
-    groups = [
-        {"Name": "master", "InstanceRole": "MASTER", "InstanceType": "m5.xlarge", "InstanceCount": 1},
-        {"Name": "core", "InstanceRole": "CORE", "InstanceType": "m5.xlarge", "InstanceCount": 2},
-        {
-            "Name": "task",
-            "InstanceRole": "TASK",
-            "InstanceType": "m5.xlarge",
-            "InstanceCount": task_count,
-            "Market": "SPOT",
-            "BidPrice": "0.2",
-        },
-    ]
-    cid = emr.run_job_flow(
-        Name="t",
-        ReleaseLabel="emr-6.15.0",
-        Instances={"InstanceGroups": groups, "KeepJobFlowAliveWhenNoSteps": True},
-        JobFlowRole="EMR_EC2_DefaultRole",
-        ServiceRole="EMR_DefaultRole",
-    )["JobFlowId"]
+    cid = create_emr_cluster(emr, task=task_count, name="t")
     task = next(
         g for g in emr.list_instance_groups(ClusterId=cid)["InstanceGroups"] if g["InstanceGroupType"] == "TASK"
     )

@@ -12,6 +12,8 @@ from e2e_harness import REGION, EmrCluster, Harness, RecordingProxy, free_port
 from moto.server import ThreadedMotoServer
 from yarn_server import YarnServer
 
+from autoscaler.testing import create_emr_cluster
+
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
@@ -46,25 +48,7 @@ def emr_cluster(moto_url: str) -> EmrCluster:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    groups = [
-        {"Name": "master", "InstanceRole": "MASTER", "InstanceType": "m5.xlarge", "InstanceCount": 1},
-        {"Name": "core", "InstanceRole": "CORE", "InstanceType": "m5.xlarge", "InstanceCount": 2},
-        {
-            "Name": "task",
-            "InstanceRole": "TASK",
-            "InstanceType": "m5.xlarge",
-            "InstanceCount": 3,
-            "Market": "SPOT",
-            "BidPrice": "0.2",
-        },
-    ]
-    cid = client.run_job_flow(
-        Name="e2e",
-        ReleaseLabel="emr-6.15.0",
-        Instances={"InstanceGroups": groups, "KeepJobFlowAliveWhenNoSteps": True},
-        JobFlowRole="EMR_EC2_DefaultRole",
-        ServiceRole="EMR_DefaultRole",
-    )["JobFlowId"]
+    cid = create_emr_cluster(client, task=3, name="e2e")
     by_role = {g["InstanceGroupType"]: g["Id"] for g in client.list_instance_groups(ClusterId=cid)["InstanceGroups"]}
     instances = client.list_instances(ClusterId=cid)["Instances"]
     return EmrCluster(

@@ -16,35 +16,9 @@ from autoscaler.instance_types import yarn_resources
 from autoscaler.model import Capacity, InstanceState, Market, PoolKind, PoolRole, PoolState
 from autoscaler.sources import SourceError
 from autoscaler.sources.emr import EmrReader
+from autoscaler.testing import create_emr_cluster
 
 REGION = "us-east-1"
-
-
-def _groups(task_count: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "Name": "master",
-            "Market": "ON_DEMAND",
-            "InstanceRole": "MASTER",
-            "InstanceType": "m5.xlarge",
-            "InstanceCount": 1,
-        },
-        {
-            "Name": "core",
-            "Market": "ON_DEMAND",
-            "InstanceRole": "CORE",
-            "InstanceType": "m5.xlarge",
-            "InstanceCount": 2,
-        },
-        {
-            "Name": "task",
-            "Market": "SPOT",
-            "InstanceRole": "TASK",
-            "InstanceType": "r5.xlarge",
-            "InstanceCount": task_count,
-            "BidPrice": "0.1",
-        },
-    ]
 
 
 @pytest.fixture
@@ -58,15 +32,9 @@ def moto_emr(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def _cluster(task_count: int) -> str:
+    """Master and 2 core m5.xlarge on-demand; `task_count` r5.xlarge on Spot bidding 0.1."""
     emr = boto3.client("emr", region_name=REGION)
-    resp = emr.run_job_flow(
-        Name="c",
-        ReleaseLabel="emr-6.15.0",
-        JobFlowRole="EMR_EC2_DefaultRole",
-        ServiceRole="EMR_DefaultRole",
-        Instances={"InstanceGroups": _groups(task_count), "KeepJobFlowAliveWhenNoSteps": True},
-    )
-    return str(resp["JobFlowId"])
+    return create_emr_cluster(emr, task=task_count, task_instance_type="r5.xlarge", bid_price="0.1", name="c")
 
 
 @pytest.mark.usefixtures("moto_emr")

@@ -19,6 +19,7 @@ from autoscaler.snapshot import Sources, build_sources, collect
 from autoscaler.sources.emr import EmrReader
 from autoscaler.sources.pricing import PriceBook
 from autoscaler.sources.yarn import YarnClient
+from autoscaler.testing import create_emr_cluster
 
 from .rm_server import FakeRM, fake_rm
 
@@ -37,32 +38,8 @@ def moto_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def _cluster() -> str:
-    emr = boto3.client("emr", region_name=REGION)
-    groups = [
-        {
-            "Name": "master",
-            "Market": "ON_DEMAND",
-            "InstanceRole": "MASTER",
-            "InstanceType": "m5.xlarge",
-            "InstanceCount": 1,
-        },
-        {
-            "Name": "core",
-            "Market": "ON_DEMAND",
-            "InstanceRole": "CORE",
-            "InstanceType": "m5.xlarge",
-            "InstanceCount": 1,
-        },
-        {"Name": "task", "Market": "SPOT", "InstanceRole": "TASK", "InstanceType": "m5.xlarge", "InstanceCount": 2},
-    ]
-    resp = emr.run_job_flow(
-        Name="c",
-        ReleaseLabel="emr-6.15.0",
-        JobFlowRole="EMR_EC2_DefaultRole",
-        ServiceRole="EMR_DefaultRole",
-        Instances={"InstanceGroups": groups, "KeepJobFlowAliveWhenNoSteps": True},
-    )
-    return str(resp["JobFlowId"])
+    """Master and 1 core on-demand, 2 Spot task nodes (no bid), all m5.xlarge."""
+    return create_emr_cluster(boto3.client("emr", region_name=REGION), core=1, task=2, bid_price=None, name="c")
 
 
 def _config(cluster_id: str, urls: list[str]) -> ClusterConfig:
