@@ -45,26 +45,32 @@ class Fixed:
         return self.value
 
 
+#: (min, max) a normal or lognormal draw is clipped to: no negative boot, no ceiling
+NO_CLIP: Final = (0.0, math.inf)
+
+
+def _clipped(value: float, bounds: tuple[float, float]) -> float:
+    return min(max(value, bounds[0]), bounds[1])
+
+
 @dataclass(frozen=True, slots=True)
 class Normal:
     mean: float
     stddev: float
-    low: float = 0.0
-    high: float = math.inf
+    bounds: tuple[float, float] = NO_CLIP
 
     def sample(self, rng: random.Random) -> float:
-        return min(max(rng.normalvariate(self.mean, self.stddev), self.low), self.high)
+        return _clipped(rng.normalvariate(self.mean, self.stddev), self.bounds)
 
 
 @dataclass(frozen=True, slots=True)
 class LogNormal:
     median: float
     sigma: float
-    low: float = 0.0
-    high: float = math.inf
+    bounds: tuple[float, float] = NO_CLIP
 
     def sample(self, rng: random.Random) -> float:
-        return min(max(rng.lognormvariate(math.log(self.median), self.sigma), self.low), self.high)
+        return _clipped(rng.lognormvariate(math.log(self.median), self.sigma), self.bounds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +128,10 @@ def _mapping(data: dict[str, Any], where: str) -> BootDelay:
         return Fixed(_seconds(data["value"], f"{where}.value"))
     if kind == "normal":
         mean, stddev = _seconds(data["mean"], f"{where}.mean"), _seconds(data["stddev"], f"{where}.stddev")
-        return Normal(mean, stddev, *_clip(data, where))
+        return Normal(mean, stddev, _clip(data, where))
     if kind == "lognormal":
         median = _seconds(data["median"], f"{where}.median", positive=True)
-        return LogNormal(median, _seconds(data["sigma"], f"{where}.sigma"), *_clip(data, where))
+        return LogNormal(median, _seconds(data["sigma"], f"{where}.sigma"), _clip(data, where))
     values = data["values"]
     if not isinstance(values, list) or not values:
         raise BootError(f"{where}.values: must be a non-empty list of seconds")

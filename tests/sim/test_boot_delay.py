@@ -29,9 +29,12 @@ def _draws(delay: BootDelay, seed: int = 11) -> list[float]:
         (240, Uniform(240.0, 240.0)),
         ({"distribution": "uniform", "min": 200, "max": 400}, Uniform(200.0, 400.0)),
         ({"distribution": "fixed", "value": 330}, Fixed(330.0)),
-        ({"distribution": "normal", "mean": 330, "stddev": 30}, Normal(330.0, 30.0, 0.0, math.inf)),
-        ({"distribution": "normal", "mean": 330, "stddev": 30, "min": 240, "max": 600}, Normal(330.0, 30.0, 240, 600)),
-        ({"distribution": "lognormal", "median": 320, "sigma": 0.2}, LogNormal(320.0, 0.2, 0.0, math.inf)),
+        ({"distribution": "normal", "mean": 330, "stddev": 30}, Normal(330.0, 30.0)),
+        (
+            {"distribution": "normal", "mean": 330, "stddev": 30, "min": 240, "max": 600},
+            Normal(330.0, 30.0, (240, 600)),
+        ),
+        ({"distribution": "lognormal", "median": 320, "sigma": 0.2}, LogNormal(320.0, 0.2, (0.0, math.inf))),
         ({"distribution": "empirical", "values": [290, 310.5, 540]}, Empirical((290.0, 310.5, 540.0))),
     ],
 )
@@ -90,7 +93,7 @@ def test_normal_is_clipped_at_its_minimum_not_redrawn() -> None:
     assert min(draws) == 0.0
     at_zero = sum(d == 0.0 for d in draws) / DRAWS
     assert at_zero == pytest.approx(0.46, abs=0.05)
-    capped = _draws(Normal(330.0, 100.0, 240.0, 400.0))
+    capped = _draws(Normal(330.0, 100.0, (240.0, 400.0)))
     assert (min(capped), max(capped)) == (240.0, 400.0)
 
 
