@@ -145,7 +145,8 @@ def simulate_policy(  # noqa: PLR0917 - the documented call: jobs, spec, policie
     ]
     refused = {id(j) for j in cluster.rejected}
     runnable = [j for j in jobs if id(j) not in refused]
-    floor = oracle_floor(runnable, spec, prices, core_fixed=not config.guards.scale_core)
+    core_fixed = not config.guards.scale_core
+    floor = oracle_floor(runnable, spec, prices, core_fixed=core_fixed, limits=config.limits, managed=config.pools)
     return PolicyResult(
         policy=policy_label(policy_specs),
         cost_usd=round(cost, 6),
