@@ -78,7 +78,7 @@ def test_real_prometheus_scrapes_the_daemon_and_promtool_accepts_it(harness: Har
         assert check.stdout.strip() == "", f"promtool lint findings: {check.stdout}"
         result = wait_for(lambda: _query(prom_port, "emr_autoscaler_dry_run"), timeout=30, every=0.5)
         assert result, "Prometheus never returned emr_autoscaler_dry_run"
-        assert result[0]["value"][1] == "1"  # type: ignore[index]
+        assert result[0]["value"][1] == "1"
     finally:
         prometheus.send_signal(signal.SIGTERM)
         daemon.send_signal(signal.SIGTERM)

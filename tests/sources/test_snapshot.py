@@ -46,7 +46,7 @@ def _config(cluster_id: str, urls: list[str]) -> ClusterConfig:
     return ClusterConfig(
         cluster_id=cluster_id,
         yarn=YarnConfig(urls=urls, timeout_s=0.5),
-        policies=[{"type": "static"}],  # type: ignore[list-item]
+        policies=[{"type": "static"}],
         pricing=PricingConfig(describe_spot_history=False),
         cloudwatch=False,
     )
