@@ -47,6 +47,8 @@ class Policy(Protocol):
 
 
 class PolicyFactory(Protocol):
+    """What an entry point loads: usually the policy class, whose classmethod validates the options."""
+
     def from_options(self, options: Mapping[str, Any]) -> Policy: ...
 
 
@@ -63,7 +65,7 @@ def load_policy(spec: PolicySpec, where: str = "policies") -> Policy:
     if spec.type not in eps:
         names = ", ".join(sorted(eps)) or "(none installed)"
         raise PolicyError(f"{where}.type: unknown policy {spec.type!r}; available: {names}")
-    factory = eps[spec.type].load()
+    factory: PolicyFactory = eps[spec.type].load()
     try:
         policy = factory.from_options(spec.options)
     except (ValueError, TypeError) as err:

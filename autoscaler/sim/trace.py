@@ -127,28 +127,6 @@ def parse_job(data: Any) -> Job:
     )
 
 
-def job_to_json(job: Job) -> dict[str, Any]:
-    """The native JSON form of a job (what `load_native` reads back)."""
-    out: dict[str, Any] = {
-        "id": job.id,
-        "submit_s": job.submit_s,
-        "queue": job.queue,
-        "am": None if job.am is None else {"memory_mb": job.am.memory_mb, "vcores": job.am.vcores},
-        "stages": [
-            {
-                "tasks": s.tasks,
-                "memory_mb": s.memory_mb,
-                "vcores": s.vcores,
-                "task_s": list(s.task_s) if isinstance(s.task_s, tuple) else s.task_s,
-            }
-            for s in job.stages
-        ],
-    }
-    if job.am_start_s:
-        out["am_start_s"] = job.am_start_s
-    return out
-
-
 def load_native(path: Path) -> list[Job]:
     jobs: list[Job] = []
     with path.open(encoding="utf-8") as fh:
