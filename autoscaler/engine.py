@@ -15,7 +15,7 @@ A pool with an EMR automatic scaling policy is refused the same way, pool by poo
 
 Bounds hold whether or not a policy speaks: a managed pool whose requested total is outside its
 bounds and that no policy recommended for gets an implicit recommendation from policy "limits"
-(`guardrails.limit_recommendations`). It passes through the same admission and guardrails as any
+(`bounds.limit_recommendations`). It passes through the same admission and guardrails as any
 other (stale, busy, step limits, cooldowns, scale-in confirmations), so a pool far below its
 minimum is raised `max_step_up_units` a tick. `limits.min_task_units`/`max_task_units` bound each
 task pool on its own, not their sum, exactly as guardrails applies them to recommended pools.
@@ -28,9 +28,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from autoscaler.bounds import hdfs_utilization, limit_recommendations
 from autoscaler.combine import combine
 from autoscaler.config import ClusterConfig
-from autoscaler.guardrails import apply_guardrails, hdfs_utilization, limit_recommendations
+from autoscaler.guardrails import apply_guardrails
 from autoscaler.model import (
     CapacityPool,
     ClusterSnapshot,

@@ -2,11 +2,12 @@
 absolute targets and a named `Rejection` for every "no" out.
 
 Per pool, in this order (each check either trims the target and says so, or stops the pool):
-1. bounds, per pool: each task pool on its own in [min_task_units, max_task_units] (not their sum
-   across task pools); core [max(min_core_units, dfs.replication rule), max_core_units], never
-   shrunk without `guards.scale_core`. A ceiling never turns a wanted scale-up into a scale-down (the
-   pool holds). A managed pool out of bounds that no policy spoke for gets an implicit "limits"
-   recommendation from `limit_recommendations`, so bounds hold on every tick, through these checks.
+1. bounds (`bounds.pool_bounds`), per pool: each task pool on its own in [min_task_units,
+   max_task_units] (not their sum across task pools); core [max(min_core_units, dfs.replication
+   rule, HDFS need), max_core_units], never shrunk without `guards.scale_core`. A ceiling never turns
+   a wanted scale-up into a scale-down (the pool holds). A managed pool out of bounds that no policy
+   spoke for gets an implicit "limits" recommendation from `bounds.limit_recommendations`, so bounds
+   hold on every tick, through these checks.
 2. scale-in confirmations are counted on every fresh tick the combined wish is a scale-in, whatever
    else blocks it, and reset as soon as it is not, so "wanted for N consecutive ticks" means that.
 3. pool busy (any state but RUNNING), back-off after failures.
@@ -26,10 +27,10 @@ Spot, then the base; with `prefer_spot` off it adds on-demand and removes Spot f
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from autoscaler.bounds import hdfs_utilization, pool_bounds
 from autoscaler.config import ClusterConfig
 from autoscaler.drain import choose_victims
 from autoscaler.model import (
@@ -47,106 +48,6 @@ from autoscaler.model import (
     RejectReason,
     Resize,
 )
-
-
-def dfs_replication_floor(core_units: int, configured: int | None = None) -> int:
-    """EMR's default dfs.replication: 1 for 1–3 core nodes, 2 for 4–9, 3 for 10 or more."""
-    if configured is not None:
-        return configured
-    if core_units >= 10:
-        return 3
-    if core_units >= 4:
-        return 2
-    return 1 if core_units >= 1 else 0
-
-
-#: Policy name on the implicit recommendations that bring an out-of-bounds pool back into bounds.
-LIMITS_POLICY = "limits"
-
-
-@dataclass(frozen=True, slots=True)
-class Bounds:
-    """One pool's [lo, hi] in units, with the words a rejection uses to name each side."""
-
-    lo: int
-    hi: int
-    lo_reason: RejectReason
-    lo_detail: str
-    hi_detail: str
-
-    def clamp(self, units: int) -> int:
-        """Into [lo, hi]; when they cross the floor wins (keeping capacity is the recoverable mistake)."""
-        return max(min(units, self.hi), self.lo)
-
-
-def hdfs_floor(core_units: int, utilization_pct: float | None, max_utilization_pct: float) -> int:
-    """Core nodes HDFS needs so that its current data stays under `max_utilization_pct` of capacity.
-
-    Unknown utilisation keeps every core node: shrinking HDFS blind can lose blocks or fill the disks
-    of the nodes that remain. Assumes core nodes of one size (an instance group has one type).
-    """
-    if utilization_pct is None:
-        return core_units
-    # a floor, never a reason to grow: an over-full HDFS keeps what it has
-    return min(core_units, math.ceil(core_units * max(utilization_pct, 0.0) / max_utilization_pct - 1e-9))
-
-
-def pool_bounds(pool: CapacityPool, config: ClusterConfig, hdfs_utilization_pct: float | None = None) -> Bounds:
-    """The configured bounds of one pool; task limits apply to each task pool on its own.
-
-    A CORE pool's floor is the largest of `limits.min_core_units`, the dfs.replication rule and what
-    HDFS needs to hold its data (`hdfs_floor`, from CloudWatch's HDFSUtilization).
-    """
-    limits, guards = config.limits, config.guards
-    current = pool.requested.total
-    if pool.role is not PoolRole.CORE:
-        lo, hi = limits.min_task_units, limits.max_task_units
-        return Bounds(lo, hi, RejectReason.BELOW_MIN, f"limits.min_task_units={lo}", f"limits.max_task_units={hi}")
-    rule = dfs_replication_floor(current, guards.dfs_replication)
-    hdfs = hdfs_floor(current, hdfs_utilization_pct, guards.max_hdfs_utilization_pct)
-    lo = max(limits.min_core_units, rule, hdfs)
-    if not guards.scale_core:
-        lo = max(lo, current)
-    used = "unknown" if hdfs_utilization_pct is None else f"{hdfs_utilization_pct:g}%"
-    return Bounds(
-        lo,
-        limits.max_core_units or current,
-        RejectReason.CORE_FLOOR if guards.scale_core else RejectReason.CORE_NOT_ENABLED,
-        f"core floor {lo} = max(limits.min_core_units={limits.min_core_units}, dfs.replication={rule}, "
-        f"HDFS {used} used needs {hdfs} at guards.max_hdfs_utilization_pct={guards.max_hdfs_utilization_pct:g})"
-        if guards.scale_core
-        else "core pools are never shrunk unless guards.scale_core is true",
-        f"limits.max_core_units={limits.max_core_units} (0: core does not grow)",
-    )
-
-
-def limit_recommendations(
-    pools: Sequence[CapacityPool],
-    spoken_for: set[str],
-    config: ClusterConfig,
-    hdfs_utilization_pct: float | None = None,
-) -> list[Recommendation]:
-    """An implicit LIMITS_POLICY recommendation for each pool out of its bounds that no policy spoke for.
-
-    Without it, bounds would only trim what policies want: a pool below its minimum (e.g. after an
-    operator raised `min_task_units`) would never be raised and one above its maximum never lowered.
-    """
-    out = []
-    for pool in pools:
-        if pool.pool_id in spoken_for:
-            continue
-        bounds, current = pool_bounds(pool, config, hdfs_utilization_pct), pool.requested.total
-        target = bounds.clamp(current)
-        if target != current:
-            detail = bounds.lo_detail if target > current else bounds.hi_detail
-            reason = f"{current} units is outside the configured bounds ({detail})"
-            out.append(Recommendation(LIMITS_POLICY, pool.pool_id, target, reason))
-    return out
-
-
-def hdfs_utilization(snapshot: ClusterSnapshot) -> float | None:
-    """CloudWatch's HDFSUtilization (percent) from the snapshot, None when not read."""
-    return snapshot.cloudwatch.get("HDFSUtilization")
 
 
 def spot_band(pool: CapacityPool, snapshot: ClusterSnapshot) -> int | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from autoscaler.bounds import LIMITS_POLICY
 from autoscaler.engine import evaluate
-from autoscaler.guardrails import LIMITS_POLICY
 from autoscaler.model import (
     CapacityPool,
     ClusterSnapshot,

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from autoscaler.bounds import dfs_replication_floor
 from autoscaler.config import ClusterConfig
-from autoscaler.guardrails import apply_guardrails, dfs_replication_floor
+from autoscaler.guardrails import apply_guardrails
 from autoscaler.model import (
     Capacity,
     CapacityPool,

@@ -2,7 +2,7 @@
 
 Whatever policies want, every Resize in the plan of `engine.evaluate`:
 - never touches MASTER, and touches CORE only with guards.scale_core;
-- moves a pool toward or within its bounds (`guardrails.pool_bounds`: a scale-up ends at or below
+- moves a pool toward or within its bounds (`bounds.pool_bounds`: a scale-up ends at or below
   max(hi, lo), a scale-in at or above lo, so CORE never drops below max(min_core_units, the
   dfs.replication rule)); a pool above its ceiling is never grown, one below its floor never shrunk;
 - changes a pool by at most max_step_up_units / max_step_down_units;
@@ -20,9 +20,9 @@ from typing import Any
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from autoscaler.bounds import hdfs_utilization, pool_bounds
 from autoscaler.config import ClusterConfig
 from autoscaler.engine import evaluate, late_sources
-from autoscaler.guardrails import hdfs_utilization, pool_bounds
 from autoscaler.model import (
     Capacity,
     CapacityPool,
