@@ -301,7 +301,8 @@ class ClusterSnapshot:
 
     @property
     def stale(self) -> bool:
-        """True when any required source failed: no resize may be decided on this snapshot."""
+        """True when a required source failed (`collect` marks a late one failed) or YARN gave no metrics:
+        no resize may be decided on this snapshot."""
         return any(s.required and not s.ok for s in self.sources) or self.yarn is None
 
     @property
@@ -326,7 +327,7 @@ class ClusterSnapshot:
 
 
 class RejectReason(StrEnum):
-    """Every way a recommendation can be turned down; each has a FAQ entry in the README."""
+    """Every way a recommendation can be turned down; each has an entry in docs/faq.md."""
 
     STALE_INPUT = "stale_input"
     BELOW_MIN = "below_min"

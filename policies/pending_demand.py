@@ -6,12 +6,13 @@ What it does, in order:
    "*"). When no app carries asks but the cluster counters report pending containers, the demand is
    `containersPending` containers of the average pending shape (pendingMB and pendingVirtualCores
    divided by containersPending, rounded up).
-2. Shapes are placed first-fit-decreasing (largest memory first, then vcores), memory AND vcores,
-   onto: the free space of RUNNING nodes (DECOMMISSIONING nodes are never spare), then the nodes
-   already requested but not yet arrived (each pool's `provisioning` units, plus instances EMR
-   counts running beyond the pool's YARN NodeManagers, as nodes of its assumed type), then new
-   nodes. Without the second part a daemon restarted between EMR's RUNNING and the NodeManager's
-   registration (no cooldown in its fresh memory) would buy the same nodes again.
+2. Shapes are placed first-fit-decreasing (largest memory first, then vcores), memory AND vcores
+   (memory alone with `count_vcores` false), onto: the free space of RUNNING nodes (DECOMMISSIONING
+   nodes are never spare), then the nodes already requested but not yet arrived (each pool's
+   `provisioning` units, plus instances EMR counts running beyond the pool's YARN NodeManagers, as
+   nodes of its assumed type), then new nodes. Without the second part a daemon restarted between
+   EMR's RUNNING and the NodeManager's registration (no cooldown in its fresh memory) would buy the
+   same nodes again.
 3. A new node is opened on the cheapest managed (pool, instance type) that can hold the shape:
    cheapest per YARN GB using `snapshot.price()` (per GB because a unit of one pool is not the size
    of a unit of another); without prices, Spot before on-demand, TASK before CORE. A fleet's new
