@@ -38,6 +38,7 @@ AM_READY: Final = 2
 _PLACED: Final = 0
 _NO_ROOM: Final = 1
 _AM_LIMIT: Final = 2
+_NO_JOB: Final = 1 << 62  # after every job seq: an exhausted queue sorts last in the merge
 
 
 class SimNode:
@@ -323,13 +324,13 @@ class Workload:
         i = j = 0
         am_blocked = False  # the AM share is used up: no further AM can start this pass
         while nodes:
-            a = am_q[i] if i < len(am_q) and not am_blocked else None
-            b = task_q[j] if j < len(task_q) else None
-            if a is None and b is None:
+            a = am_q[i] if i < len(am_q) and not am_blocked else _NO_JOB
+            b = task_q[j] if j < len(task_q) else _NO_JOB
+            if a == b == _NO_JOB:
                 break
-            if b is None or (a is not None and a < b):
+            if a < b:
                 i += 1
-                jr = self.jobs[a]  # type: ignore[index]
+                jr = self.jobs[a]
                 if jr.am_state != AM_PENDING:
                     self._am_set.discard(jr.seq)
                     continue
