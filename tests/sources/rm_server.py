@@ -58,19 +58,26 @@ def _handler(rm: FakeRM) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def fake_rm(tls: ssl.SSLContext | None = None) -> Iterator[FakeRM]:
-    """An RM on a free port; with `tls` it speaks HTTPS (https://127.0.0.1:PORT)."""
-    rm = FakeRM()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(rm))
+def serving(handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None) -> Iterator[int]:
+    """`handler` served on a free loopback port (HTTPS with `tls`) until the block ends; yields the port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
-    rm.url = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield rm
+        yield server.server_address[1]
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def fake_rm(tls: ssl.SSLContext | None = None) -> Iterator[FakeRM]:
+    """An RM on a free port; with `tls` it speaks HTTPS (https://127.0.0.1:PORT)."""
+    rm = FakeRM()
+    with serving(_handler(rm), tls) as port:
+        rm.url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+        yield rm

@@ -13,12 +13,11 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from autoscaler.sources import SourceError
 from autoscaler.sources.yarn import YarnClient
 
 from .conftest import DATA
+from .rm_server import serving
 
 pytestmark = pytest.mark.kerberos
 
@@ -237,18 +237,10 @@ def spnego_rm(realm: dict[str, str]) -> Iterator[SpnegoRM]:
         "/ws/v1/cluster/apps": {"apps": {"app": [app]}},
     }
     rm = SpnegoRM(url="", routes=routes)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(rm))
-    server.daemon_threads = True
-    # "localhost", not the IP: the client asks for a ticket to HTTP/<host in the URL>.
-    rm.url = f"http://localhost:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(rm)) as port:
+        # "localhost", not the IP: the client asks for a ticket to HTTP/<host in the URL>.
+        rm.url = f"http://localhost:{port}"
         yield rm
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def test_kerberos_client_fetches_through_spnego(spnego_rm: SpnegoRM) -> None:
