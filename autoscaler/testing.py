@@ -273,3 +273,21 @@ def _emr_group(role: str, count: int, instance_type: str, market: str = "ON_DEMA
         "InstanceType": instance_type,
         "InstanceCount": count,
     }
+
+
+def emr_autoscaling_policy(min_capacity: int = 1, max_capacity: int = 5) -> dict[str, Any]:
+    """An EMR automatic scaling policy (the console's +1 below 15 % YARN memory rule), for
+    PutAutoScalingPolicy in tests of "refuse next to EMR's own scaler"."""
+    rule = {
+        "Name": "up",
+        "Action": {"SimpleScalingPolicyConfiguration": {"ScalingAdjustment": 1}},
+        "Trigger": {
+            "CloudWatchAlarmDefinition": {
+                "ComparisonOperator": "LESS_THAN",
+                "MetricName": "YARNMemoryAvailablePercentage",
+                "Period": 300,
+                "Threshold": 15,
+            }
+        },
+    }
+    return {"Constraints": {"MinCapacity": min_capacity, "MaxCapacity": max_capacity}, "Rules": [rule]}

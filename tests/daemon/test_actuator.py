@@ -11,12 +11,11 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 from botocore.validate import validate_parameters
-from moto import mock_aws
 
 from autoscaler.actuator import MODIFY_FLEET, MODIFY_GROUPS, DryRunActuator, EmrActuator, build_request
 from autoscaler.model import Capacity, Market, OutcomeStatus, Plan, PoolKind, PoolRole, PoolState, Resize
 from autoscaler.sources.emr import autoscaling_policy_active
-from autoscaler.testing import create_emr_cluster, make_pool, make_snapshot
+from autoscaler.testing import create_emr_cluster, emr_autoscaling_policy, make_pool, make_snapshot
 
 EMR_MODEL = botocore.session.get_session().get_service_model("emr")
 
@@ -79,13 +78,8 @@ def test_fleet_request_sets_both_absolute_targets() -> None:
 
 
 @pytest.fixture
-def emr(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EMR", "AWS_PROFILE"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield boto3.client("emr", region_name="us-east-1")
+def emr(moto_aws: None) -> Any:
+    return boto3.client("emr", region_name="us-east-1")
 
 
 def _cluster(emr: Any, task_count: int = 3) -> tuple[str, str]:
@@ -146,23 +140,7 @@ def test_managed_scaling_is_refused_without_writing(emr: Any) -> None:
 def test_group_with_live_autoscaling_policy_is_refused(emr: Any) -> None:
     """An automatic scaling policy attached after the snapshot is seen on re-read and refused."""
     cid, gid = _cluster(emr, 3)
-    rule = {
-        "Name": "up",
-        "Action": {"SimpleScalingPolicyConfiguration": {"ScalingAdjustment": 1}},
-        "Trigger": {
-            "CloudWatchAlarmDefinition": {
-                "ComparisonOperator": "LESS_THAN",
-                "MetricName": "YARNMemoryAvailablePercentage",
-                "Period": 300,
-                "Threshold": 15,
-            }
-        },
-    }
-    emr.put_auto_scaling_policy(
-        ClusterId=cid,
-        InstanceGroupId=gid,
-        AutoScalingPolicy={"Constraints": {"MinCapacity": 1, "MaxCapacity": 9}, "Rules": [rule]},
-    )
+    emr.put_auto_scaling_policy(ClusterId=cid, InstanceGroupId=gid, AutoScalingPolicy=emr_autoscaling_policy(1, 9))
     (outcome,) = EmrActuator(emr, cid).apply(Plan((_group_resize(gid, 3, 6),)), _task_snapshot(gid, 3))
     assert outcome.status is OutcomeStatus.REFUSED
     assert _requested(emr, cid, gid) == 3

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from autoscaler.aws import make_client
 from autoscaler.instance_types import yarn_resources
 from autoscaler.model import Capacity, InstanceState, Market, PoolKind, PoolRole, PoolState
 from autoscaler.sources import SourceError
 from autoscaler.sources.emr import EmrReader
-from autoscaler.testing import create_emr_cluster
+from autoscaler.testing import create_emr_cluster, emr_autoscaling_policy
 
 REGION = "us-east-1"
-
-
-@pytest.fixture
-def moto_emr(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for var in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EMR", "AWS_PROFILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield
 
 
 def _cluster(task_count: int) -> str:
@@ -37,7 +25,7 @@ def _cluster(task_count: int) -> str:
     return create_emr_cluster(emr, task=task_count, task_instance_type="r5.xlarge", bid_price="0.1", name="c")
 
 
-@pytest.mark.usefixtures("moto_emr")
+@pytest.mark.usefixtures("moto_aws")
 def test_instance_groups_and_paginated_instances() -> None:
     """Groups map to pools by role and market; ListInstances is read past its first page (>100)."""
     cid = _cluster(task_count=120)
@@ -72,40 +60,20 @@ def test_instance_groups_and_paginated_instances() -> None:
     assert any("GetManagedScalingPolicy" in n for n in state.notes)
 
 
-@pytest.mark.usefixtures("moto_emr")
+@pytest.mark.usefixtures("moto_aws")
 def test_autoscaling_policy_is_detected() -> None:
     """A group with an EMR automatic scaling policy is flagged."""
     cid = _cluster(task_count=2)
     emr = boto3.client("emr", region_name=REGION)
     task_id = next(g["Id"] for g in emr.list_instance_groups(ClusterId=cid)["InstanceGroups"] if g["Name"] == "task")
-    emr.put_auto_scaling_policy(
-        ClusterId=cid,
-        InstanceGroupId=task_id,
-        AutoScalingPolicy={
-            "Constraints": {"MinCapacity": 1, "MaxCapacity": 5},
-            "Rules": [
-                {
-                    "Name": "up",
-                    "Action": {"SimpleScalingPolicyConfiguration": {"ScalingAdjustment": 1}},
-                    "Trigger": {
-                        "CloudWatchAlarmDefinition": {
-                            "ComparisonOperator": "LESS_THAN",
-                            "MetricName": "YARNMemoryAvailablePercentage",
-                            "Period": 300,
-                            "Threshold": 15,
-                        }
-                    },
-                }
-            ],
-        },
-    )
+    emr.put_auto_scaling_policy(ClusterId=cid, InstanceGroupId=task_id, AutoScalingPolicy=emr_autoscaling_policy())
     state = EmrReader(make_client("emr", REGION)).read(cid)
     flagged = {p.pool_id: p.has_autoscaling_policy for p in state.pools}
     assert flagged[task_id] is True
     assert sum(flagged.values()) == 1
 
 
-@pytest.mark.usefixtures("moto_emr")
+@pytest.mark.usefixtures("moto_aws")
 def test_unknown_cluster_is_a_source_error() -> None:
     """A cluster id EMR does not know raises SourceError naming the call."""
     with pytest.raises(SourceError, match="emr describe_cluster"):

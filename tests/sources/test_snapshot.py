@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from autoscaler.aws import make_client
 from autoscaler.config import ClusterConfig, GuardsConfig, PricingConfig, YarnConfig
@@ -25,16 +23,6 @@ from .rm_server import FakeRM, fake_rm
 
 REGION = "us-east-1"
 NOW = 1_700_000_000.0
-
-
-@pytest.fixture
-def moto_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for var in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EMR", "AWS_PROFILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield
 
 
 def _cluster() -> str:
@@ -69,7 +57,7 @@ def _serve(rm: FakeRM, hosts: list[str], am_host: str) -> None:
     rm.answer("/ws/v1/cluster/apps", {"apps": {"app": [app]}})
 
 
-@pytest.mark.usefixtures("moto_env")
+@pytest.mark.usefixtures("moto_aws")
 def test_collect_joins_nodes_to_instances_and_marks_am_hosts() -> None:
     """A healthy read: nodes carry their EC2 id, pool and market; the AM's node is marked; prices present."""
     cid = _cluster()
@@ -102,7 +90,7 @@ def test_collect_joins_nodes_to_instances_and_marks_am_hosts() -> None:
     assert any("GetManagedScalingPolicy" in note for note in emr_status.notes), "moto lacks the call: said, not dropped"
 
 
-@pytest.mark.usefixtures("moto_env")
+@pytest.mark.usefixtures("moto_aws")
 def test_yarn_down_gives_stale_snapshot_without_raising() -> None:
     """YARN unreachable: collect returns a stale snapshot with yarn=None and the error named."""
     cid = _cluster()
@@ -118,7 +106,7 @@ def test_yarn_down_gives_stale_snapshot_without_raising() -> None:
     assert len(snap.pools) == 3  # EMR still read
 
 
-@pytest.mark.usefixtures("moto_env")
+@pytest.mark.usefixtures("moto_aws")
 def test_garbage_yarn_and_unknown_cluster_stale() -> None:
     """Garbage from YARN and an EMR failure both become failed statuses, not exceptions."""
     with fake_rm() as rm:
@@ -151,7 +139,7 @@ def test_collect_survives_a_source_raising_anything() -> None:
     assert "RuntimeError: boom" in (snap.sources[0].error or "")
 
 
-@pytest.mark.usefixtures("moto_env")
+@pytest.mark.usefixtures("moto_aws")
 def test_build_sources_from_config() -> None:
     """build_sources wires optional sources only when configured, without calling AWS."""
     cfg = _config("j-ABC", ["http://rm:8088"])
@@ -176,7 +164,7 @@ def _spot_band(cfg: ClusterConfig, itype: str) -> int | None:
     return quote.interruption_band
 
 
-@pytest.mark.usefixtures("moto_env")
+@pytest.mark.usefixtures("moto_aws")
 def test_build_sources_gives_spot_quotes_their_advisor_band(tmp_path: Path) -> None:
     """Spot quotes carry the bundled us-east-1 Spot Advisor band (the shared feed's value), a configured
     file's band when given, and none in a region the bundled slice does not cover."""
@@ -196,7 +184,7 @@ def test_build_sources_gives_spot_quotes_their_advisor_band(tmp_path: Path) -> N
     assert _spot_band(cfg.model_copy(update={"region": "eu-west-1"}), "r5.xlarge") is None
 
 
-@pytest.mark.usefixtures("moto_env")
+@pytest.mark.usefixtures("moto_aws")
 @pytest.mark.parametrize(("seconds_per_rm_request", "stale"), [(60.0, True), (10.0, False)])
 def test_slow_yarn_answer_makes_the_snapshot_stale(seconds_per_rm_request: float, stale: bool) -> None:
     """fetched_at is when each source answered; YARN answering after guards.stale_after_s (120 s) is stale."""
@@ -218,7 +206,7 @@ def test_slow_yarn_answer_makes_the_snapshot_stale(seconds_per_rm_request: float
         assert any(r.startswith("yarn: answered") for r in snap.stale_reasons)
 
 
-@pytest.mark.usefixtures("moto_env")
+@pytest.mark.usefixtures("moto_aws")
 def test_slow_emr_after_fast_yarn_is_stale_and_optional_sources_never_are() -> None:
     """A late EMR answer ages the YARN data read before it; a late optional source (pricing) never stales."""
     cid = _cluster()
