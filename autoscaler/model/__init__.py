@@ -1,0 +1,78 @@
+"""The decision core's vocabulary: immutable values shared by the daemon, the simulator and `explain`.
+
+A facade over three cohesive modules, so callers keep importing from `autoscaler.model`:
+`cluster` (one moment of one cluster: `ClusterSnapshot` and its parts), `decision` (recommendations,
+rejections, plans, outcomes) and `memory` (what the controller carries between ticks).
+"""
+
+from __future__ import annotations
+
+from autoscaler.model.cluster import (
+    AppInfo,
+    Capacity,
+    CapacityPool,
+    ClusterSnapshot,
+    InstanceInfo,
+    InstanceOption,
+    InstanceState,
+    InterruptionNotice,
+    Market,
+    NodeInfo,
+    NodeState,
+    PendingRequest,
+    PoolKind,
+    PoolRole,
+    PoolState,
+    PriceQuote,
+    Resources,
+    SourceStatus,
+    YarnMetrics,
+)
+from autoscaler.model.decision import (
+    Decision,
+    Outcome,
+    OutcomeStatus,
+    Plan,
+    Recommendation,
+    Rejection,
+    RejectReason,
+    Resize,
+)
+from autoscaler.model.memory import (
+    ControllerMemory,
+    MetricSample,
+    PoolMemory,
+)
+
+__all__ = [
+    "AppInfo",
+    "Capacity",
+    "CapacityPool",
+    "ClusterSnapshot",
+    "ControllerMemory",
+    "Decision",
+    "InstanceInfo",
+    "InstanceOption",
+    "InstanceState",
+    "InterruptionNotice",
+    "Market",
+    "MetricSample",
+    "NodeInfo",
+    "NodeState",
+    "Outcome",
+    "OutcomeStatus",
+    "PendingRequest",
+    "Plan",
+    "PoolKind",
+    "PoolMemory",
+    "PoolRole",
+    "PoolState",
+    "PriceQuote",
+    "Recommendation",
+    "RejectReason",
+    "Rejection",
+    "Resize",
+    "Resources",
+    "SourceStatus",
+    "YarnMetrics",
+]

@@ -1,0 +1,43 @@
+"""What the controller remembers between ticks: passed in and returned, never mutated."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+from autoscaler.model.cluster import YarnMetrics
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSample:
+    """What policies may average over time; kept in memory by the engine, bounded by a window."""
+
+    at: float
+    yarn: YarnMetrics
+
+
+@dataclass(frozen=True, slots=True)
+class PoolMemory:
+    last_scale_up_at: float | None = None
+    last_scale_down_at: float | None = None
+    down_wanted_since: float | None = None
+    down_confirmations: int = 0
+    backoff_until: float | None = None
+    consecutive_failures: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ControllerMemory:
+    """State the controller carries between ticks; passed in and returned, never mutated."""
+
+    pools: Mapping[str, PoolMemory] = field(default_factory=lambda: MappingProxyType({}))
+    samples: tuple[MetricSample, ...] = ()
+
+    def pool(self, pool_id: str) -> PoolMemory:
+        return self.pools.get(pool_id, PoolMemory())
+
+    def with_pool(self, pool_id: str, memory: PoolMemory) -> ControllerMemory:
+        pools = dict(self.pools)
+        pools[pool_id] = memory
+        return replace(self, pools=MappingProxyType(pools))
