@@ -26,6 +26,7 @@ from autoscaler.config import AppConfig, ClusterConfig, ConfigError, PolicySpec,
 from autoscaler.policy import PolicyError, available_policies
 from autoscaler.prices import SpotHistory
 from autoscaler.sim.peak import PeakSizing, size_for_peak
+from autoscaler.sim.plot import PlotError, check_plot_path, write_plot
 from autoscaler.sim.report import format_table, report_json, write_report
 from autoscaler.sim.runner import build_prices, simulate_policies
 from autoscaler.sim.spec import ClusterSpec, SpecError, default_spec, parse_spec
@@ -127,12 +128,24 @@ def sized_static(
 def run(args: argparse.Namespace) -> int:
     try:
         return _run(args)
-    except (SimulateError, TraceError, SpecError, ConfigError, PolicyError) as err:
+    except (SimulateError, TraceError, SpecError, ConfigError, PolicyError, PlotError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 
 
+def check_outputs(report: str, plot: str | None) -> None:
+    """Fail before the run, not after it: the report's folder must exist, the plot must be writable."""
+    path = Path(report)
+    if path.is_dir():
+        raise SimulateError(f"--report {report}: is a folder; give a file name such as {path / 'report.json'}")
+    if not path.parent.is_dir():
+        raise SimulateError(f"--report {report}: folder {path.parent} does not exist")
+    if plot is not None:
+        check_plot_path(plot)
+
+
 def _run(args: argparse.Namespace) -> int:
+    check_outputs(args.report, args.plot)
     app, spec = load_sim_config(args.config)
     config, poll = cluster_config(app, spec)
     spec = replace(spec, cluster_id=config.cluster_id)
@@ -168,11 +181,12 @@ def _run(args: argparse.Namespace) -> int:
         spot_prices=args.spot_prices,
         poll_interval_s=poll,
     )
-    write_report(args.report, report)
+    try:
+        write_report(args.report, report)
+    except OSError as err:
+        raise SimulateError(f"--report {args.report}: {err.strerror}") from None
     print(format_table(results))
     if args.plot:
-        from autoscaler.sim.plot import write_plot  # noqa: PLC0415 - matplotlib only when asked
-
         write_plot(args.plot, results, title=f"{Path(args.trace).name} (seed {args.seed})")
     return 0
 

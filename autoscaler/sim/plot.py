@@ -1,7 +1,9 @@
 """`--plot FILE`: demand vs capacity over time and cumulative cost, one line per policy.
 
 A `.html` file gets a self-contained page with inline SVG (no JavaScript, no network); anything
-else is rendered by matplotlib's Agg backend (the `plot` extra).
+else is rendered by matplotlib's Agg backend (the `plot` extra). `check_plot_path` runs before the
+simulation, so a missing folder, an extension matplotlib cannot write or a missing matplotlib is an
+error in a second, not after the whole run.
 """
 
 from __future__ import annotations
@@ -11,6 +13,38 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autoscaler.sim.runner import PolicyResult, Timeline
+
+PLOT_EXTRA_HINT = "pip install 'emr-autoscaler[plot]'"
+
+
+class PlotError(ValueError):
+    """A `--plot` path that cannot be written, found before the run starts."""
+
+
+def check_plot_path(path: str | Path) -> None:
+    """Raise PlotError unless `path` can be written: its folder exists, and matplotlib is installed
+    and writes its extension (HTML needs nothing)."""
+    path = Path(path)
+    folder = path.parent
+    if not folder.is_dir():
+        raise PlotError(f"--plot {path}: folder {folder} does not exist")
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        return
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase  # noqa: PLC0415 - optional dependency
+    except ImportError:
+        raise PlotError(
+            f"--plot {path}: writing {suffix or 'an extension-less file'} needs matplotlib, the 'plot' extra: "
+            f"{PLOT_EXTRA_HINT} (or write a .html plot, which needs nothing)"
+        ) from None
+    supported = sorted(FigureCanvasBase.get_supported_filetypes())
+    if suffix.lstrip(".") not in supported:
+        raise PlotError(
+            f"--plot {path}: unsupported extension {suffix or '(none)'}; use .html or one of "
+            + ", ".join(f".{ext}" for ext in supported)
+        )
+
 
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
