@@ -185,6 +185,21 @@ class SpotHistory:
     def instance_types(self) -> tuple[str, ...]:
         return tuple(sorted(self._by_az))
 
+    def series(self, instance_type: str, az: str) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+        """(epoch seconds, USD/h) of every price change of the type in one AZ, in time order."""
+        s = self._by_az.get(instance_type, {}).get(az)
+        return (s.times, s.prices) if s else None
+
+    def first_zone_with(self, instance_types: Iterable[str]) -> str | None:
+        """The first AZ in sort order with rows for every one of `instance_types` (None: no AZ has them all).
+
+        A simulated cluster lives in one AZ: picking it this way is deterministic, where taking each
+        instant's cheapest AZ would bill prices no single cluster could ever pay.
+        """
+        wanted = set(instance_types)
+        zones = sorted({az for azs in self._by_az.values() for az in azs})
+        return next((z for z in zones if all(z in self._by_az.get(t, {}) for t in wanted)), None)
+
     def availability_zones(self, instance_type: str) -> tuple[str, ...]:
         return tuple(sorted(self._by_az.get(instance_type, {})))
 

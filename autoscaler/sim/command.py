@@ -25,6 +25,7 @@ import yaml
 from autoscaler.config import AppConfig, ClusterConfig, ConfigError, PolicySpec, parse_config
 from autoscaler.policy import PolicyError, available_policies
 from autoscaler.prices import SpotHistory
+from autoscaler.sim.billing import choose_zone
 from autoscaler.sim.peak import PeakSizing, size_for_peak
 from autoscaler.sim.plot import PlotError, check_plot_path, write_plot
 from autoscaler.sim.report import format_table, report_json, write_report
@@ -153,12 +154,17 @@ def _run(args: argparse.Namespace) -> int:
     jobs = load_trace(args.trace, scale=args.trace_scale, model=spec.conversion)
     if not jobs:
         raise SimulateError(f"{args.trace}: no jobs")
-    history = None
+    history, zone = None, None
     if args.spot_prices:
         try:
             history = SpotHistory.load(args.spot_prices, region=config.region)
         except (OSError, ValueError) as err:
             raise SimulateError(f"--spot-prices {args.spot_prices}: {err}") from None
+        try:
+            zone = choose_zone(history, spec.spot_instance_types(), spec.availability_zone)
+        except ValueError as err:
+            raise SimulateError(f"sim.availability_zone: {err} in --spot-prices {args.spot_prices}") from None
+        print(f"Spot prices replayed in {zone}", file=sys.stderr)
     runs, sizing = sized_static(runs, jobs, spec, config, history)
     if sizing is not None:
         print(
@@ -180,6 +186,7 @@ def _run(args: argparse.Namespace) -> int:
         trace_scale=args.trace_scale,
         spot_prices=args.spot_prices,
         poll_interval_s=poll,
+        availability_zone=zone,
     )
     try:
         write_report(args.report, report)

@@ -77,6 +77,8 @@ def build_prices(config: ClusterConfig, spec: ClusterSpec, spot_history: SpotHis
         start_at=spec.start_at,
         spot_price_fraction=spec.spot_price_fraction,
         emr_overrides=config.pricing.emr_charge_usd_per_hour,
+        availability_zone=spec.availability_zone,
+        spot_types=spec.spot_instance_types(),
     )
 
 

@@ -8,6 +8,8 @@ sim:
   boot_s: [300, 360]            # uniform boot delay: request -> YARN capacity (AWS: ~5-6 min)
   # boot_s: {distribution: lognormal, median: 320, sigma: 0.2, max: 900}   # or normal, fixed, empirical
   spot_price_fraction: 0.35     # Spot = 35% of on-demand when no --spot-prices row covers a type
+  # availability_zone: use1-az4 # the AZ whose --spot-prices rows are billed (default: first in sort
+  #                             # order with prices for every Spot type the pools use)
   resource_calculator: memory   # YARN placement: memory (EMR's default) or dominant (memory + vcores)
   interruption_band: 1          # Spot Advisor band (0 "<5%" .. 4 ">20%") when a pool sets none, or "advisor"
   # spot_advisor_file: feed.json  # with "advisor": the Spot Advisor feed to read (default: the bundled slice)
@@ -114,9 +116,24 @@ class ClusterSpec:
     resource_calculator: str = "memory"  # "memory": DefaultResourceCalculator; "dominant": DRF
     #: how SWIM/Alibaba rows become containers (`sim.conversion`, see `autoscaler.sim.conversion`)
     conversion: ConversionModel = field(default_factory=ConversionModel)
+    #: the one AZ whose replayed Spot prices are billed; None: `autoscaler.sim.billing.choose_zone`
+    availability_zone: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "boot_s", as_boot(self.boot_s))
+
+    def spot_instance_types(self) -> tuple[str, ...]:
+        """Every type a Spot group or a fleet may launch on Spot, sorted."""
+        return tuple(
+            sorted(
+                {
+                    t
+                    for p in self.pools
+                    if p.kind is PoolKind.INSTANCE_FLEET or p.market is Market.SPOT
+                    for t in p.instance_types
+                }
+            )
+        )
 
     def band(self, pool: PoolSpec, instance_type: str) -> int:
         """The Spot Advisor band a Spot node of `instance_type` in `pool` is interrupted at."""
@@ -258,7 +275,7 @@ def _bands(
 _SIM_KEYS = frozenset({
     "pools", "cluster_id", "start_at", "boot_s", "decommission_timeout_s", "spot_decommission_s", "min_node_age_s",
     "interruption_notice_s", "interruption_band", "spot_advisor_file", "spot_advisor_region", "interruptions",
-    "spot_price_fraction", "resource_calculator", "conversion", "reclaims",
+    "spot_price_fraction", "resource_calculator", "conversion", "reclaims", "availability_zone",
 })  # fmt: skip
 
 
@@ -307,6 +324,7 @@ def parse_spec(data: Any, where: str = "sim") -> ClusterSpec:
             resource_calculator=calculator,
             conversion=conversion,
             reclaims=_reclaims(data.get("reclaims"), pools, f"{where}.reclaims"),
+            availability_zone=None if data.get("availability_zone") is None else str(data["availability_zone"]),
         )
     except (TypeError, ValueError) as err:
         raise SpecError(f"{where}: {err}") from None
