@@ -3,7 +3,9 @@
 EMR picks victims itself unless told; telling it is the only way to keep busy nodes and
 ApplicationMaster hosts alive. A node may be named only if it is idle (RUNNING, no containers, no
 AM), EMR-old enough (EMR will not remove instances added in the last ~10 minutes), and known to EMR
-by instance id. DECOMMISSIONING nodes are already leaving and never count again.
+by instance id. DECOMMISSIONING nodes are already leaving and never count again. A RUNNING node
+whose container count or used memory the RM did not report is never a victim (unknown is not
+idle) and is protected with the AM hosts, so EMR cannot pick it either.
 
 Order among removable nodes: a Spot node with an interruption notice first (it is leaving anyway),
 then Spot before on-demand (Spot decommissions in ~20 s and is the capacity at risk), then least
@@ -13,7 +15,7 @@ host name so the choice is deterministic. Fleets have no per-instance choice: no
 
 from __future__ import annotations
 
-from autoscaler.model import CapacityPool, ClusterSnapshot, Market, NodeInfo
+from autoscaler.model import CapacityPool, ClusterSnapshot, Market, NodeInfo, NodeState
 
 
 def pool_nodes(snapshot: ClusterSnapshot, pool_id: str) -> tuple[NodeInfo, ...]:
@@ -27,7 +29,8 @@ def choose_victims(
     if pool.is_fleet:
         return (), ()
     nodes = pool_nodes(snapshot, pool.pool_id)
-    protect = tuple(sorted(n.instance_id for n in nodes if n.hosts_am and n.instance_id))
+    guarded = (n for n in nodes if n.hosts_am or (n.state is NodeState.RUNNING and not n.usage_known))
+    protect = tuple(sorted(n.instance_id for n in guarded if n.instance_id))
     if remove_units <= 0:
         return (), protect
 
@@ -45,7 +48,7 @@ def choose_victims(
         return (
             iid not in interrupted,
             n.market is not Market.SPOT,
-            n.used.memory_mb,
+            n.used.memory_mb if n.used is not None else 0,  # candidates are idle: used is known
             -(launched.get(iid) or 0.0),
             n.host,
         )

@@ -152,24 +152,31 @@ def make_instance(
     )
 
 
+def _total(values: Iterable[int | None]) -> int | None:
+    """The sum, or None (unknown) when any term is unknown."""
+    terms = list(values)
+    return None if any(v is None for v in terms) else sum(v for v in terms if v is not None)
+
+
 def yarn_from_nodes(nodes: Iterable[NodeInfo], **overrides: int | None) -> YarnMetrics:
     """Cluster metrics consistent with the nodes (nothing pending unless overridden)."""
     live = [n for n in nodes if n.state is NodeState.RUNNING]
+    used, available, capacity = [n.used for n in live], [n.available for n in live], [n.capacity for n in live]
     fields: dict[str, int | None] = {
         "apps_pending": 0,
         "apps_running": 0,
         "containers_pending": 0,
-        "containers_allocated": sum(n.num_containers for n in live),
+        "containers_allocated": _total(n.num_containers for n in live),
         "pending_mb": 0,
         "pending_vcores": 0,
-        "allocated_mb": sum(n.used.memory_mb for n in live),
-        "allocated_vcores": sum(n.used.vcores for n in live),
-        "available_mb": sum(n.available.memory_mb for n in live),
-        "available_vcores": sum(n.available.vcores for n in live),
+        "allocated_mb": _total(None if r is None else r.memory_mb for r in used),
+        "allocated_vcores": _total(None if r is None else r.vcores for r in used),
+        "available_mb": _total(None if r is None else r.memory_mb for r in available),
+        "available_vcores": _total(None if r is None else r.vcores for r in available),
         "reserved_mb": 0,
         "reserved_vcores": 0,
-        "total_mb": sum(n.capacity.memory_mb for n in live),
-        "total_vcores": sum(n.capacity.vcores for n in live),
+        "total_mb": _total(None if r is None else r.memory_mb for r in capacity),
+        "total_vcores": _total(None if r is None else r.vcores for r in capacity),
         "active_nodes": len(live),
         "decommissioning_nodes": sum(1 for n in nodes if n.state is NodeState.DECOMMISSIONING),
         "unhealthy_nodes": sum(1 for n in nodes if n.state is NodeState.UNHEALTHY),

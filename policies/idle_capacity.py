@@ -83,7 +83,7 @@ class IdleCapacityPolicy:
         now = snapshot.taken_at
         if not observed_since(ctx.history, now - span):
             return False
-        needed_mb = sum(n.capacity.memory_mb for n in surplus)
+        needed_mb = sum(c.memory_mb for n in surplus if (c := n.capacity) is not None)  # idle: known
         return all(
             not has_pending(s.yarn) and s.yarn.available_mb is not None and s.yarn.available_mb >= needed_mb
             for s in window(ctx.history, now, span)

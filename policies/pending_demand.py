@@ -188,7 +188,9 @@ class PendingDemandPolicy:
         shapes: dict[Resources, int],
     ) -> Iterator[Recommendation | Rejection]:
         free = [
-            _Bins(n.available.memory_mb, n.available.vcores, 1) for n in snapshot.nodes if n.state is NodeState.RUNNING
+            _Bins(n.available.memory_mb, n.available.vcores, 1)
+            for n in snapshot.nodes
+            if n.state is NodeState.RUNNING and n.available is not None  # unknown free space is no room
         ]
         arriving = _arriving_bins(snapshot, ctx)
         new: list[_Bins] = []

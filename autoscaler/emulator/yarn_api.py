@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
-from autoscaler.model import AppInfo, ClusterSnapshot, NodeInfo, NodeState, YarnMetrics
+from autoscaler.model import AppInfo, ClusterSnapshot, NodeInfo, NodeState, Resources, YarnMetrics
 
 HADOOP_VERSION: Final = "3.3.6-amzn-emulated"
 NM_PORT: Final = 8041  # EMR's NodeManager RPC port: node ids are "host:8041"
@@ -90,8 +90,12 @@ def render_metrics(snapshot: ClusterSnapshot) -> dict[str, Any]:
     return {"clusterMetrics": out}
 
 
+_UNKNOWN = Resources(-1, -1)
+
+
 def render_node(node: NodeInfo) -> dict[str, Any]:
     capacity = node.capacity
+    used, available = node.used or _UNKNOWN, node.available or _UNKNOWN
     out: dict[str, Any] = {
         "rack": "/default-rack",
         "state": node.state.value,
@@ -100,13 +104,15 @@ def render_node(node: NodeInfo) -> dict[str, Any]:
         "nodeHTTPAddress": f"{node.host}:{NM_HTTP_PORT}",
         "version": HADOOP_VERSION,
         "healthReport": "",
-        "numContainers": node.num_containers,
-        "usedMemoryMB": node.used.memory_mb,
-        "availMemoryMB": node.available.memory_mb,
-        "usedVirtualCores": node.used.vcores,
-        "availableVirtualCores": node.available.vcores,
-        "totalResource": {"memory": capacity.memory_mb, "vCores": capacity.vcores},
+        # what the snapshot does not know is YARN's -1 ("unknown"), as in render_metrics
+        "numContainers": -1 if node.num_containers is None else node.num_containers,
+        "usedMemoryMB": used.memory_mb,
+        "availMemoryMB": available.memory_mb,
+        "usedVirtualCores": used.vcores,
+        "availableVirtualCores": available.vcores,
     }
+    if capacity is not None:
+        out["totalResource"] = {"memory": capacity.memory_mb, "vCores": capacity.vcores}
     if node.last_health_update_s is not None:
         out["lastHealthUpdate"] = _ms(node.last_health_update_s)
     return out

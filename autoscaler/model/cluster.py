@@ -117,13 +117,18 @@ class YarnMetrics:
 
 @dataclass(frozen=True, slots=True)
 class NodeInfo:
-    """One YARN NodeManager joined with the EMR instance that hosts it (when the join succeeded)."""
+    """One YARN NodeManager joined with the EMR instance that hosts it (when the join succeeded).
+
+    `num_containers`, `used` and `available` are None when the RM did not report them (absent, -1 or
+    another negative): unknown usage is never idle, so such a node is neither a drain victim nor
+    evidence for scale-in, and its free space is never counted as room for pending containers.
+    """
 
     host: str
     state: NodeState
-    num_containers: int = 0
-    used: Resources = Resources(0, 0)
-    available: Resources = Resources(0, 0)
+    num_containers: int | None = 0
+    used: Resources | None = Resources(0, 0)
+    available: Resources | None = Resources(0, 0)
     last_health_update_s: float | None = None
     instance_id: str | None = None
     pool_id: str | None = None
@@ -131,12 +136,21 @@ class NodeInfo:
     hosts_am: bool = False
 
     @property
-    def capacity(self) -> Resources:
+    def capacity(self) -> Resources | None:
+        """used + available; None when either is unknown."""
+        if self.used is None or self.available is None:
+            return None
         return Resources(self.used.memory_mb + self.available.memory_mb, self.used.vcores + self.available.vcores)
 
     @property
+    def usage_known(self) -> bool:
+        """The RM reported both the container count and the used resources."""
+        return self.num_containers is not None and self.used is not None
+
+    @property
     def is_idle(self) -> bool:
-        return self.state is NodeState.RUNNING and self.num_containers == 0 and not self.hosts_am
+        """RUNNING, known to run no container (with known used resources), not an AM host."""
+        return self.state is NodeState.RUNNING and self.num_containers == 0 and self.usage_known and not self.hosts_am
 
 
 @dataclass(frozen=True, slots=True)

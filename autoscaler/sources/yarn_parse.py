@@ -133,16 +133,24 @@ def _node(raw: Any, path: str) -> NodeInfo:
     except ValueError:
         raise SourceError(f"yarn {NODES}: {path}.state: unknown node state {state_text!r}") from None
 
-    def count(key: str) -> int:
-        return _int(NODES, f"{path}.{key}", n.get(key)) or 0
+    def count(key: str) -> int | None:
+        return _int(NODES, f"{path}.{key}", n.get(key))
 
+    used_mb, used_vc = count("usedMemoryMB"), count("usedVirtualCores")
+    avail_mb, avail_vc = count("availMemoryMB"), count("availableVirtualCores")
+    raw_avail_vc = n.get("availableVirtualCores")
+    if avail_vc is None and raw_avail_vc is not None and raw_avail_vc < 0:
+        avail_vc = 0  # vcores over-committed by memory-only scheduling: none free, which is known
+    # a resource vector is known only whole: half of one would read the unknown half as zero
+    used = Resources(used_mb, used_vc) if used_mb is not None and used_vc is not None else None
+    available = Resources(avail_mb, avail_vc) if avail_mb is not None and avail_vc is not None else None
     health = _int(NODES, f"{path}.lastHealthUpdate", n.get("lastHealthUpdate"))
     return NodeInfo(
         host=host,
         state=state,
         num_containers=count("numContainers"),
-        used=Resources(count("usedMemoryMB"), count("usedVirtualCores")),
-        available=Resources(count("availMemoryMB"), count("availableVirtualCores")),
+        used=used,
+        available=available,
         last_health_update_s=health / 1000.0 if health is not None else None,
     )
 

@@ -25,8 +25,18 @@ class Node:
     memory_mb: int = 12288
     vcores: int = 4
     state: str = "RUNNING"
+    unknown: str = ""  # "minus-one" or "missing": numContainers/usedMemoryMB as a confused RM reports them
 
     def json(self) -> dict[str, Any]:
+        out = self._json()
+        for key in ("numContainers", "usedMemoryMB"):
+            if self.unknown == "minus-one":
+                out[key] = -1
+            elif self.unknown == "missing":
+                del out[key]
+        return out
+
+    def _json(self) -> dict[str, Any]:
         return {
             "rack": "/default-rack",
             "state": self.state,

@@ -51,7 +51,8 @@ def _sources(cfg: ClusterConfig) -> Sources:
 def _serve(rm: FakeRM, hosts: list[str], am_host: str) -> None:
     rm.answer("/ws/v1/cluster/info", {"clusterInfo": {"haState": "ACTIVE"}})
     rm.answer("/ws/v1/cluster/metrics", {"clusterMetrics": {"totalMB": 12288 * len(hosts), "availableMB": 12288}})
-    node = {"state": "RUNNING", "numContainers": 0, "availMemoryMB": 12288, "availableVirtualCores": 4}
+    node = {"state": "RUNNING", "numContainers": 0, "usedMemoryMB": 0, "usedVirtualCores": 0}
+    node |= {"availMemoryMB": 12288, "availableVirtualCores": 4}
     rm.answer("/ws/v1/cluster/nodes", {"nodes": {"node": [dict(node, nodeHostName=h) for h in hosts]}})
     app = {"id": "application_1_0001", "state": "RUNNING", "queue": "default", "amHostHttpAddress": f"{am_host}:8042"}
     rm.answer("/ws/v1/cluster/apps", {"apps": {"app": [app]}})
