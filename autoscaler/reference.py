@@ -9,6 +9,7 @@ import json
 import sys
 import types
 import typing
+from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel
@@ -17,6 +18,7 @@ from pydantic_core import PydanticUndefined
 
 from autoscaler.config import ENV_PREFIX, AppConfig
 from autoscaler.policy import available_policies
+from autoscaler.sim.settings import SimSettings
 
 _HEADER = f"""# Configuration reference
 
@@ -49,7 +51,21 @@ def _model_of(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
 
 
 def _type_name(annotation: Any) -> str:
-    if isinstance(annotation, type) and not typing.get_args(annotation):
+    """A readable type: constraints (`Annotated`) dropped, unions as `a or b`, enums and literals by value."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_name(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in args)
+    if origin is typing.Literal:
+        return " or ".join(json.dumps(a) for a in args)
+    if origin in (list, tuple, dict):
+        return f"{origin.__name__}[{', '.join(_type_name(a) for a in args)}]"
+    if annotation is type(None):
+        return "None"
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return " or ".join(json.dumps(m.value) for m in annotation)
+    if isinstance(annotation, type):
         return annotation.__name__
     return str(annotation).replace("typing.", "").replace("autoscaler.config.", "")
 
@@ -110,8 +126,19 @@ def _policies_section(out: list[str]) -> None:
         _section(options, "options", out, level=4)
 
 
+_SIM_INTRO = """## `sim`
+
+The simulated cluster, read by `emr-autoscaler simulate --config FILE` only (the daemon ignores the
+section). Validated like the rest: every problem at once with its path, unknown keys are errors,
+and booleans and numbers are strict (`interruptions: "false"` is an error, not true). Generated from
+`autoscaler/sim/settings.py`; the model behind each key is described in `autoscaler/sim/spec.py`.
+"""
+
+
 def config_reference() -> str:
     out = [_HEADER]
     _section(AppConfig, "", out)
+    out.append(_SIM_INTRO)
+    _section(SimSettings, "sim", out, level=3)
     _policies_section(out)
     return "\n".join(out).rstrip() + "\n"

@@ -74,7 +74,10 @@ def load_sim_config(path: str | None) -> tuple[AppConfig | None, ClusterSpec]:
     if not isinstance(data, dict):
         raise SimulateError(f"{path}: must be a mapping")
     sim = data.pop("sim", None)
-    spec = parse_spec(sim)
+    try:
+        spec = parse_spec(sim)
+    except SpecError as err:
+        raise ConfigError(path, err.problems) from None
     app = parse_config(data, path) if data else None
     return app, spec
 
@@ -129,7 +132,11 @@ def sized_static(
 def run(args: argparse.Namespace) -> int:
     try:
         return _run(args)
-    except (SimulateError, TraceError, SpecError, ConfigError, PolicyError, PlotError) as err:
+    except ConfigError as err:
+        for problem in err.problems:
+            print(f"error: {err.source}: {problem}", file=sys.stderr)
+        return 2
+    except (SimulateError, TraceError, SpecError, PolicyError, PlotError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

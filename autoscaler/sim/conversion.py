@@ -16,20 +16,16 @@ Neither public trace says what YARN containers a job ran, so we model them:
 * Every job's AM starts `am_start_s` after it is placed before asking for task containers.
 
 Every field of `ConversionModel` can be set in the `--config` file's `sim.conversion` mapping, e.g.
-`sim: {conversion: {split_bytes: 268435456, map_mb_per_s: 80}}` (`parse_conversion`).
+`sim: {conversion: {split_bytes: 268435456, map_mb_per_s: 80}}` (validated by
+`autoscaler.sim.settings.ConversionSettings`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 MIB = 1024 * 1024
-
-
-class ConversionError(ValueError):
-    """A `sim.conversion` setting that cannot be used, with its path."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,31 +64,3 @@ class ConversionModel:
     def reduce_task_s(self, shuffle_bytes: int, output_bytes: int, tasks: int) -> float:
         moved = (shuffle_bytes + output_bytes) / tasks / MIB
         return self.clamp(self.container_start_s + moved / self.reduce_mb_per_s)
-
-
-#: Fields that may be zero (start-up overheads, the shortest task); every other one must be positive.
-_MAY_BE_ZERO = frozenset({"am_start_s", "container_start_s", "min_task_s"})
-
-
-def parse_conversion(data: Any, where: str = "sim.conversion") -> ConversionModel:
-    """`sim.conversion` mapping -> ConversionModel; absent keys keep the documented defaults."""
-    if data is None:
-        return ConversionModel()
-    if not isinstance(data, dict):
-        raise ConversionError(f"{where}: must be a mapping")
-    kinds = {f.name: f.type for f in fields(ConversionModel)}
-    unknown = sorted(set(data) - set(kinds))
-    if unknown:
-        raise ConversionError(f"{where}: unknown keys {unknown}; known: {', '.join(kinds)}")
-    values: dict[str, Any] = {}
-    for key, value in data.items():
-        whole = kinds[key] == "int"
-        if isinstance(value, bool) or not isinstance(value, int if whole else int | float) or not math.isfinite(value):
-            raise ConversionError(f"{where}.{key}: must be {'an integer' if whole else 'a number'}, not {value!r}")
-        if value < 0 or (value == 0 and key not in _MAY_BE_ZERO):
-            raise ConversionError(f"{where}.{key}: must be {'non-negative' if key in _MAY_BE_ZERO else 'positive'}")
-        values[key] = value if whole else float(value)
-    model = ConversionModel(**values)
-    if model.min_task_s > model.max_task_s:
-        raise ConversionError(f"{where}: min_task_s must be <= max_task_s")
-    return model

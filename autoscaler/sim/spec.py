@@ -1,7 +1,9 @@
 """The simulated cluster's shape and EMR timings (`ClusterSpec`), and its YAML form.
 
 The spec lives in the `sim:` section of the `--config` file (the daemon ignores it; the simulator
-removes it before validating the rest):
+removes it before validating the rest). The section is validated by pydantic
+(`autoscaler.sim.settings.SimSettings`, documented in docs/config-reference.md): every problem at
+once, each with its path, unknown keys and wrongly typed values (`interruptions: "false"`) are errors:
 
 ```yaml
 sim:
@@ -48,23 +50,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
+
+from pydantic import ValidationError
 
 from autoscaler.model import Market, PoolKind, PoolRole
 from autoscaler.prices import load_spot_advisor
-from autoscaler.sim.boot import DEFAULT_BOOT, BootDelay, BootError, as_boot, parse_boot
-from autoscaler.sim.conversion import ConversionError, ConversionModel, parse_conversion
+from autoscaler.sim.boot import DEFAULT_BOOT, BootDelay, as_boot, parse_boot
+from autoscaler.sim.conversion import ConversionModel
+from autoscaler.sim.settings import ADVISOR, PoolSettings, SimSettings, sim_errors
 
 #: Spot Advisor band -> monthly share of capacity reclaimed, band midpoints of "<5%", "5-10%",
 #: "10-15%", "15-20%", ">20%" (the last taken as 25%).
 BAND_MONTHLY_RATE: tuple[float, ...] = (0.025, 0.075, 0.125, 0.175, 0.25)
-#: `interruption_band` value that takes each instance type's band from the Spot Advisor feed.
-ADVISOR: Final = "advisor"
 _MONTH_S = 30 * 24 * 3600.0
-
-#: YARN CapacityScheduler resource calculators: "memory" is the DefaultResourceCalculator (Hadoop's
-#: and EMR's default: vcores are not scheduled), "dominant" the DominantResourceCalculator.
-RESOURCE_CALCULATORS: tuple[str, ...] = ("memory", "dominant")
 
 
 def band_hazard_per_s(band: int) -> float:
@@ -74,7 +73,11 @@ def band_hazard_per_s(band: int) -> float:
 
 
 class SpecError(ValueError):
-    """A `sim:` section that cannot describe a cluster, with the field path."""
+    """A `sim:` section that cannot describe a cluster: every problem, each with its field path."""
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("; ".join(self.problems))
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,49 +164,24 @@ def default_spec() -> ClusterSpec:
     )
 
 
-def _enum(cls: Any, value: Any, where: str) -> Any:
-    try:
-        return cls(str(value).upper())
-    except ValueError:
-        raise SpecError(f"{where}: must be one of {', '.join(m.value for m in cls)}") from None
-
-
-def _pool(data: Any, where: str) -> PoolSpec:
-    if not isinstance(data, dict):
-        raise SpecError(f"{where}: must be a mapping")
-    known = {"id", "role", "kind", "market", "types", "weights", "initial", "initial_on_demand", "initial_spot"}
-    unknown = set(data) - known - {"interruption_band", "name"}
-    if unknown:
-        raise SpecError(f"{where}: unknown keys {sorted(unknown)}")
-    if "id" not in data or "role" not in data:
-        raise SpecError(f"{where}: id and role are required")
-    kind = _enum(PoolKind, data.get("kind", "INSTANCE_GROUP"), f"{where}.kind")
-    market = _enum(Market, data.get("market", "ON_DEMAND"), f"{where}.market")
-    types = data.get("types", ["m5.xlarge"])
-    if isinstance(types, str):
-        types = [types]
-    weights = data.get("weights", [1] * len(types))
-    if not types or len(weights) != len(types) or any(not isinstance(w, int) or w < 1 for w in weights):
-        raise SpecError(f"{where}.weights: one positive integer per instance type")
-    if kind is PoolKind.INSTANCE_GROUP and len(types) != 1:
-        raise SpecError(f"{where}.types: an instance group has exactly one instance type")
+def _pool(p: PoolSettings) -> PoolSpec:
+    kind = p.kind
     if kind is PoolKind.INSTANCE_GROUP:
-        count = int(data.get("initial", 0))
-        od, spot = (count, 0) if market is Market.ON_DEMAND else (0, count)
+        count = p.initial or 0
+        od, spot = (count, 0) if p.market is Market.ON_DEMAND else (0, count)
     else:
-        od, spot = int(data.get("initial_on_demand", 0)), int(data.get("initial_spot", 0))
-    band = data.get("interruption_band")
+        od, spot = p.initial_on_demand or 0, p.initial_spot or 0
     return PoolSpec(
-        pool_id=str(data["id"]),
-        role=_enum(PoolRole, data["role"], f"{where}.role"),
+        pool_id=p.id,
+        role=p.role,
         kind=kind,
-        market=market,
-        instance_types=tuple(str(t) for t in types),
-        weights=tuple(weights),
+        market=p.market,
+        instance_types=tuple(p.types),
+        weights=tuple(p.weights or [1] * len(p.types)),
         initial_on_demand=od,
         initial_spot=spot,
-        interruption_band=None if band is None else int(band),
-        name=str(data.get("name", "")),
+        interruption_band=p.interruption_band,
+        name=p.name,
     )
 
 
@@ -235,96 +213,43 @@ def advisor_bands(
     return tuple((t, feed[t][0]) for t in types)
 
 
-def _reclaims(raw: Any, pools: tuple[PoolSpec, ...], where: str) -> tuple[tuple[float, str], ...]:
-    """`reclaims` entries -> sorted (at_s, pool id); each pool must be able to run Spot nodes."""
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise SpecError(f"{where}: must be a list of {{at_s, pool}}")
-    spot_pools = {p.pool_id for p in pools if p.kind is PoolKind.INSTANCE_FLEET or p.market is Market.SPOT}
-    out = []
-    for i, entry in enumerate(raw):
-        at = entry.get("at_s") if isinstance(entry, dict) else None
-        if not isinstance(entry, dict) or set(entry) != {"at_s", "pool"}:
-            raise SpecError(f"{where}[{i}]: must be a mapping with exactly at_s and pool")
-        if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at) or at < 0:
-            raise SpecError(f"{where}[{i}].at_s: must be a non-negative number of trace seconds")
-        if entry["pool"] not in spot_pools:
-            raise SpecError(f"{where}[{i}].pool: {entry['pool']!r} is not a Spot group or fleet of the sim pools")
-        out.append((float(at), str(entry["pool"])))
-    return tuple(sorted(out))
-
-
-def _bands(
-    data: dict[str, Any], pools: tuple[PoolSpec, ...], default: int, where: str
-) -> tuple[int, tuple[tuple[str, int], ...]]:
-    """(band for types without one, per-type bands) from `interruption_band` and the advisor keys."""
-    raw = data.get("interruption_band", default)
-    path = data.get("spot_advisor_file")
-    region = data.get("spot_advisor_region")
-    if isinstance(raw, str) and raw.strip().lower() == ADVISOR:
-        return default, advisor_bands(pools, None if path is None else str(path), str(region or "us-east-1"), where)
-    if path is not None or region is not None:
-        raise SpecError(f"{where}.spot_advisor_file/spot_advisor_region: only read with interruption_band: {ADVISOR}")
-    try:
-        return int(raw), ()
-    except (TypeError, ValueError):
-        raise SpecError(f"{where}.interruption_band: a band 0..4 or {ADVISOR!r}, not {raw!r}") from None
-
-
-_SIM_KEYS = frozenset({
-    "pools", "cluster_id", "start_at", "boot_s", "decommission_timeout_s", "spot_decommission_s", "min_node_age_s",
-    "interruption_notice_s", "interruption_band", "spot_advisor_file", "spot_advisor_region", "interruptions",
-    "spot_price_fraction", "resource_calculator", "conversion", "reclaims", "availability_zone",
-})  # fmt: skip
-
-
 def parse_spec(data: Any, where: str = "sim") -> ClusterSpec:
-    """`sim:` mapping -> ClusterSpec; absent keys keep the defaults (and the default pools)."""
+    """`sim:` mapping -> ClusterSpec; absent keys keep the defaults (and the default pools).
+
+    Raises SpecError with every problem at once, each located (`sim.pools[0].role: ...`).
+    """
     if data is None:
         return default_spec()
     if not isinstance(data, dict):
         raise SpecError(f"{where}: must be a mapping")
-    unknown = sorted(set(data) - _SIM_KEYS)
-    if unknown:
-        raise SpecError(f"{where}: unknown keys {unknown}; known: {', '.join(sorted(_SIM_KEYS))}")
+    try:
+        settings = SimSettings.model_validate(data)
+    except ValidationError as err:
+        raise SpecError(sim_errors(err, where)) from None
     base = default_spec()
-    pools = base.pools
-    if "pools" in data:
-        raw = data["pools"]
-        if not isinstance(raw, list) or not raw:
-            raise SpecError(f"{where}.pools: must be a non-empty list")
-        pools = tuple(_pool(p, f"{where}.pools[{i}]") for i, p in enumerate(raw))
-    try:
-        boot = parse_boot(data.get("boot_s"), f"{where}.boot_s")
-    except BootError as err:
-        raise SpecError(str(err)) from None
-    calculator = str(data.get("resource_calculator", base.resource_calculator)).lower()
-    if calculator not in RESOURCE_CALCULATORS:
-        raise SpecError(f"{where}.resource_calculator: must be one of {', '.join(RESOURCE_CALCULATORS)}")
-    band, per_type = _bands(data, pools, base.interruption_band, where)
-    try:
-        conversion = parse_conversion(data.get("conversion"), f"{where}.conversion")
-    except ConversionError as err:
-        raise SpecError(str(err)) from None
-    try:
-        return ClusterSpec(
-            pools=pools,
-            cluster_id=str(data.get("cluster_id", base.cluster_id)),
-            start_at=float(data.get("start_at", base.start_at)),
-            boot_s=boot,
-            decommission_timeout_s=int(data.get("decommission_timeout_s", base.decommission_timeout_s)),
-            spot_decommission_s=float(data.get("spot_decommission_s", base.spot_decommission_s)),
-            min_node_age_s=float(data.get("min_node_age_s", base.min_node_age_s)),
-            interruption_notice_s=float(data.get("interruption_notice_s", base.interruption_notice_s)),
-            interruption_band=band,
-            advisor_bands=per_type,
-            interruptions=bool(data.get("interruptions", base.interruptions)),
-            spot_price_fraction=float(data.get("spot_price_fraction", base.spot_price_fraction)),
-            resource_calculator=calculator,
-            conversion=conversion,
-            reclaims=_reclaims(data.get("reclaims"), pools, f"{where}.reclaims"),
-            availability_zone=None if data.get("availability_zone") is None else str(data["availability_zone"]),
-        )
-    except (TypeError, ValueError) as err:
-        raise SpecError(f"{where}: {err}") from None
+    pools = base.pools if settings.pools is None else tuple(_pool(p) for p in settings.pools)
+    per_type: tuple[tuple[str, int], ...] = ()
+    band = settings.interruption_band
+    if band == ADVISOR:
+        path, region = settings.spot_advisor_file, settings.spot_advisor_region or "us-east-1"
+        band, per_type = base.interruption_band, advisor_bands(pools, path, region, where)
+    assert isinstance(band, int)
+    conversion = ConversionModel(**settings.conversion.given())
+    return ClusterSpec(
+        pools=pools,
+        cluster_id=settings.cluster_id,
+        start_at=settings.start_at,
+        boot_s=parse_boot(settings.boot_s, f"{where}.boot_s"),
+        decommission_timeout_s=settings.decommission_timeout_s,
+        spot_decommission_s=settings.spot_decommission_s,
+        min_node_age_s=settings.min_node_age_s,
+        interruption_notice_s=settings.interruption_notice_s,
+        interruption_band=band,
+        advisor_bands=per_type,
+        interruptions=settings.interruptions,
+        spot_price_fraction=settings.spot_price_fraction,
+        resource_calculator=settings.resource_calculator,
+        conversion=conversion,
+        reclaims=tuple(sorted((r.at_s, r.pool) for r in settings.reclaims)),
+        availability_zone=settings.availability_zone,
+    )

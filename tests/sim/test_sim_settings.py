@@ -77,15 +77,20 @@ def test_replayed_reclaim_without_a_running_spot_node_is_skipped() -> None:
 @pytest.mark.parametrize(
     ("sim", "message"),
     [
-        ({"boot": 300}, "sim: unknown keys ['boot']"),
+        ({"boot": 300}, "sim.boot: Extra inputs are not permitted"),
         ({"pools": _POOLS, "reclaims": [{"at_s": 5, "pool": "ig-core"}]}, "sim.reclaims[0].pool: 'ig-core'"),
         ({"pools": _POOLS, "reclaims": [{"at_s": -1, "pool": "ig-spot"}]}, "sim.reclaims[0].at_s"),
-        ({"pools": _POOLS, "reclaims": [{"pool": "ig-spot"}]}, "sim.reclaims[0]: must be a mapping"),
-        ({"conversion": {"split_bytes": 0}}, "sim.conversion.split_bytes: must be positive"),
-        ({"conversion": {"map_mb_per_s": "fast"}}, "sim.conversion.map_mb_per_s: must be a number"),
-        ({"conversion": {"max_reduces": 2.5}}, "sim.conversion.max_reduces: must be an integer"),
-        ({"conversion": {"splits": 1}}, "sim.conversion: unknown keys ['splits']"),
-        ({"conversion": {"min_task_s": 10, "max_task_s": 5}}, "min_task_s must be <= max_task_s"),
+        ({"pools": _POOLS, "reclaims": [{"pool": "ig-spot"}]}, "sim.reclaims[0].at_s: Field required"),
+        ({"conversion": {"split_bytes": 0}}, "sim.conversion.split_bytes: Input should be greater than 0"),
+        ({"conversion": {"map_mb_per_s": "fast"}}, "sim.conversion.map_mb_per_s: Input should be a valid number"),
+        ({"conversion": {"max_reduces": 2.5}}, "sim.conversion.max_reduces: Input should be a valid integer"),
+        ({"conversion": {"splits": 1}}, "sim.conversion.splits: Extra inputs are not permitted"),
+        ({"conversion": {"min_task_s": 10, "max_task_s": 5}}, "sim.conversion.min_task_s: must be <= max_task_s"),
+        ({"interruptions": "false"}, "sim.interruptions: Input should be a valid boolean"),
+        ({"min_node_age_s": "10m"}, "sim.min_node_age_s: Input should be a valid number"),
+        ({"pools": [{"id": "x", "role": "boss"}]}, "sim.pools[0].role: Input should be 'MASTER', 'CORE' or 'TASK'"),
+        ({"pools": [{**_POOLS[2], "initial": "2"}]}, "sim.pools[0].initial: Input should be a valid integer"),
+        ({"pools": [{"id": "f", "role": "TASK", "kind": "INSTANCE_FLEET", "initial": 2}]}, "sim.pools[0].initial: "),
     ],
 )
 def test_bad_sim_settings_name_the_field(sim: dict[str, object], message: str) -> None:

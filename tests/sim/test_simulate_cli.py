@@ -64,3 +64,15 @@ def test_png_without_matplotlib_names_the_plot_extra(
     html = tmp_path / "p.html"
     assert main(_argv(tmp_path, "--report", str(tmp_path / "r.json"), "--plot", str(html))) == 0
     assert "<svg" in html.read_text()
+
+
+def test_bad_sim_values_are_located_errors_all_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`interruptions: "false"` is an error (not true), and a type error names its key; all are listed."""
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        'sim:\n  interruptions: "false"\n  boot_s: {distribution: fixed, value: soon}\n  spot_price_fraction: x\n'
+    )
+    err = _refused(capsys, _argv(tmp_path, "--config", str(config), "--report", str(tmp_path / "r.json")))
+    assert f"error: {config}: sim.interruptions: Input should be a valid boolean" in err
+    assert f"error: {config}: sim.boot_s.value: must be a non-negative number, not 'soon'" in err
+    assert f"error: {config}: sim.spot_price_fraction: Input should be a valid number" in err
