@@ -93,16 +93,21 @@ class PriceBook:
         self._start_at = start_at
         self._fraction = spot_price_fraction
         self._emr = dict(emr_overrides or {})
-        self._steps: dict[str, _Steps] = {}
+        self._steps: dict[str, _Steps | None] = {}  # built on first use: not every type has an on-demand price
+        self._history = spot_history
         self.availability_zone: str | None = None
         if spot_history is not None and spot_history.instance_types():
-            zone = self.availability_zone = choose_zone(spot_history, spot_types, availability_zone)
+            self.availability_zone = choose_zone(spot_history, spot_types, availability_zone)
             self._h0 = spot_history.start
             self._cycle = spot_history.end - spot_history.start + WRAP_HOLD_S
-            for itype in spot_history.instance_types():
-                series = spot_history.series(itype, zone)
-                if series is not None:
-                    self._steps[itype] = self._build(itype, *series)
+
+    def _steps_for(self, itype: str) -> _Steps | None:
+        """The type's replayed price steps in the book's AZ; None when the history has no rows for it."""
+        if itype not in self._steps:
+            zone, history = self.availability_zone, self._history
+            series = history.series(itype, zone) if history is not None and zone is not None else None
+            self._steps[itype] = None if series is None else self._build(itype, *series)
+        return self._steps[itype]
 
     def _build(self, itype: str, times: tuple[float, ...], prices: tuple[float, ...]) -> _Steps:
         starts = [t - self._h0 for t in times]
@@ -117,7 +122,7 @@ class PriceBook:
 
     def spot_priced(self, instance_type: str) -> bool:
         """True when the type's Spot price is replayed (in the book's AZ), not on-demand × fraction."""
-        return instance_type in self._steps
+        return self._steps_for(instance_type) is not None
 
     def ondemand(self, instance_type: str) -> float:
         try:
@@ -128,12 +133,12 @@ class PriceBook:
     def ec2(self, instance_type: str, market: Market, t: float) -> float:
         if market is Market.ON_DEMAND:
             return self.ondemand(instance_type)
-        steps = self._steps.get(instance_type)
+        steps = self._steps_for(instance_type)
         return steps.at(t - self._start_at) if steps else self._fallback(instance_type)
 
     def min_usd_per_hour(self, instance_type: str, market: Market) -> float:
         """The lowest price this book can ever charge for the type (every replayed step scanned)."""
-        steps = self._steps.get(instance_type) if market is Market.SPOT else None
+        steps = self._steps_for(instance_type) if market is Market.SPOT else None
         ec2 = min(steps.prices) if steps else self.ec2(instance_type, market, self._start_at)
         return ec2 + self.emr(instance_type)
 
@@ -148,7 +153,7 @@ class PriceBook:
         if t1 <= t0:
             return 0.0
         flat = self.emr(instance_type)
-        steps = self._steps.get(instance_type) if market is Market.SPOT else None
+        steps = self._steps_for(instance_type) if market is Market.SPOT else None
         if steps is None:
             return (self.ec2(instance_type, market, t0) + flat) * (t1 - t0) / 3600.0
         spot = steps.integral(t1 - self._start_at) - steps.integral(t0 - self._start_at)

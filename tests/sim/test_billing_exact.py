@@ -143,3 +143,10 @@ def test_unknown_zone_is_a_located_error(tmp_path: Path, capsys: pytest.CaptureF
     err = capsys.readouterr().err
     assert "sim.availability_zone: availability zone 'use1-az9' has no Spot price rows" in err
     assert "Traceback" not in err
+
+
+def test_history_types_without_an_on_demand_price_are_ignored_until_asked_for() -> None:
+    """A price file covers every type of a region; only the cluster's types need an on-demand price."""
+    text = _TWO_AZ + _rows(("use1-az2", "c1.exotic", 0.5, "2022-05-31T18:10:00+00:00"))
+    book = PriceBook(PRICES, spot_history=SpotHistory.parse(text), spot_types=["m5.xlarge"])
+    assert book.ec2("m5.xlarge", Market.SPOT, 0.0) == 0.09
