@@ -48,10 +48,11 @@ ENV PATH="/opt/venv/bin:${PATH}" \
 USER 10001:10001
 EXPOSE 9464
 
-# slim has no curl: probe /healthz with the standard library. urlopen raises on any non-2xx
+# slim has no curl: probe /livez with the standard library (liveness: Docker, compose and ECS restart
+# or replace an unhealthy container, and YARN or EMR being down must not do that). urlopen raises on any non-2xx
 # answer or connection error, which makes the probe exit non-zero.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \
-  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('EMR_AUTOSCALER_METRICS_PORT', '9464'), timeout=4)"]
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/livez' % os.environ.get('EMR_AUTOSCALER_METRICS_PORT', '9464'), timeout=4)"]
 
 ENTRYPOINT ["emr-autoscaler"]
 CMD ["run", "-c", "/etc/emr-autoscaler/config.yaml"]

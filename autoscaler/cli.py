@@ -102,6 +102,8 @@ def build_deps(
         )
         collect = _collector(build_sources(cluster, observer=metrics.observe_aws_call), cluster)
         clusters.append(ClusterDeps(config=cluster, collect=collect, actuator=actuator, policies=cluster_policies))
+        names = (getattr(p, "name", type(p).__name__) for p in cluster_policies)  # as the engine names them
+        metrics.expect(cluster.cluster_id, names, cluster.pools)
     health = Health(config.poll_interval_s, tuple(c.cluster_id for c in config.clusters), started_at=clock())
     metrics.set_dry_run(config.dry_run)
     return Deps(tuple(clusters), metrics, health, logger, clock, config.dry_run)

@@ -159,7 +159,15 @@ class ClusterConfig(_Strict):
 class AppConfig(_Strict):
     dry_run: bool = Field(True, description="Default true: nothing is resized until an operator turns it off.")
     poll_interval_s: float = Field(30, gt=0, description="Seconds between ticks.")
-    metrics_port: int = Field(9464, ge=0, le=65535, description="Port for /metrics and /healthz (0 disables).")
+    metrics_port: int = Field(
+        9464, ge=0, le=65535, description="Port for /metrics, /livez, /readyz and /debug/decision (0 disables)."
+    )
+    metrics_bind_address: str = Field(
+        "0.0.0.0",
+        min_length=1,
+        description="Address the metrics server listens on; default every IPv4 interface (scraped from outside a "
+        "container), 127.0.0.1 for local only, :: for IPv6.",
+    )
     log_format: str = Field(
         "auto", pattern="^(auto|json|console)$", description="auto: console on a TTY, JSON otherwise."
     )

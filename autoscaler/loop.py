@@ -31,7 +31,7 @@ from autoscaler.metrics import Health, Metrics, MetricsServer
 from autoscaler.model import ClusterSnapshot, ControllerMemory, Decision, Outcome
 from autoscaler.policy import Policy
 
-#: `run`'s exit status when the /metrics and /healthz port cannot be bound (e.g. already in use).
+#: `run`'s exit status when the /metrics and probes port cannot be bound (e.g. already in use).
 EXIT_NO_PORT = 1
 
 #: Controller memory per cluster id, carried from one tick to the next.
@@ -82,7 +82,7 @@ def tick_cluster(deps: Deps, cluster: ClusterDeps, memory: ControllerMemory, now
         seconds = time.perf_counter() - started
         error = f"{type(err).__name__}: {err}"
         deps.metrics.record_tick(cid, "error", seconds, now)
-        deps.health.problem(cid, error)
+        deps.health.problem(cid, error, now)
         fields = (
             tick_event(snapshot, decision, outcomes, dry_run=deps.dry_run, seconds=seconds, error=error)
             if snapshot is not None
@@ -94,7 +94,7 @@ def tick_cluster(deps: Deps, cluster: ClusterDeps, memory: ControllerMemory, now
     outcome = "stale" if snapshot.stale else "ok"
     deps.metrics.record_tick(cid, outcome, seconds, now)
     if snapshot.stale:
-        deps.health.problem(cid, "stale snapshot: " + "; ".join(snapshot.stale_reasons))
+        deps.health.problem(cid, "stale snapshot: " + "; ".join(snapshot.stale_reasons), now)
     else:
         deps.health.success(cid, now)
     deps.logger.info("tick", **tick_event(snapshot, decision, outcomes, dry_run=deps.dry_run, seconds=seconds))
@@ -122,9 +122,7 @@ def run(settings: AppConfig, deps: Deps, *, once: bool = False, stop: threading.
     runner = Runner(deps)
     try:
         server = (
-            MetricsServer(
-                deps.metrics, deps.health, deps.clock, "0.0.0.0", settings.metrics_port
-            )  # all interfaces: scraped from outside a container
+            MetricsServer(deps.metrics, deps.health, deps.clock, settings.metrics_bind_address, settings.metrics_port)
             if settings.metrics_port
             else None
         )

@@ -1,4 +1,4 @@
-"""Every Prometheus metric the daemon exports, defined once, plus the `/metrics` and `/healthz` server.
+"""Every Prometheus metric the daemon exports, defined once (the server is in `metrics_server`).
 
 Each `Metrics` owns its own `CollectorRegistry` (no process-global registry), so tests and the
 emulator can run several daemons in one process. Names follow Prometheus conventions: the
@@ -9,15 +9,21 @@ or URLs.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+import platform
+from collections.abc import Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 
+from autoscaler import __version__
+from autoscaler.metrics_server import HEALTHY_INTERVALS, Health, MetricsServer
 from autoscaler.model import (
     ClusterSnapshot,
     Decision,
@@ -29,7 +35,11 @@ from autoscaler.model import (
 
 _AWS_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _TICK_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-HEALTHY_INTERVALS = 3
+
+OTHER = "other"
+"""The label value of a pool or policy that is not in the config: keeps `rejections_total`'s series bounded."""
+
+__all__ = ["HEALTHY_INTERVALS", "Health", "Metrics", "MetricsServer", "estimated_usd_per_hour"]
 
 
 class Metrics:
@@ -75,7 +85,12 @@ class Metrics:
             "emr_autoscaler_decisions_total", "Planned resizes by what the actuator did.", [*cp, "outcome"], registry=r
         )
         self.rejections = Counter(
-            "emr_autoscaler_rejections_total", "Recommendations turned down, by reason.", [*c, "reason"], registry=r
+            "emr_autoscaler_rejections_total",
+            "Recommendations turned down, by pool, policy and reason. pool: a configured pool (or, with no"
+            " `pools:` list, one EMR lists), policy: a configured policy's name; any other value is counted"
+            ' as `other`, and `""` means the rejection names no pool or policy.',
+            [*cp, "policy", "reason"],
+            registry=r,
         )
         self.recommendations = Counter(
             "emr_autoscaler_recommendations_total",
@@ -131,7 +146,32 @@ class Metrics:
             registry=r,
         )
         self.dry_run = Gauge("emr_autoscaler_dry_run", "1 when the daemon writes nothing (dry-run).", registry=r)
+        self.build_info = Gauge(
+            "emr_autoscaler_build_info",
+            "Always 1; the labels say which version runs on which Python.",
+            ["version", "python"],
+            registry=r,
+        )
+        self.build_info.labels(__version__, platform.python_version()).set(1)
+        ProcessCollector(registry=r)  # process_cpu_seconds_total, process_resident_memory_bytes, ...
+        PlatformCollector(registry=r)  # python_info
         self._pools_seen: dict[str, set[str]] = {}
+        self._label_values: dict[str, tuple[frozenset[str], frozenset[str] | None]] = {}
+
+    def expect(self, cluster: str, policies: Iterable[str], pools: Iterable[str] | None = None) -> None:
+        """The `policy` and `pool` label values `rejections_total` may carry for `cluster` (see its help).
+
+        Without a call, every policy is `other`; `pools=None` allows the pools EMR lists for the cluster.
+        """
+        self._label_values[cluster] = (frozenset(policies), None if pools is None else frozenset(pools))
+
+    def _bounded(self, snapshot: ClusterSnapshot, pool: str | None, policy: str | None) -> tuple[str, str]:
+        policies, pools = self._label_values.get(snapshot.cluster_id, (frozenset(), None))
+        known_pools = pools if pools is not None else {p.pool_id for p in snapshot.pools}
+        return (
+            "" if pool is None else pool if pool in known_pools else OTHER,
+            "" if policy is None else policy if policy in policies else OTHER,
+        )
 
     def observe_aws_call(self, service: str, operation: str, seconds: float, error: str | None) -> None:
         self.aws_call_seconds.labels(service, operation).observe(seconds)
@@ -178,7 +218,7 @@ class Metrics:
             self.recommendations.labels(cluster, rec.policy, _direction(snapshot, rec.pool_id, rec.target_units)).inc()
         shapes = 0
         for rej in decision.rejections:
-            self.rejections.labels(cluster, rej.reason.value).inc()
+            self.rejections.labels(cluster, *self._bounded(snapshot, rej.pool_id, rej.policy), rej.reason.value).inc()
             shapes += rej.reason is RejectReason.UNSCHEDULABLE_SHAPE
         self.unschedulable_shapes.labels(cluster).set(shapes)
         for resize in decision.plan.resizes:
@@ -230,83 +270,3 @@ def estimated_usd_per_hour(snapshot: ClusterSnapshot) -> float | None:
                 if quote is not None:
                     total += quote.usd_per_hour * pool.requested.get(market) / max(opt.weight, 1)
     return total
-
-
-@dataclass
-class Health:
-    """Healthy when every cluster had a successful (fresh, error-free) tick in the last 3 intervals."""
-
-    poll_interval_s: float
-    clusters: tuple[str, ...]
-    started_at: float
-    last_success: dict[str, float] = field(default_factory=dict)
-    last_problem: dict[str, str] = field(default_factory=dict)
-
-    def success(self, cluster: str, at: float) -> None:
-        self.last_success[cluster] = at
-        self.last_problem.pop(cluster, None)
-
-    def problem(self, cluster: str, reason: str) -> None:
-        self.last_problem[cluster] = reason
-
-    def status(self, now: float) -> tuple[bool, str]:
-        window = HEALTHY_INTERVALS * self.poll_interval_s
-        failing = []
-        for cluster in self.clusters:
-            last = self.last_success.get(cluster)
-            if last is None and now - self.started_at <= window:
-                continue  # still starting: the first ticks are allowed 3 intervals too
-            if last is None or now - last > window:
-                age = "never" if last is None else f"{now - last:.0f}s ago"
-                why = self.last_problem.get(cluster, "no tick ran")
-                failing.append(f"{cluster}: last successful tick {age} ({why})")
-        if failing:
-            return False, "; ".join(failing)
-        return True, "ok"
-
-
-class MetricsServer:
-    """`/metrics` and `/healthz` on a ThreadingHTTPServer in a daemon thread."""
-
-    def __init__(self, metrics: Metrics, health: Health, clock: Callable[[], float], host: str, port: int) -> None:
-        handler = _handler(metrics, health, clock)
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.1,), name="metrics-http", daemon=True
-        )
-        self._thread.start()
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-
-def _handler(metrics: Metrics, health: Health, clock: Callable[[], float]) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            path = self.path.split("?", 1)[0]
-            if path == "/metrics":
-                self._send(200, metrics.exposition(), CONTENT_TYPE_LATEST)
-            elif path == "/healthz":
-                ok, reason = health.status(clock())
-                self._send(200 if ok else 503, (reason + "\n").encode(), "text/plain; charset=utf-8")
-            else:
-                self._send(404, b"not found: try /metrics or /healthz\n", "text/plain; charset=utf-8")
-
-        def _send(self, code: int, body: bytes, content_type: str) -> None:
-            self.send_response(code)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return None  # scrapes every few seconds would drown the tick events
-
-    return Handler

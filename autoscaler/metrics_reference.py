@@ -24,11 +24,15 @@ _HEADER = """# Metrics reference
 Generated from `autoscaler/metrics.py` by `emr-autoscaler metrics-reference`; do not edit by hand.
 
 The daemon serves these on `http://HOST:METRICS_PORT/metrics` (config `metrics_port`, default 9464;
-`/healthz` answers 503 when a cluster had no successful tick in 3 poll intervals). Every label has a
-bounded set of values: `cluster` is a configured cluster id, `pool` an instance group or fleet id
-(`ig-...`/`if-...`), `policy` a configured policy name, `service`/`operation`/`code` an AWS service,
-API operation and error code; never instance ids or URLs. A labelled metric has no series until its
-first observation: absent is not zero (use `or vector(0)` in alerts).
+`/readyz` (alias `/healthz`) answers 503 when a cluster had no successful tick in 3 poll intervals,
+`/livez` when no tick finished at all in 10). Every label has a bounded set of values: `cluster` is a
+configured cluster id, `pool` an instance group or fleet id (`ig-...`/`if-...`), `policy` a configured
+policy name, `service`/`operation`/`code` an AWS service, API operation and error code; never instance
+ids or URLs. On `rejections_total`, a pool or policy that is not in the config (a plugin naming a
+made-up pool, say) is counted as `other`, and `""` means the rejection names none. The standard
+`process_*` (CPU, memory, open files) and `python_info` series of prometheus-client are served too.
+A labelled metric has no series until its first observation: absent is not zero (use `or vector(0)`
+in alerts).
 
 Counters are exposed as `NAME_total` (plus prometheus_client's `NAME_created` timestamp); histograms as
 `NAME_bucket{le=...}`, `NAME_sum` and `NAME_count`.
@@ -38,6 +42,10 @@ QUERIES: tuple[tuple[str, str], ...] = (
     (
         "Why didn't it scale? (rejections by reason, last 15 min)",
         "sum by (cluster, reason) (increase(emr_autoscaler_rejections_total[15m]))",
+    ),
+    (
+        "Why didn't pool ig-X scale, and which policy was turned down?",
+        'sum by (policy, reason) (increase(emr_autoscaler_rejections_total{pool="ig-X"}[15m]))',
     ),
     (
         "What would it do? (planned target minus what EMR holds; nonzero in dry-run = a resize it held back)",
@@ -87,6 +95,18 @@ def describe_metrics(metrics: Metrics | None = None) -> list[MetricDoc]:
     return docs
 
 
+def standard_series(metrics: Metrics | None = None) -> list[tuple[str, str, str]]:
+    """(series, type, help) of the process and platform collectors (Linux: read from /proc)."""
+    metrics = metrics or Metrics()
+    out = []
+    for family in metrics.registry.collect():
+        if family.name.startswith("emr_autoscaler_"):
+            continue
+        for name in dict.fromkeys(sample.name for sample in family.samples):
+            out.append((name, family.type, family.documentation))
+    return out
+
+
 def _series(name: str, kind: str) -> tuple[str, ...]:
     if kind == "counter":
         return (f"{name}_total",)
@@ -114,6 +134,10 @@ def metrics_reference(metrics: Metrics | None = None) -> str:
         if doc.buckets:
             description += " Buckets (s): " + ", ".join(f"{b:g}" for b in doc.buckets) + "."
         out.append(f"| {series} | {doc.kind} | {_labels_cell(doc)} | {description} |")
+    out.append("")
+    out += ["## Standard series from prometheus-client\n", "| series | type | description |", "|---|---|---|"]
+    for name, kind, help_text in standard_series(metrics):
+        out.append(f"| `{name}` | {kind} | {help_text} |")
     out.append("")
     for (name, label), enum in LABEL_VALUES.items():
         series = next(d.series[0] for d in docs if d.name == name)

@@ -34,6 +34,9 @@ from autoscaler.model import (
     YarnMetrics,
 )
 
+# -- fakes (YARN RM, clock, logger, actuator, test policy) live in their own modules, re-exported here --
+from autoscaler.testing_yarn import FakeYarn, YarnCall, YarnFault, make_app, yarn_from_nodes  # noqa: F401
+
 T0: Final = 1_700_000_000.0
 """Default `taken_at`: a fixed instant, so tests never depend on the clock."""
 
@@ -150,41 +153,6 @@ def make_instance(
         launched_at=launched_at,
         weight=weight,
     )
-
-
-def _total(values: Iterable[int | None]) -> int | None:
-    """The sum, or None (unknown) when any term is unknown."""
-    terms = list(values)
-    return None if any(v is None for v in terms) else sum(v for v in terms if v is not None)
-
-
-def yarn_from_nodes(nodes: Iterable[NodeInfo], **overrides: int | None) -> YarnMetrics:
-    """Cluster metrics consistent with the nodes (nothing pending unless overridden)."""
-    live = [n for n in nodes if n.state is NodeState.RUNNING]
-    used, available, capacity = [n.used for n in live], [n.available for n in live], [n.capacity for n in live]
-    fields: dict[str, int | None] = {
-        "apps_pending": 0,
-        "apps_running": 0,
-        "containers_pending": 0,
-        "containers_allocated": _total(n.num_containers for n in live),
-        "pending_mb": 0,
-        "pending_vcores": 0,
-        "allocated_mb": _total(None if r is None else r.memory_mb for r in used),
-        "allocated_vcores": _total(None if r is None else r.vcores for r in used),
-        "available_mb": _total(None if r is None else r.memory_mb for r in available),
-        "available_vcores": _total(None if r is None else r.vcores for r in available),
-        "reserved_mb": 0,
-        "reserved_vcores": 0,
-        "total_mb": _total(None if r is None else r.memory_mb for r in capacity),
-        "total_vcores": _total(None if r is None else r.vcores for r in capacity),
-        "active_nodes": len(live),
-        "decommissioning_nodes": sum(1 for n in nodes if n.state is NodeState.DECOMMISSIONING),
-        "unhealthy_nodes": sum(1 for n in nodes if n.state is NodeState.UNHEALTHY),
-        "lost_nodes": 0,
-        "shutdown_nodes": 0,
-    }
-    fields.update(overrides)
-    return YarnMetrics(**fields)
 
 
 def make_snapshot(

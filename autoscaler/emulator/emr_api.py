@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from functools import cache
-from http.server import BaseHTTPRequestHandler
 from typing import Any, Final
 
 import botocore.session
@@ -31,6 +30,7 @@ from autoscaler.emulator.emr_render import (
     render_managed_scaling_policy,
 )
 from autoscaler.model import ClusterSnapshot, PoolKind, PoolRole
+from autoscaler.serving import Request, Response, WsgiApp, endpoint
 
 PAGE_SIZE: Final = 50  # EMR's List* calls return at most 50 items per page
 TARGET_PREFIX: Final = "ElasticMapReduce."
@@ -241,41 +241,29 @@ class EmrApi:
         return {}
 
 
-def make_emr_handler(api: EmrApi) -> type[BaseHTTPRequestHandler]:
-    """A JSON 1.1 request handler: POST `/`, operation in `X-Amz-Target`; the signature is not checked."""
+def emr_app(api: EmrApi) -> WsgiApp:
+    """The JSON 1.1 protocol as a WSGI app: POST `/`, operation in `X-Amz-Target`; the signature is not checked."""
 
-    class EmrHandler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # boto3 keeps connections alive
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            target = self.headers.get("X-Amz-Target") or ""
+    def handle(request: Request) -> Response:
+        target = request.headers.get("x-amz-target") or ""
+        try:
+            if not target.startswith(TARGET_PREFIX):
+                raise EmrApiError("UnknownOperationException", f"Missing or foreign X-Amz-Target: {target!r}")
             try:
-                if not target.startswith(TARGET_PREFIX):
-                    raise EmrApiError("UnknownOperationException", f"Missing or foreign X-Amz-Target: {target!r}")
-                try:
-                    params = json.loads(raw or b"{}")
-                except ValueError:
-                    raise EmrApiError("SerializationException", "Request body is not valid JSON") from None
-                self._send(200, api.handle(target.removeprefix(TARGET_PREFIX), params))
-            except EmrApiError as err:
-                self._send(err.status, {"__type": err.code, "message": err.message}, err.code)
-            except Exception as err:  # a model bug: answer like AWS does, keep serving
-                self._send(500, {"__type": "InternalServerError", "message": repr(err)}, "InternalServerError")
+                params = json.loads(request.body or b"{}")
+            except ValueError:
+                raise EmrApiError("SerializationException", "Request body is not valid JSON") from None
+            return _answer(200, api.handle(target.removeprefix(TARGET_PREFIX), params))
+        except EmrApiError as err:
+            return _answer(err.status, {"__type": err.code, "message": err.message}, err.code)
+        except Exception as err:  # a model bug: answer like AWS does, keep serving
+            return _answer(500, {"__type": "InternalServerError", "message": repr(err)}, "InternalServerError")
 
-        def _send(self, status: int, body: dict[str, Any], error_type: str | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/x-amz-json-1.1")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-            if error_type:
-                self.send_header("x-amzn-ErrorType", error_type)
-            self.end_headers()
-            self.wfile.write(data)
+    return endpoint(handle)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
 
-    return EmrHandler
+def _answer(status: int, body: dict[str, Any], error_type: str | None = None) -> Response:
+    headers = {"x-amzn-RequestId": str(uuid.uuid4())}
+    if error_type:
+        headers["x-amzn-ErrorType"] = error_type
+    return Response.json(status, body, "application/x-amz-json-1.1", **headers)

@@ -19,15 +19,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from functools import partial
-from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Self
 
 from autoscaler.emulator.cluster_protocol import EmulatedCluster
-from autoscaler.emulator.emr_api import EmrApi, make_emr_handler
-from autoscaler.emulator.yarn_api import make_yarn_handler
+from autoscaler.emulator.emr_api import EmrApi, emr_app
+from autoscaler.emulator.yarn_api import yarn_app
 from autoscaler.model import ClusterSnapshot
+from autoscaler.serving import HttpServer
 
 
 def rebase_times(snapshot: ClusterSnapshot, convert: Callable[[float], float]) -> ClusterSnapshot:
@@ -77,7 +76,7 @@ class Emulator:
         self._sim0, self._real0 = cluster.now, monotonic()
         self._wall_clock, self._wall, self._wall0 = wall_clock and time_scale > 0, wall, wall()
         self.emr = EmrApi(self.locked, self.present_time(self._started_at), self.present)
-        self._servers: list[ThreadingHTTPServer] = []
+        self._servers: list[HttpServer] = []
         self._threads: list[threading.Thread] = []
 
     # time
@@ -133,15 +132,18 @@ class Emulator:
     def start(self) -> Self:
         with self._lock:
             self._sim0, self._real0 = self.cluster.now, self._monotonic()
-        yarn = ThreadingHTTPServer(
-            (self._host, self._ports[0]),
-            make_yarn_handler(lambda: self.present(self.snapshot()), self.present_time(self._started_at)),
+        yarn = HttpServer(
+            yarn_app(lambda: self.present(self.snapshot()), self.present_time(self._started_at)),
+            self._host,
+            self._ports[0],
+            name="emulator-yarn",
         )
-        emr = ThreadingHTTPServer((self._host, self._ports[1]), make_emr_handler(self.emr))
+        try:
+            emr = HttpServer(emr_app(self.emr), self._host, self._ports[1], name="emulator-emr")
+        except OSError:
+            yarn.close()
+            raise
         self._servers = [yarn, emr]
-        for server in self._servers:
-            server.daemon_threads = True
-            self._spawn(partial(server.serve_forever, poll_interval=0.05), f"emulator-http-{server.server_address[1]}")
         if self.time_scale > 0:
             self._spawn(self._clock, "emulator-clock")
         return self
@@ -154,8 +156,7 @@ class Emulator:
     def stop(self) -> None:
         self._stopping.set()
         for server in self._servers:
-            server.shutdown()
-            server.server_close()
+            server.close()
         for thread in self._threads:
             thread.join(timeout=5)
         self._servers, self._threads = [], []
@@ -163,8 +164,7 @@ class Emulator:
     def _url(self, index: int) -> str:
         if not self._servers:
             raise RuntimeError("emulator not started")
-        host, port = self._servers[index].server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._servers[index].url
 
     @property
     def yarn_url(self) -> str:

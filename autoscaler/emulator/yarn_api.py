@@ -8,13 +8,12 @@ empty list (Jersey 1's rendering of an empty collection), and a `states` filter 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler
 from typing import Any, Final
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from autoscaler.model import AppInfo, ClusterSnapshot, NodeInfo, NodeState, Resources, YarnMetrics
+from autoscaler.serving import Request, Response, WsgiApp, allow_head, endpoint
 
 HADOOP_VERSION: Final = "3.3.6-amzn-emulated"
 NM_PORT: Final = 8041  # EMR's NodeManager RPC port: node ids are "host:8041"
@@ -184,28 +183,13 @@ def route(path: str, snapshot: ClusterSnapshot, started_at: float) -> dict[str, 
     return None
 
 
-def make_yarn_handler(read: Callable[[], ClusterSnapshot], started_at: float) -> type[BaseHTTPRequestHandler]:
-    """A request handler class serving `read()`'s snapshot; `read` does the locking."""
+def yarn_app(read: Callable[[], ClusterSnapshot], started_at: float) -> WsgiApp:
+    """The RM's REST API as a WSGI app serving `read()`'s snapshot; `read` does the locking."""
 
-    class YarnHandler(BaseHTTPRequestHandler):
-        server_version = "Jetty(emulated)"
+    def handle(request: Request) -> Response:
+        body = route(request.path + "?" + urlencode(request.query), read(), started_at)
+        if body is None:
+            return Response.json(404, {"RemoteException": {"exception": "NotFoundException", "message": request.path}})
+        return Response.json(200, body)
 
-        def do_GET(self) -> None:
-            body = route(self.path, read(), started_at)
-            if body is None:
-                self._send(404, {"RemoteException": {"exception": "NotFoundException", "message": self.path}})
-            else:
-                self._send(200, body)
-
-        def _send(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
-    return YarnHandler
+    return allow_head(endpoint(handle))

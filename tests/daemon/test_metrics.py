@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import platform
 import re
-import urllib.error
-import urllib.request
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from autoscaler.metrics import Health, Metrics, MetricsServer, estimated_usd_per_hour
+from autoscaler import __version__
+from autoscaler.metrics import Health, Metrics, estimated_usd_per_hour
 from autoscaler.model import (
     Capacity,
     ControllerMemory,
@@ -42,7 +41,11 @@ def test_names_follow_prometheus_conventions() -> None:
     m = Metrics()
     m.observe_aws_call("emr", "ListInstances", 0.1, None)
     for family in text_string_to_metric_families(m.exposition().decode()):
+        if family.name.startswith(("process_", "python_")):
+            continue  # prometheus_client's standard process and platform collectors
         assert family.name.startswith("emr_autoscaler_"), family.name
+        if family.name == "emr_autoscaler_build_info":
+            continue  # version and python: one series per process
         for s in family.samples:
             assert set(s.labels) <= {
                 "cluster",
@@ -110,7 +113,8 @@ def test_snapshot_and_decision_figures() -> None:
     assert s[("emr_autoscaler_pool_requested_units", cp)] == 2
     assert s[("emr_autoscaler_pool_target_units", cp)] == 5
     assert s[("emr_autoscaler_unschedulable_shapes", c)] == 1
-    assert s[("emr_autoscaler_rejections_total", (*c, ("reason", "superseded")))] == 1
+    rejected = (*c, ("policy", "other"), ("pool", "ig-t"), ("reason", "superseded"))  # no expect(): policy unknown
+    assert s[("emr_autoscaler_rejections_total", rejected)] == 1
     assert s[("emr_autoscaler_recommendations_total", (*c, ("direction", "up"), ("policy", "pending-demand")))] == 1
     assert s[("emr_autoscaler_recommendations_total", (*c, ("direction", "down"), ("policy", "idle-capacity")))] == 1
     assert s[("emr_autoscaler_decisions_total", (c[0], ("outcome", "dry_run"), cp[1]))] == 1
@@ -165,27 +169,46 @@ def test_health_needs_every_cluster() -> None:
     assert "j-A" not in reason
 
 
-def test_http_endpoints_serve_metrics_and_health() -> None:
-    """/metrics serves the exposition, /healthz 200 or 503 by the health rule, others 404."""
-    now = [0.0]
-    m, h = Metrics(), Health(poll_interval_s=1, clusters=("j-A",), started_at=0)
-    m.set_dry_run(True)
-    server = MetricsServer(m, h, lambda: now[0], "127.0.0.1", 0)
-    base = f"http://127.0.0.1:{server.port}"
-    try:
-        with urllib.request.urlopen(base + "/metrics", timeout=5) as resp:
-            assert b"emr_autoscaler_dry_run 1.0" in resp.read()
-        with urllib.request.urlopen(base + "/healthz", timeout=5) as resp:
-            assert resp.status == 200
-        now[0] = 10.0
-        with pytest.raises(urllib.error.HTTPError) as unhealthy:
-            urllib.request.urlopen(base + "/healthz", timeout=5)
-        assert unhealthy.value.code == 503
-        assert b"never" in unhealthy.value.read()
-        unhealthy.value.close()
-        with pytest.raises(urllib.error.HTTPError) as missing:
-            urllib.request.urlopen(base + "/nope", timeout=5)
-        assert missing.value.code == 404
-        missing.value.close()
-    finally:
-        server.close()
+def test_rejections_carry_pool_and_policy_from_the_config_and_nothing_else() -> None:
+    """pool and policy labels come from the config (or EMR's pool list); other values count as `other`."""
+    m = Metrics()
+    m.expect("j-TEST", ["pending-demand"])
+    snap = make_snapshot(pools=[make_pool("ig-t")])
+    decision = Decision(
+        "j-TEST",
+        T0,
+        (),
+        (
+            Rejection(RejectReason.COOLDOWN_UP, "wait", "ig-t", "pending-demand"),
+            Rejection(RejectReason.UNKNOWN_POOL, "no such pool", "ig-made-up-by-a-plugin", "plugin-x"),
+            Rejection(RejectReason.STALE_INPUT, "yarn down"),
+        ),
+        Plan(()),
+        ControllerMemory(),
+    )
+    m.record_decision(snap, decision, ())
+    series = {
+        tuple(sorted(labels)): v
+        for (name, labels), v in _samples(m).items()
+        if name == "emr_autoscaler_rejections_total"
+    }
+    c = ("cluster", "j-TEST")
+    assert series == {
+        (c, ("policy", "pending-demand"), ("pool", "ig-t"), ("reason", "cooldown_up")): 1,
+        (c, ("policy", "other"), ("pool", "other"), ("reason", "unknown_pool")): 1,
+        (c, ("policy", ""), ("pool", ""), ("reason", "stale_input")): 1,
+    }
+    m.expect("j-TEST", ["pending-demand"], pools=["ig-other"])  # an explicit `pools:` list wins over EMR's
+    m.record_decision(snap, decision, ())
+    assert (
+        "emr_autoscaler_rejections_total",
+        (c, ("policy", "pending-demand"), ("pool", "other"), ("reason", "cooldown_up")),
+    ) in _samples(m)
+
+
+def test_build_info_and_process_metrics() -> None:
+    """build_info names this version and Python; the standard process_* series are on the daemon's registry."""
+    s = _samples(Metrics())
+    assert s[("emr_autoscaler_build_info", (("python", platform.python_version()), ("version", __version__)))] == 1
+    names = {name for name, _ in s}
+    assert {"process_resident_memory_bytes", "process_cpu_seconds_total", "python_info"} <= names

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import http.server
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
+
+from autoscaler.serving import HttpServer, Request, Response, endpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -57,42 +57,31 @@ def test_runs_as_numeric_non_root_user() -> None:
 
 
 def test_entrypoint_cmd_port_and_healthcheck() -> None:
-    """ENTRYPOINT is the console script, CMD runs the mounted config, 9464 exposed, /healthz probed."""
+    """ENTRYPOINT is the console script, CMD runs the mounted config, 9464 exposed, /livez probed."""
     assert _instructions("ENTRYPOINT") == ['["emr-autoscaler"]']
     assert _instructions("CMD")[-1] == '["run", "-c", "/etc/emr-autoscaler/config.yaml"]'
     assert _instructions("EXPOSE") == ["9464"]
     (health,) = _instructions("HEALTHCHECK")
-    assert "/healthz" in health
+    assert "/livez" in health  # liveness: Docker/ECS replace an unhealthy container, YARN down must not
     assert "urllib.request" in health  # slim ships no curl
 
 
-def test_healthcheck_probe_reads_healthz_status() -> None:
-    """The HEALTHCHECK's python probe exits 0 on a 200 /healthz and non-zero on 503, against a real server."""
+def test_healthcheck_probe_reads_livez_status() -> None:
+    """The HEALTHCHECK's python probe exits 0 on a 200 /livez and non-zero on 503, against a real server."""
     status = {"code": 200}
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(status["code"] if self.path == "/healthz" else 404)
-            self.end_headers()
+    def answer(request: Request) -> Response:
+        return Response(status["code"] if request.path == "/livez" else 404)
 
-        def log_message(self, *_: object) -> None:
-            return None
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     (health,) = _instructions("HEALTHCHECK")
     match = re.search(r'CMD \["python", "-c", "(.*)"\]$', health)
     assert match is not None
     code = match.group(1)
-    env = {**os.environ, "EMR_AUTOSCALER_METRICS_PORT": str(server.server_address[1])}
-    try:
+    with HttpServer(endpoint(answer)) as server:
+        env = {**os.environ, "EMR_AUTOSCALER_METRICS_PORT": str(server.port)}
         ok = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=30, check=False)
         status["code"] = 503
         bad = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=30, check=False)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert ok.returncode == 0, ok.stderr
     assert bad.returncode != 0
 

@@ -54,13 +54,13 @@ def test_pod_runs_non_root_with_read_only_root() -> None:
 
 
 def test_probes_service_and_configmap_agree_on_the_metrics_port() -> None:
-    """Probes hit /healthz on the named metrics port, which the Service targets and the config listens on."""
+    """Readiness hits /readyz, liveness /livez, on the named metrics port the Service targets and the config uses."""
     pod = K8S["Deployment"]["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     (port,) = container["ports"]
     assert port["containerPort"] == METRICS_PORT
-    for probe in ("readinessProbe", "livenessProbe"):
-        assert container[probe]["httpGet"] == {"path": "/healthz", "port": port["name"]}
+    for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/livez")):
+        assert container[probe]["httpGet"] == {"path": path, "port": port["name"]}
     (svc_port,) = K8S["Service"]["spec"]["ports"]
     assert svc_port["targetPort"] == port["name"]
     assert K8S["Service"]["spec"]["selector"].items() <= pod_labels().items()
@@ -96,13 +96,14 @@ def test_service_account_carries_an_irsa_role_annotation() -> None:
 
 
 def test_ecs_task_is_non_root_read_only_and_health_checked() -> None:
-    """The ECS container runs as a non-root user, read-only, with a /healthz health check on 9464."""
+    """The ECS container runs as a non-root user, read-only, with a /livez health check on 9464 (ECS replaces
+    an unhealthy task: liveness, not readiness)."""
     task = json.loads((DEPLOY / "ecs" / "task-definition.json").read_text())
     (container,) = task["containerDefinitions"]
     assert container["user"].split(":")[0] not in {"0", "root"}
     assert container["readonlyRootFilesystem"] is True
     assert container["portMappings"][0]["containerPort"] == METRICS_PORT
-    assert any("/healthz" in part for part in container["healthCheck"]["command"])
+    assert any("/livez" in part for part in container["healthCheck"]["command"])
     assert {"name": "EMR_AUTOSCALER_DRY_RUN", "value": "true"} in container["environment"]
 
 

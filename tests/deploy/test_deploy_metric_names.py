@@ -44,7 +44,7 @@ def _series_labels() -> dict[str, set[str]]:
     out: dict[str, set[str]] = {"up": set(SCRAPE_LABELS)}
     for name, kind in families.items():
         base = name.removesuffix("_total") if kind == "counter" else name
-        names = labels[base] | SCRAPE_LABELS
+        names = labels.get(base, set()) | SCRAPE_LABELS  # process_* and python_info: not ours, no labels used
         if kind == "counter":
             out.update({f"{base}_total": names, f"{base}_created": names})
         elif kind == "histogram":

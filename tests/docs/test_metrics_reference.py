@@ -66,7 +66,9 @@ def test_reference_rows_carry_type_labels_and_help() -> None:
     assert "| counter |" in row
     assert "`cluster`" in row
     assert "`reason`" in row
-    assert "Recommendations turned down, by reason." in row
+    assert "`pool`" in row
+    assert "`policy`" in row
+    assert "Recommendations turned down, by pool, policy and reason." in row
 
 
 def test_metrics_reference_cli_writes_the_file(tmp_path: Path) -> None:

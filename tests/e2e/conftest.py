@@ -10,9 +10,8 @@ import boto3
 import pytest
 from e2e_harness import REGION, EmrCluster, Harness, RecordingProxy, free_port
 from moto.server import ThreadedMotoServer
-from yarn_server import YarnServer
 
-from autoscaler.testing import create_emr_cluster
+from autoscaler.testing import FakeYarn, create_emr_cluster
 
 
 @pytest.fixture(scope="session")
@@ -32,8 +31,8 @@ def proxy(moto_url: str) -> Iterator[RecordingProxy]:
 
 
 @pytest.fixture
-def yarn() -> Iterator[YarnServer]:
-    server = YarnServer()
+def yarn() -> Iterator[FakeYarn]:
+    server = FakeYarn().serve()
     yield server
     server.close()
 
@@ -61,5 +60,5 @@ def emr_cluster(moto_url: str) -> EmrCluster:
 
 
 @pytest.fixture
-def harness(tmp_path: Path, yarn: YarnServer, proxy: RecordingProxy, emr_cluster: EmrCluster, moto_url: str) -> Harness:
+def harness(tmp_path: Path, yarn: FakeYarn, proxy: RecordingProxy, emr_cluster: EmrCluster, moto_url: str) -> Harness:
     return Harness(tmp_path, yarn, proxy, emr_cluster, moto_url)

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yarn_server import YarnServer
+
+from autoscaler.testing import FakeYarn
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -121,7 +122,7 @@ class Harness:
     """Everything one end-to-end test needs, as one fixture."""
 
     tmp_path: Path
-    yarn: YarnServer
+    yarn: FakeYarn
     proxy: RecordingProxy
     cluster: EmrCluster
     moto_url: str

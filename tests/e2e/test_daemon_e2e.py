@@ -23,7 +23,9 @@ from e2e_harness import (
     wait_for,
     write_config,
 )
-from yarn_server import App, Node, YarnState
+
+from autoscaler.model import AppInfo, NodeInfo, Resources
+from autoscaler.testing import YarnFault, make_app, make_node
 
 pytestmark = pytest.mark.e2e
 
@@ -32,19 +34,17 @@ def _host(instance: dict[str, object]) -> str:
     return str(instance["PrivateDnsName"])
 
 
-def _busy(cluster: EmrCluster) -> list[Node]:
+def _busy(cluster: EmrCluster) -> list[NodeInfo]:
     """Every core and task node full (3 containers of 4 GB, all vcores)."""
     return [
-        Node(_host(i), containers=3, used_mb=12288, used_vcores=4)
+        make_node(_host(i), containers=3, used=Resources(12288, 4))
         for i in cluster.core_instances + cluster.task_instances
     ]
 
 
-def _pending_demand(cluster: EmrCluster) -> YarnState:
+def _pending_demand(cluster: EmrCluster) -> tuple[list[NodeInfo], list[AppInfo]]:
     am_host = _host(cluster.core_instances[0])
-    return YarnState(
-        nodes=_busy(cluster), apps=[App("application_1_0001", am_host, pending_containers=10, memory_mb=4096)]
-    )
+    return (_busy(cluster), [make_app("application_1_0001", am_host=am_host, pending=10, memory_mb=4096)])
 
 
 def test_pending_demand_grows_the_task_group(
@@ -52,7 +52,7 @@ def test_pending_demand_grows_the_task_group(
 ) -> None:
     """10 pending 4 GB containers on a full cluster → one ModifyInstanceGroups raising the task group."""
     yarn, proxy, emr_cluster = harness.yarn, harness.proxy, harness.cluster
-    yarn.set_state(_pending_demand(emr_cluster))
+    yarn.set(*_pending_demand(emr_cluster))
     config = harness.config()
     done = run_once(config, harness.env())
     assert done.returncode == 0, done.stderr
@@ -75,9 +75,13 @@ def test_idle_nodes_shrink_with_a_shrink_policy_naming_idle_non_am_instances(
     """Two idle task nodes and one hosting an AM: the idle ones are named to terminate, the AM host is not."""
     yarn, proxy, emr_cluster = harness.yarn, harness.proxy, harness.cluster
     am, idle1, idle2 = emr_cluster.task_instances
-    nodes = [Node(_host(i), containers=3, used_mb=12288, used_vcores=4) for i in emr_cluster.core_instances]
-    nodes += [Node(_host(am), containers=1, used_mb=2048, used_vcores=1), Node(_host(idle1)), Node(_host(idle2))]
-    yarn.set_state(YarnState(nodes=nodes, apps=[App("application_1_0002", _host(am))]))
+    nodes = [make_node(_host(i), containers=3, used=Resources(12288, 4)) for i in emr_cluster.core_instances]
+    nodes += [
+        make_node(_host(am), containers=1, used=Resources(2048, 1)),
+        make_node(_host(idle1)),
+        make_node(_host(idle2)),
+    ]
+    yarn.set(nodes, [make_app("application_1_0002", am_host=_host(am))])
     config = harness.config()
     done = run_once(config, harness.env())
     assert done.returncode == 0, done.stderr
@@ -101,7 +105,8 @@ def test_yarn_down_or_garbage_means_no_resize_and_a_stale_metric(harness: Harnes
     unhealthy, and still stops cleanly on SIGTERM."""
     yarn, proxy, emr_cluster = harness.yarn, harness.proxy, harness.cluster
     if failure == "garbage":
-        yarn.set_state(YarnState(nodes=_busy(emr_cluster), garbage=True))
+        yarn.set(_busy(emr_cluster))
+        yarn.inject(YarnFault.GARBAGE)
         yarn_url = yarn.url
     else:
         yarn_url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
@@ -147,7 +152,7 @@ def test_dry_run_writes_nothing_and_logs_the_request(
 ) -> None:
     """--dry-run with the same pending demand: zero Modify calls; the tick event names the request."""
     yarn, proxy, emr_cluster = harness.yarn, harness.proxy, harness.cluster
-    yarn.set_state(_pending_demand(emr_cluster))
+    yarn.set(*_pending_demand(emr_cluster))
     config = harness.config()
     done = run_once(config, harness.env(), "--dry-run")
     assert done.returncode == 0, done.stderr
@@ -173,7 +178,7 @@ def test_invalid_config_exits_2_without_contacting_aws(tmp_path: Path, proxy: Re
 
 def test_explain_prints_the_tick_and_writes_nothing(harness: Harness) -> None:
     """explain against the live cluster shows inputs, each recommendation, the plan and what it would send."""
-    harness.yarn.set_state(_pending_demand(harness.cluster))
+    harness.yarn.set(*_pending_demand(harness.cluster))
     done = subprocess.run(
         [sys.executable, "-m", "autoscaler.cli", "explain", "-c", str(harness.config())],
         env=harness.env(),

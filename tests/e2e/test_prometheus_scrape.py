@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 from e2e_harness import REPO, Harness, free_port, scrape, wait_for
-from yarn_server import Node, YarnState
+
+from autoscaler.testing import make_node
 
 PROMETHEUS = shutil.which("prometheus")
 PROMTOOL = shutil.which("promtool")
@@ -41,8 +42,10 @@ def _query(port: int, expr: str) -> list[dict[str, object]]:
 
 def test_real_prometheus_scrapes_the_daemon_and_promtool_accepts_it(harness: Harness, tmp_path: Path) -> None:
     """Prometheus ingests emr_autoscaler_dry_run from the live daemon; `promtool check metrics` passes."""
-    nodes = [Node(str(i["PrivateDnsName"])) for i in harness.cluster.core_instances + harness.cluster.task_instances]
-    harness.yarn.set_state(YarnState(nodes=nodes))
+    nodes = [
+        make_node(str(i["PrivateDnsName"])) for i in harness.cluster.core_instances + harness.cluster.task_instances
+    ]
+    harness.yarn.set(nodes)
     metrics_port, prom_port = free_port(), free_port()
     config = harness.config(metrics_port)
     prom_config = tmp_path / "prometheus.yml"

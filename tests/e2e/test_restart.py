@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 from e2e_harness import REPO, EmrCluster, Harness, run_once, tick_events, wait_for
-from yarn_server import App, Node, YarnState
+
+from autoscaler.model import AppInfo, NodeInfo, Resources
+from autoscaler.testing import make_app, make_node
 
 pytestmark = pytest.mark.e2e
 
@@ -48,12 +50,12 @@ def _stop(proc: subprocess.Popen[str]) -> list[dict[str, Any]]:
     return tick_events(stderr)
 
 
-def _pending_demand(cluster: EmrCluster) -> YarnState:
+def _pending_demand(cluster: EmrCluster) -> tuple[list[NodeInfo], list[AppInfo]]:
     """Every node full and 10 pending 4 GB containers: pending-demand wants the task group at 7."""
-    busy = [Node(_host(i), containers=3, used_mb=12288, used_vcores=4) for i in cluster.core_instances]
-    busy += [Node(_host(i), containers=3, used_mb=12288, used_vcores=4) for i in cluster.task_instances]
+    busy = [make_node(_host(i), containers=3, used=Resources(12288, 4)) for i in cluster.core_instances]
+    busy += [make_node(_host(i), containers=3, used=Resources(12288, 4)) for i in cluster.task_instances]
     am_host = _host(cluster.core_instances[0])
-    return YarnState(nodes=busy, apps=[App("application_1_0001", am_host, pending_containers=10, memory_mb=4096)])
+    return busy, [make_app("application_1_0001", am_host=am_host, pending=10, memory_mb=4096)]
 
 
 def test_restart_with_the_same_demand_does_not_grow_the_group_again(harness: Harness) -> None:
@@ -62,7 +64,7 @@ def test_restart_with_the_same_demand_does_not_grow_the_group_again(harness: Har
     The scale-up cooldown (600 s) held the first process back from a repeat; the restarted one has
     no cooldown in memory, so only the absolute target read back from EMR keeps it from adding more."""
     cluster = harness.cluster
-    harness.yarn.set_state(_pending_demand(cluster))
+    harness.yarn.set(*_pending_demand(cluster))
     config = harness.config(guards={"cooldown_up_s": 600, "cooldown_down_s": 600, "min_node_age_s": 0})
 
     first = _daemon(config, harness)
@@ -92,11 +94,11 @@ def test_restart_with_the_same_demand_does_not_grow_the_group_again(harness: Har
         assert all(sum(r["target"].values()) <= 7 for r in event["plan"]), event["plan"]
 
 
-def _idle_task_nodes(cluster: EmrCluster) -> YarnState:
+def _idle_task_nodes(cluster: EmrCluster) -> tuple[list[NodeInfo], list[AppInfo]]:
     """Core busy (one hosts the AM), every task node idle: idle-capacity wants the task group at its min of 1."""
-    nodes = [Node(_host(i), containers=3, used_mb=12288, used_vcores=4) for i in cluster.core_instances]
-    nodes += [Node(_host(i)) for i in cluster.task_instances]
-    return YarnState(nodes=nodes, apps=[App("application_1_0002", _host(cluster.core_instances[0]))])
+    nodes = [make_node(_host(i), containers=3, used=Resources(12288, 4)) for i in cluster.core_instances]
+    nodes += [make_node(_host(i)) for i in cluster.task_instances]
+    return nodes, [make_app("application_1_0002", am_host=_host(cluster.core_instances[0]))]
 
 
 def _confirmations(event: dict[str, Any]) -> list[str]:
@@ -107,7 +109,7 @@ def test_scale_in_confirmations_start_from_zero_after_each_restart(harness: Harn
     """Idle nodes with scale_down_confirmations=2: two one-tick processes never shrink (each counts 1/2);
     one process that lives two ticks does, on its second tick."""
     cluster = harness.cluster
-    harness.yarn.set_state(_idle_task_nodes(cluster))
+    harness.yarn.set(*_idle_task_nodes(cluster))
     config = harness.config(guards={"scale_down_confirmations": 2, "cooldown_down_s": 0, "min_node_age_s": 0})
 
     for _ in range(2):  # what a restart between every tick would look like
