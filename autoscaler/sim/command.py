@@ -26,6 +26,7 @@ from autoscaler.config import AppConfig, ClusterConfig, ConfigError, PolicySpec,
 from autoscaler.policy import PolicyError, available_policies
 from autoscaler.prices import SpotHistory
 from autoscaler.sim.billing import choose_zone
+from autoscaler.sim.hindsight import SIM_ONLY_POLICIES
 from autoscaler.sim.peak import PeakSizing, size_for_peak
 from autoscaler.sim.plot import PlotError, check_plot_path, write_plot
 from autoscaler.sim.report import format_table, report_json, write_report
@@ -95,7 +96,7 @@ def cluster_config(app: AppConfig | None, spec: ClusterSpec) -> tuple[ClusterCon
 
 def policy_runs(names: list[str], config: ClusterConfig) -> list[list[PolicySpec]]:
     """One policy set per `--policy`; `A+B` is A and B together, each with its configured options."""
-    known = available_policies()
+    known = {*available_policies(), *SIM_ONLY_POLICIES}
     parts = [name.split("+") for name in names]
     unknown = sorted({p for ps in parts for p in ps if p not in known})
     if unknown:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from autoscaler.instance_types import yarn_resources
 from autoscaler.model import Market, PoolKind, PoolRole
 from autoscaler.sim.billing import PriceBook
+from autoscaler.sim.demand import ideal_demand
 from autoscaler.sim.spec import ClusterSpec
 from autoscaler.sim.trace import Job
 
@@ -32,33 +33,7 @@ class PeakSizing:
 
 def peak_demand_mb(jobs: Sequence[Job]) -> int:
     """Maximum over time of the memory held by running containers in the ideal no-wait schedule."""
-    deltas: dict[float, int] = {}
-
-    def hold(start: float, seconds: float, mb: int) -> None:
-        if seconds <= 0 or mb <= 0:
-            return
-        deltas[start] = deltas.get(start, 0) + mb
-        deltas[start + seconds] = deltas.get(start + seconds, 0) - mb
-
-    for job in jobs:
-        if job.am is not None:
-            hold(job.submit_s, job.ideal_s, job.am.memory_mb)
-        start = job.submit_s + job.am_start_s
-        for stage in job.stages:
-            if isinstance(stage.task_s, tuple):
-                counts: dict[float, int] = {}
-                for d in stage.task_s:
-                    counts[d] = counts.get(d, 0) + 1
-                for d, n in counts.items():
-                    hold(start, d, n * stage.memory_mb)
-            else:
-                hold(start, float(stage.task_s), stage.tasks * stage.memory_mb)
-            start += stage.longest_s
-    peak = level = 0
-    for t in sorted(deltas):  # ends before starts at one instant: the same key nets them
-        level += deltas[t]
-        peak = max(peak, level)
-    return peak
+    return ideal_demand(jobs).peak_mb
 
 
 def _cheapest_task_pool(spec: ClusterSpec, prices: PriceBook) -> tuple[str, float] | None:

@@ -15,6 +15,9 @@ def result_json(r: PolicyResult) -> dict[str, Any]:
         "policy": r.policy,
         "cost_usd": r.cost_usd,
         "oracle_floor_usd": r.oracle_floor_usd,
+        "no_wait_floor_usd": r.no_wait_floor_usd,
+        "always_on_usd": r.always_on_usd,
+        "controllable_cost_usd": r.controllable_cost_usd,
         "jobs": r.jobs,
         "jobs_completed": r.jobs_completed,
         "wait_s": {k: round(r.wait_s[k], 3) for k in ("p50", "p95", "p99", "mean")},
@@ -40,6 +43,7 @@ def write_report(path: str | Path, report: dict[str, Any]) -> None:
 _COLUMNS = (
     ("policy", "{}"),
     ("cost $", "{:.2f}"),
+    ("ctrl $", "{:.2f}"),
     ("cost/oracle", "{:.2f}"),
     ("done", "{}"),
     ("p95 wait s", "{:.0f}"),
@@ -58,6 +62,7 @@ def format_table(results: Sequence[PolicyResult]) -> str:
         values = (
             r.policy,
             r.cost_usd,
+            r.controllable_cost_usd,
             ratio,
             f"{r.jobs_completed}/{r.jobs}" + ("!" if r.extras.get("overrun_stop") else ""),
             r.wait_s["p95"],
@@ -76,9 +81,20 @@ def format_table(results: Sequence[PolicyResult]) -> str:
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     if results:
-        lines.append(f"oracle floor: ${results[0].oracle_floor_usd:.2f} (no policy can cost less)")
+        lines.extend(_floor_lines(results[0]))
     if any(r.extras.get("overrun_stop") for r in results):
         lines.append(
             f"! stopped {MAX_OVERRUN_S / 86400:g} days after the last submit with jobs unfinished: cost, waits partial"
         )
     return "\n".join(lines)
+
+
+def _floor_lines(r: PolicyResult) -> list[str]:
+    """The bounds every contestant shares (one trace, one floor), and what `ctrl $` is."""
+    no_wait = "none (no pool to grow)" if r.no_wait_floor_usd is None else f"${r.no_wait_floor_usd:.2f}"
+    return [
+        f"oracle floor: ${r.oracle_floor_usd:.2f} (no policy can cost less); "
+        f"no-wait floor: {no_wait} (no policy that never makes a job wait can cost less)",
+        f"always-on: ${r.always_on_usd:.2f} (master, fixed core and pool minimums over the trace span); "
+        "ctrl $ = cost - always-on",
+    ]

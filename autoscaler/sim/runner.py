@@ -21,12 +21,13 @@ from typing import Any
 from autoscaler import engine
 from autoscaler.config import ClusterConfig, PolicySpec
 from autoscaler.model import ControllerMemory
-from autoscaler.policy import load_policies
+from autoscaler.policy import Policy, PolicyError, load_policy
 from autoscaler.prices import SpotHistory, load_ondemand_table
 from autoscaler.sim.actuator import SimActuator
 from autoscaler.sim.billing import PriceBook
 from autoscaler.sim.cluster import SimCluster
-from autoscaler.sim.oracle import oracle_floor
+from autoscaler.sim.hindsight import SIM_ONLY_POLICIES, effective_demand, hindsight_policy
+from autoscaler.sim.oracle import always_on, oracle_floor
 from autoscaler.sim.spec import ClusterSpec
 from autoscaler.sim.trace import Job
 
@@ -58,6 +59,13 @@ class PolicyResult:
     sim_wall_s: float
     extras: dict[str, Any] = field(default_factory=dict)
     timeline: Timeline | None = None
+    always_on_usd: float = 0.0  # the nodes every policy keeps, over the trace span (`autoscaler.sim.oracle`)
+    no_wait_floor_usd: float | None = None
+
+    @property
+    def controllable_cost_usd(self) -> float:
+        """What the policy's own choices cost: `cost_usd` - `always_on_usd`."""
+        return round(self.cost_usd - self.always_on_usd, 6)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -86,6 +94,35 @@ def policy_label(policy_specs: Sequence[PolicySpec]) -> str:
     return "+".join(p.type for p in policy_specs)
 
 
+def contestant_policies(
+    policy_specs: Sequence[PolicySpec],
+    jobs: Sequence[Job],
+    *,
+    spec: ClusterSpec,
+    config: ClusterConfig,
+    prices: PriceBook,
+    poll_interval_s: float,
+) -> tuple[Policy, ...]:
+    """The daemon's policies by entry point; the simulator's own (`hindsight`) built here with the future."""
+    out: list[Policy] = []
+    for i, ps in enumerate(policy_specs):
+        if ps.type in SIM_ONLY_POLICIES:
+            core_fixed = not config.guards.scale_core
+            _, held_mb = always_on(spec, prices, 0.0, core_fixed=core_fixed, limits=config.limits, managed=config.pools)
+            try:
+                demand = effective_demand(jobs)
+                out.append(
+                    hindsight_policy(
+                        ps.options, demand, spec=spec, config=config, poll_interval_s=poll_interval_s, held_mb=held_mb
+                    )
+                )
+            except ValueError as err:
+                raise PolicyError(f"policies[{i}].options: {err}") from None
+        else:
+            out.append(load_policy(ps, f"policies[{i}]"))
+    return tuple(out)
+
+
 def simulate_policy(  # noqa: PLR0917 - the documented call: jobs, spec, policies, config, prices, seed
     jobs: Sequence[Job],
     spec: ClusterSpec,
@@ -104,7 +141,11 @@ def simulate_policy(  # noqa: PLR0917 - the documented call: jobs, spec, policie
     cluster = SimCluster(spec, prices, seed=seed)
     for job in jobs:
         cluster.submit(job)
-    policies = load_policies(policy_specs)
+    refused = {id(j) for j in cluster.rejected}
+    runnable = [j for j in jobs if id(j) not in refused]
+    policies = contestant_policies(
+        policy_specs, runnable, spec=spec, config=config, prices=prices, poll_interval_s=poll_interval_s
+    )
     actuator = SimActuator(cluster)
     memory = ControllerMemory()
     poll = poll_interval_s
@@ -145,8 +186,6 @@ def simulate_policy(  # noqa: PLR0917 - the documented call: jobs, spec, policie
         for jr in done
         if jr.finished_at is not None and jr.job.ideal_s > 0
     ]
-    refused = {id(j) for j in cluster.rejected}
-    runnable = [j for j in jobs if id(j) not in refused]
     core_fixed = not config.guards.scale_core
     floor = oracle_floor(runnable, spec, prices, core_fixed=core_fixed, limits=config.limits, managed=config.pools)
     return PolicyResult(
@@ -177,8 +216,13 @@ def simulate_policy(  # noqa: PLR0917 - the documented call: jobs, spec, policie
             "lost_container_hours": round(workload.lost_container_s / 3600.0, 4),
             "oracle_demand_mb_hours": round(floor.demand_mb_s / 3600.0, 1),
             "oracle_minimum_usd": round(floor.minimum_usd, 6),
+            "always_on_mb": floor.always_on_mb,
+            "oracle_backlog_mb_hours": round(floor.backlog_mb_s / 3600.0, 1),
+            "oracle_excess_mb_hours": round(floor.excess_mb_s / 3600.0, 1),
         },
         timeline=Timeline(tuple(samples[0]), tuple(samples[1]), tuple(samples[2]), tuple(samples[3])),
+        always_on_usd=round(floor.always_on_usd, 6),
+        no_wait_floor_usd=None if floor.no_wait_usd is None else round(floor.no_wait_usd, 6),
     )
 
 
