@@ -213,8 +213,11 @@ class HindsightPolicy:
         need_mb = max(ahead_mb, now_mb)
         pools = [p for p in ctx.managed_pools if p.role is not PoolRole.MASTER and p.options]
         managed = {p.pool_id for p in pools}
+        # a node whose usage YARN did not report holds no known capacity: counted as none, so more is bought
         fixed_mb = sum(
-            n.capacity.memory_mb for n in snapshot.nodes if n.state is NodeState.RUNNING and n.pool_id not in managed
+            cap.memory_mb
+            for n in snapshot.nodes
+            if n.state is NodeState.RUNNING and n.pool_id not in managed and (cap := n.capacity) is not None
         )
         spot = ctx.config.spot.prefer_spot
         choices = []
