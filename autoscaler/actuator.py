@@ -13,12 +13,14 @@ instances at once.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from autoscaler.actuation import Actuator, recheck, refusal
 from autoscaler.model import (
     CapacityPool,
     ClusterSnapshot,
@@ -28,7 +30,10 @@ from autoscaler.model import (
     PoolKind,
     Resize,
 )
-from autoscaler.sources.emr import autoscaling_policy_active
+from autoscaler.sources import SourceError
+from autoscaler.sources.emr import pool_from_emr
+
+__all__ = ["MODIFY_FLEET", "MODIFY_GROUPS", "Actuator", "DryRunActuator", "EmrActuator", "Request", "build_request"]
 
 MODIFY_GROUPS = "ModifyInstanceGroups"
 MODIFY_FLEET = "ModifyInstanceFleet"
@@ -36,10 +41,6 @@ MODIFY_FLEET = "ModifyInstanceFleet"
 # Error codes (and message fragments) that mean "AWS has no capacity for this now": back the pool
 # off instead of retrying every tick (EC2 InsufficientInstanceCapacity; EMR surfaces it in messages).
 _CAPACITY_MARKERS = ("insufficientinstancecapacity", "insufficientcapacity", "insufficient capacity")
-
-
-class Actuator(Protocol):
-    def apply(self, plan: Plan, snapshot: ClusterSnapshot) -> tuple[Outcome, ...]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,18 +82,6 @@ def build_request(cluster_id: str, resize: Resize) -> Request:
     return Request(MODIFY_GROUPS, {"ClusterId": cluster_id, "InstanceGroups": [group]})
 
 
-def _refusal(snapshot: ClusterSnapshot, resize: Resize) -> str | None:
-    if snapshot.managed_scaling_enabled:
-        return "the cluster has an EMR managed scaling policy: remove it or run this autoscaler dry"
-    try:
-        pool = snapshot.pool(resize.pool_id)
-    except KeyError:
-        return None
-    if pool.has_autoscaling_policy:
-        return "the group has an EMR automatic scaling policy: remove it or leave the group out of `pools`"
-    return None
-
-
 class DryRunActuator:
     """Says what would be written; makes no AWS call at all."""
 
@@ -102,11 +91,11 @@ class DryRunActuator:
     def apply(self, plan: Plan, snapshot: ClusterSnapshot) -> tuple[Outcome, ...]:
         outcomes = []
         for resize in plan.resizes:
-            refusal = _refusal(snapshot, resize)
+            refusal_ = refusal(snapshot, resize)
             request = build_request(self.cluster_id, resize)
-            if refusal:
+            if refusal_:
                 outcomes.append(
-                    Outcome(resize.pool_id, OutcomeStatus.REFUSED, f"{refusal}; would have sent {request.describe()}")
+                    Outcome(resize.pool_id, OutcomeStatus.REFUSED, f"{refusal_}; would have sent {request.describe()}")
                 )
             else:
                 outcomes.append(Outcome(resize.pool_id, OutcomeStatus.DRY_RUN, f"would call {request.describe()}"))
@@ -114,72 +103,50 @@ class DryRunActuator:
 
 
 class EmrActuator:
-    """Writes plans to EMR with a boto3 client made by `aws.make_client("emr", ...)`."""
+    """Writes plans to EMR with a boto3 client made by `aws.make_client("emr", ...)`.
 
-    def __init__(self, emr_client: Any, cluster_id: str) -> None:
+    `clock` stamps a failed write with when it failed (after botocore's own retries), so the pool's
+    back-off runs from the failure rather than from the tick's start."""
+
+    def __init__(self, emr_client: Any, cluster_id: str, clock: Callable[[], float] = time.time) -> None:
         self.emr = emr_client
         self.cluster_id = cluster_id
+        self.clock = clock
 
     def apply(self, plan: Plan, snapshot: ClusterSnapshot) -> tuple[Outcome, ...]:
         return tuple(self._apply_one(resize, snapshot) for resize in plan.resizes)
 
     def _apply_one(self, resize: Resize, snapshot: ClusterSnapshot) -> Outcome:
-        refusal = _refusal(snapshot, resize)
-        if refusal:
-            return Outcome(resize.pool_id, OutcomeStatus.REFUSED, refusal)
+        refusal_ = refusal(snapshot, resize)
+        if refusal_:
+            return Outcome(resize.pool_id, OutcomeStatus.REFUSED, refusal_)
         request = build_request(self.cluster_id, resize)
         try:
-            live = self._reread(resize)
-            if live is None:
-                return Outcome(resize.pool_id, OutcomeStatus.SKIPPED_CHANGED, "pool no longer listed by EMR")
-            if autoscaling_policy_active(live):
-                return Outcome(resize.pool_id, OutcomeStatus.REFUSED, "the group has an EMR automatic scaling policy")
-            changed = _changed(resize, _snapshot_pool(snapshot, resize.pool_id), live)
-            if changed:
-                return Outcome(resize.pool_id, OutcomeStatus.SKIPPED_CHANGED, changed)
+            try:
+                live = self._reread(resize)
+            except SourceError as err:  # a pool EMR lists but we cannot read: unknown, so no write
+                return Outcome(resize.pool_id, OutcomeStatus.SKIPPED_CHANGED, f"cannot read the live pool: {err}")
+            skipped = recheck(resize, snapshot, live)
+            if skipped is not None:
+                return skipped
             getattr(self.emr, _method(request.operation))(**request.params)
         except ClientError as err:
             error = err.response.get("Error", {})
             code = str(error.get("Code", "ClientError"))
             message = str(error.get("Message", ""))
             capacity = any(m in f"{code} {message}".lower() for m in _CAPACITY_MARKERS)
-            return Outcome(resize.pool_id, OutcomeStatus.FAILED, message or code, code, capacity)
+            return Outcome(resize.pool_id, OutcomeStatus.FAILED, message or code, code, capacity, self.clock())
         except BotoCoreError as err:
-            return Outcome(resize.pool_id, OutcomeStatus.FAILED, str(err), type(err).__name__)
+            return Outcome(resize.pool_id, OutcomeStatus.FAILED, str(err), type(err).__name__, failed_at=self.clock())
         return Outcome(resize.pool_id, OutcomeStatus.APPLIED, request.describe())
 
-    def _reread(self, resize: Resize) -> dict[str, Any] | None:
+    def _reread(self, resize: Resize) -> CapacityPool | None:
         if resize.kind is PoolKind.INSTANCE_FLEET:
             pages = _pages(self.emr, "list_instance_fleets", "InstanceFleets", ClusterId=self.cluster_id)
         else:
             pages = _pages(self.emr, "list_instance_groups", "InstanceGroups", ClusterId=self.cluster_id)
-        return next((item for item in pages if item.get("Id") == resize.pool_id), None)
-
-
-def _snapshot_pool(snapshot: ClusterSnapshot, pool_id: str) -> CapacityPool | None:
-    try:
-        return snapshot.pool(pool_id)
-    except KeyError:
-        return None
-
-
-def _changed(resize: Resize, pool: CapacityPool | None, live: dict[str, Any]) -> str | None:
-    """Why the live pool differs from what the plan was made on, or None if it does not."""
-    state = live.get("Status", {}).get("State")
-    if pool is not None and state != pool.state.value:
-        return f"state changed from {pool.state.value} to {state}"
-    if resize.kind is PoolKind.INSTANCE_FLEET:
-        now_od, now_spot = live.get("TargetOnDemandCapacity", 0), live.get("TargetSpotCapacity", 0)
-        if (now_od, now_spot) != (resize.current.on_demand, resize.current.spot):
-            return (
-                f"targets changed from on-demand {resize.current.on_demand}/spot {resize.current.spot} "
-                f"to {now_od}/{now_spot}"
-            )
-        return None
-    requested = live.get("RequestedInstanceCount")
-    if requested != resize.current.total:
-        return f"requested count changed from {resize.current.total} to {requested}"
-    return None
+        item = next((item for item in pages if item.get("Id") == resize.pool_id), None)
+        return None if item is None else pool_from_emr(item, resize.kind)
 
 
 def _method(operation: str) -> str:

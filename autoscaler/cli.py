@@ -20,33 +20,35 @@ import yaml
 from autoscaler.actuator import Actuator, DryRunActuator, EmrActuator
 from autoscaler.aws import make_client
 from autoscaler.config import AppConfig, ClusterConfig, ConfigError, load_config, parse_config
-from autoscaler.engine import evaluate
-from autoscaler.logs import (
-    EventLogger,
-    configure_logging,
-    inputs_fields,
-    plan_fields,
-    rejection_fields,
-    source_notes,
-)
-from autoscaler.loop import ClusterDeps, Deps, run
+from autoscaler.explain import explain_data, explain_text, fetch_daemon
+from autoscaler.logs import EventLogger, configure_logging
+from autoscaler.loop import EXIT_STALE, ClusterDeps, Deps, run
 from autoscaler.metrics import Health, Metrics
 from autoscaler.metrics_reference import metrics_reference
-from autoscaler.model import ClusterSnapshot, ControllerMemory, Decision, Outcome
+from autoscaler.model import ClusterSnapshot
 from autoscaler.policy import Policy, PolicyError, load_policy
 from autoscaler.reference import config_reference
 from autoscaler.snapshot import Sources, build_sources, collect
+from autoscaler.tick import run_tick
 
 EXIT_CONFIG = 2
+__all__ = ["EXIT_CONFIG", "EXIT_STALE", "explain_data", "explain_text", "main"]
+
+EXIT_CODES = (
+    "exit status: 0 ok; 1 the metrics port cannot be bound (run); 2 bad config or policy;"
+    f" {EXIT_STALE} a cluster's snapshot was stale, nothing decided (run --once, explain)"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="emr-autoscaler", description="Cost-optimizing, explainable autoscaler for Amazon EMR."
+        prog="emr-autoscaler", description="Cost-optimizing, explainable autoscaler for Amazon EMR.", epilog=EXIT_CODES
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p_run = sub.add_parser("run", help="run the daemon (dry-run unless the config or --no-dry-run says otherwise)")
+    p_run = sub.add_parser(
+        "run", help="run the daemon (dry-run unless the config or --no-dry-run says otherwise)", epilog=EXIT_CODES
+    )
     p_run.add_argument("-c", "--config", required=True, help="YAML config file")
     p_run.add_argument("--once", action="store_true", help="run one tick and exit")
     p_run.add_argument(
@@ -54,9 +56,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     p_run.add_argument("--metrics-port", type=int, default=None, help="override metrics_port (0 disables)")
 
-    p_explain = sub.add_parser("explain", help="one tick against the live cluster, printed; writes nothing")
+    p_explain = sub.add_parser(
+        "explain", help="one tick against the live cluster, printed; writes nothing", epilog=EXIT_CODES
+    )
     p_explain.add_argument("-c", "--config", required=True, help="YAML config file")
     p_explain.add_argument("--json", action="store_true", help="print the tick as JSON")
+    p_explain.add_argument(
+        "--daemon",
+        metavar="URL",
+        help="the running daemon's metrics server, whose memory (cooldowns, back-offs, scale-in confirmations) "
+        "explain evaluates with (default http://127.0.0.1:<metrics_port>; 'none' to skip)",
+    )
 
     p_validate = sub.add_parser("validate", help="check a config: print the effective config or every error")
     p_validate.add_argument("-c", "--config", required=True, help="YAML config file")
@@ -204,70 +214,23 @@ def _validate(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def _explain(args: argparse.Namespace, out: IO[str]) -> int:
-    config = _load(args).model_copy(update={"dry_run": True, "metrics_port": 0})
+    loaded = _load(args)
+    url = args.daemon or (f"http://127.0.0.1:{loaded.metrics_port}" if loaded.metrics_port else None)
+    view = fetch_daemon(None if url == "none" else url)
+    config = loaded.model_copy(update={"dry_run": True, "metrics_port": 0})
     deps = build_deps(config, Metrics(), configure_logging(config.log_format))
     now = time.time()
+    stale = False
     for cluster in deps.clusters:
         snapshot = cluster.collect(now)
-        decision = evaluate(snapshot, ControllerMemory(), cluster.policies, cluster.config)
-        outcomes = cluster.actuator.apply(decision.plan, snapshot)
+        memory = view.memory(cluster.config.cluster_id)
+        result = run_tick(snapshot, memory, cluster.policies, cluster.config, cluster.actuator, now=now)
+        stale = stale or snapshot.stale
         if args.json:
-            out.write(json.dumps(explain_data(snapshot, decision, outcomes), indent=2) + "\n")
+            out.write(json.dumps(explain_data(snapshot, result.decision, result.outcomes, view), indent=2) + "\n")
         else:
-            out.write(explain_text(snapshot, decision, outcomes))
-    return 0
-
-
-def explain_data(snapshot: ClusterSnapshot, decision: Decision, outcomes: Sequence[Outcome]) -> dict[str, object]:
-    return {
-        "cluster": snapshot.cluster_id,
-        "stale_reasons": list(snapshot.stale_reasons) if snapshot.stale else [],
-        "source_notes": source_notes(snapshot),
-        "inputs": inputs_fields(snapshot),
-        "recommendations": [
-            {"policy": r.policy, "pool": r.pool_id, "target": r.target_units, "reason": r.reason}
-            for r in decision.recommendations
-        ],
-        "rejections": [rejection_fields(r) for r in decision.rejections],
-        "plan": plan_fields(decision.plan),
-        "would_do": [{"pool": o.pool_id, "status": o.status.value, "detail": o.detail} for o in outcomes],
-    }
-
-
-def _known(value: int | None) -> str:
-    """YARN leaves some fields out (vcores on a memory-only RM): say "unknown", never "None" or 0."""
-    return "unknown" if value is None else str(value)
-
-
-def explain_text(snapshot: ClusterSnapshot, decision: Decision, outcomes: Sequence[Outcome]) -> str:
-    lines = [f"cluster {snapshot.cluster_id} ({snapshot.cluster_state})"]
-    if snapshot.stale:
-        lines.append("  STALE snapshot: no resize will be decided: " + "; ".join(snapshot.stale_reasons))
-    lines += [f"  note: {note}" for note in source_notes(snapshot)]
-    y = snapshot.yarn
-    if y is not None:
-        lines.append(
-            f"  yarn: pending {_known(y.pending_mb)} MB / {_known(y.pending_vcores)} vcores, "
-            f"available {_known(y.available_mb)} MB / {_known(y.available_vcores)} vcores, "
-            f"{_known(y.active_nodes)} active nodes, {_known(y.apps_pending)} apps pending"
-        )
-    for p in snapshot.pools:
-        lines.append(
-            f"  pool {p.pool_id} {p.role.value} {p.kind.value} {p.state.value}: "
-            f"requested {p.requested.total}, running {p.running.total}"
-        )
-    lines.append("recommendations:" if decision.recommendations else "recommendations: none")
-    lines += [f"  {r.policy} → {r.pool_id}: {r.target_units} units ({r.reason})" for r in decision.recommendations]
-    lines.append("rejections:" if decision.rejections else "rejections: none")
-    for rej in decision.rejections:
-        where = " ".join(x for x in (rej.policy, rej.pool_id) if x)
-        lines.append(f"  {rej.reason.value}{' [' + where + ']' if where else ''}: {rej.detail}")
-    lines.append("plan:" if decision.plan.resizes else "plan: no change")
-    for r in decision.plan.resizes:
-        lines.append(f"  {r.pool_id}: {r.current.total} → {r.target.total} units ({r.reason})")
-    lines += [f"  {o.status.value}: {o.detail}" for o in outcomes]
-    lines.append("(explain sees one snapshot: policies that average over history see only this sample)")
-    return "\n".join(lines) + "\n"
+            out.write(explain_text(snapshot, result.decision, result.outcomes, view))
+    return EXIT_STALE if stale else 0
 
 
 if __name__ == "__main__":

@@ -197,7 +197,9 @@ def record_outcomes(
 
     DRY_RUN counts as APPLIED (cooldowns start, confirmations reset) so a dry run shows the cadence
     the live daemon would have. A capacity error backs the pool off for guards.backoff_s; any other
-    failure backs it off 30 s, doubling per consecutive failure, capped at guards.backoff_s.
+    failure backs it off 30 s, doubling per consecutive failure, capped at guards.backoff_s. A
+    back-off runs from `outcome.failed_at` (stamped by the actuator after the SDK's own retries, so
+    a slow throttled write cannot use it up), or from `now` when the outcome carries no time.
     SKIPPED_CHANGED and REFUSED change nothing: the next tick decides again from fresh state.
     """
     resizes = {r.pool_id: r for r in plan.resizes}
@@ -217,7 +219,8 @@ def record_outcomes(
             backoff_s = config.guards.backoff_s
             if not outcome.capacity_error:
                 backoff_s = min(backoff_s, FAILURE_BACKOFF_BASE_S * 2 ** (failures - 1))
-            mem = replace(mem, consecutive_failures=failures, backoff_until=now + backoff_s)
+            failed_at = now if outcome.failed_at is None else max(now, outcome.failed_at)
+            mem = replace(mem, consecutive_failures=failures, backoff_until=failed_at + backoff_s)
         else:
             continue
         memory = memory.with_pool(outcome.pool_id, mem)

@@ -1,8 +1,10 @@
 """The daemon loop: `tick(deps, state, now)` per poll interval on APScheduler, and its wiring.
 
-One tick per cluster: collect → evaluate → act → record_outcomes → report (metrics + one `tick`
-log event). A tick never raises: an unexpected error is logged, counted, and ends that cluster's
-tick without a resize; the next tick starts again from the real cluster.
+One tick per cluster: collect → `tick.run_tick` (evaluate → act → record) → report (metrics, one
+`tick` log event, and the cluster's memory and last decision on the `DecisionBoard` that
+`/debug/decision` serves to `explain`). A tick never raises: an unexpected error is logged,
+counted, and ends that cluster's tick without a resize; the next tick starts again from the real
+cluster.
 
 Restart: controller memory starts empty and the cluster's real state is re-read, so nothing from
 before the restart is trusted. A pool still RESIZING from an earlier write is busy (a guardrail
@@ -23,16 +25,19 @@ from types import FrameType, MappingProxyType
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from autoscaler.actuator import Actuator
+from autoscaler.actuation import Actuator
 from autoscaler.config import AppConfig, ClusterConfig
-from autoscaler.engine import evaluate, record_outcomes
 from autoscaler.logs import EventLogger, tick_event
+from autoscaler.memory_codec import ControllerState, encode_states, summarize
 from autoscaler.metrics import Health, Metrics, MetricsServer
 from autoscaler.model import ClusterSnapshot, ControllerMemory, Decision, Outcome
 from autoscaler.policy import Policy
+from autoscaler.tick import ActuatorFailed, run_tick
 
 #: `run`'s exit status when the /metrics and probes port cannot be bound (e.g. already in use).
 EXIT_NO_PORT = 1
+#: `run --once` and `explain`: a cluster's snapshot was stale, so nothing could be decided.
+EXIT_STALE = 3
 
 #: Controller memory per cluster id, carried from one tick to the next.
 State = Mapping[str, ControllerMemory]
@@ -46,6 +51,31 @@ class ClusterDeps:
     policies: tuple[Policy, ...]
 
 
+class DecisionBoard:
+    """Each cluster's memory and last decision after its latest tick, for `/debug/decision`.
+
+    Written by the tick thread, read by the HTTP thread: one lock, whole values swapped."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._states: dict[str, ControllerState] = {}
+        self._stale: dict[str, bool] = {}
+
+    def post(self, state: ControllerState, *, stale: bool) -> None:
+        with self._lock:
+            self._states[state.cluster_id] = state
+            self._stale[state.cluster_id] = stale
+
+    def document(self) -> Mapping[str, object]:
+        with self._lock:
+            states = list(self._states.values())
+        return encode_states(states)
+
+    def any_stale(self) -> bool:
+        with self._lock:
+            return any(self._stale.values())
+
+
 @dataclass(frozen=True)
 class Deps:
     clusters: tuple[ClusterDeps, ...]
@@ -54,6 +84,7 @@ class Deps:
     logger: EventLogger
     clock: Callable[[], float] = time.time
     dry_run: bool = True
+    board: DecisionBoard = field(default_factory=DecisionBoard)
 
 
 def tick(deps: Deps, state: State, now: float) -> State:
@@ -74,13 +105,16 @@ def tick_cluster(deps: Deps, cluster: ClusterDeps, memory: ControllerMemory, now
     try:
         snapshot = cluster.collect(now)
         deps.metrics.record_snapshot(snapshot)
-        decision = evaluate(snapshot, memory, cluster.policies, cluster.config)
-        outcomes = cluster.actuator.apply(decision.plan, snapshot) if not decision.plan.empty else ()
-        new_memory = record_outcomes(decision.memory, outcomes, decision.plan, now, cluster.config)
+        result = run_tick(snapshot, memory, cluster.policies, cluster.config, cluster.actuator, now=now)
+        decision, outcomes = result.decision, result.outcomes
         deps.metrics.record_decision(snapshot, decision, outcomes)
+        deps.board.post(ControllerState(cid, result.memory, summarize(decision, outcomes)), stale=snapshot.stale)
     except Exception as err:  # the loop must survive any bug in a source, policy or actuator
         seconds = time.perf_counter() - started
-        error = f"{type(err).__name__}: {err}"
+        if isinstance(err, ActuatorFailed):
+            decision, error = err.decision, str(err)
+        else:
+            error = f"{type(err).__name__}: {err}"
         deps.metrics.record_tick(cid, "error", seconds, now)
         deps.health.problem(cid, error, now)
         fields = (
@@ -98,7 +132,7 @@ def tick_cluster(deps: Deps, cluster: ClusterDeps, memory: ControllerMemory, now
     else:
         deps.health.success(cid, now)
     deps.logger.info("tick", **tick_event(snapshot, decision, outcomes, dry_run=deps.dry_run, seconds=seconds))
-    return new_memory
+    return result.memory
 
 
 @dataclass
@@ -117,12 +151,20 @@ class Runner:
 def run(settings: AppConfig, deps: Deps, *, once: bool = False, stop: threading.Event | None = None) -> int:
     """Tick every `poll_interval_s` until SIGTERM/SIGINT (or `stop`); `once` runs one tick.
 
-    Returns 0, or EXIT_NO_PORT (one `startup_failed` event, no tick) when `metrics_port` cannot be
-    bound: a daemon nobody can scrape or health-check must not run unseen."""
+    Returns 0; EXIT_STALE when `once` ticked on a stale snapshot; or EXIT_NO_PORT (one
+    `startup_failed` event, no tick) when `metrics_port` cannot be bound: a daemon nobody can scrape
+    or health-check must not run unseen."""
     runner = Runner(deps)
     try:
         server = (
-            MetricsServer(deps.metrics, deps.health, deps.clock, settings.metrics_bind_address, settings.metrics_port)
+            MetricsServer(
+                deps.metrics,
+                deps.health,
+                deps.clock,
+                settings.metrics_bind_address,
+                settings.metrics_port,
+                debug=deps.board.document,
+            )
             if settings.metrics_port
             else None
         )
@@ -134,7 +176,7 @@ def run(settings: AppConfig, deps: Deps, *, once: bool = False, stop: threading.
     try:
         if once:
             runner.step()
-            return 0
+            return EXIT_STALE if deps.board.any_stale() else 0
         stop = stop or threading.Event()
         _install_signal_handlers(stop, deps.logger)
         scheduler = BackgroundScheduler(timezone="UTC")

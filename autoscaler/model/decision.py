@@ -115,3 +115,4 @@ class Outcome:
     detail: str = ""
     error_code: str | None = None  # AWS error code when FAILED
     capacity_error: bool = False  # insufficient capacity: back the pool off
+    failed_at: float | None = None  # when the write failed (after any SDK retries): back-off starts here

@@ -1,13 +1,16 @@
 """`SimActuator`: a Plan applied to the simulated cluster, as `EmrActuator` applies it to EMR.
 
-Like the real actuator it re-reads the pool first and skips a resize whose pool moved since the
-snapshot the plan was made from (the plan is then stale), then writes absolute targets.
+It keeps the same contract through the same code (`autoscaler.actuation`): refuse next to EMR's own
+scaling, re-read the pool and skip a resize whose pool moved since the snapshot (state or per-market
+targets), then write absolute targets. A failure is stamped with the simulated time it happened.
 """
 
 from __future__ import annotations
 
+from autoscaler.actuation import recheck, refusal
 from autoscaler.model import ClusterSnapshot, Outcome, OutcomeStatus, Plan, PoolKind, Resize
 from autoscaler.sim.cluster import SimCluster
+from autoscaler.sim.view import pool_view
 
 
 class SimActuator:
@@ -16,22 +19,18 @@ class SimActuator:
         self.applied: list[tuple[float, Resize]] = []
 
     def apply(self, plan: Plan, snapshot: ClusterSnapshot) -> tuple[Outcome, ...]:
-        outcomes = []
-        for resize in plan.resizes:
-            outcomes.append(self._apply(resize))
-        return tuple(outcomes)
+        return tuple(self._apply(resize, snapshot) for resize in plan.resizes)
 
-    def _apply(self, resize: Resize) -> Outcome:
+    def _apply(self, resize: Resize, snapshot: ClusterSnapshot) -> Outcome:
+        refused = refusal(snapshot, resize)
+        if refused:
+            return Outcome(resize.pool_id, OutcomeStatus.REFUSED, refused)
         pool = self.cluster.pools.get(resize.pool_id)
-        if pool is None:
-            return Outcome(resize.pool_id, OutcomeStatus.FAILED, "no such pool", error_code="ValidationException")
-        current = (pool.target[pool.spec.market] if resize.kind is PoolKind.INSTANCE_GROUP else None, pool.target)
-        now_total = sum(pool.target.values())
-        if now_total != resize.current.total:
-            detail = f"pool holds {now_total} units, the plan assumed {resize.current.total}"
-            return Outcome(resize.pool_id, OutcomeStatus.SKIPPED_CHANGED, detail)
+        skipped = recheck(resize, snapshot, None if pool is None else pool_view(pool))
+        if skipped is not None or pool is None:
+            return skipped or Outcome(resize.pool_id, OutcomeStatus.SKIPPED_CHANGED, "no such pool")
         try:
-            if resize.kind is PoolKind.INSTANCE_GROUP and current[0] is not None:
+            if resize.kind is PoolKind.INSTANCE_GROUP:
                 self.cluster.modify_instance_group(
                     resize.pool_id,
                     resize.target.get(pool.spec.market),
@@ -44,6 +43,8 @@ class SimActuator:
                     resize.pool_id, target_on_demand=resize.target.on_demand, target_spot=resize.target.spot
                 )
         except (KeyError, ValueError) as err:
-            return Outcome(resize.pool_id, OutcomeStatus.FAILED, str(err), error_code="ValidationException")
+            return Outcome(
+                resize.pool_id, OutcomeStatus.FAILED, str(err), "ValidationException", failed_at=self.cluster.now
+            )
         self.applied.append((self.cluster.now, resize))
         return Outcome(resize.pool_id, OutcomeStatus.APPLIED, f"{resize.current.total} -> {resize.target.total}")

@@ -1,8 +1,8 @@
 """Replay a trace against the simulated cluster under one policy set, exactly as the daemon ticks.
 
 Each tick (every `config.poll_interval_s` of simulated time) builds a real `ClusterSnapshot` from
-the model, runs `engine.evaluate` with the same policies the daemon loads, applies the plan through
-`SimActuator` and folds the outcomes back with `engine.record_outcomes`. The run ends when every
+the model and runs the daemon's own tick (`tick.run_tick`: evaluate with the same policies the
+daemon loads, apply through `SimActuator`, fold the outcomes back into memory). The run ends when every
 job has finished (or `max_overrun_s` after the last submit); then every node is billed to the end.
 Several policies run side by side in worker processes; each run is deterministic for its seed.
 """
@@ -18,7 +18,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from autoscaler import engine
 from autoscaler.config import ClusterConfig, PolicySpec
 from autoscaler.model import ControllerMemory
 from autoscaler.policy import Policy, PolicyError, load_policy
@@ -30,6 +29,7 @@ from autoscaler.sim.hindsight import SIM_ONLY_POLICIES, effective_demand, hindsi
 from autoscaler.sim.oracle import always_on, oracle_floor
 from autoscaler.sim.spec import ClusterSpec
 from autoscaler.sim.trace import Job
+from autoscaler.tick import run_tick
 
 MAX_OVERRUN_S = 7 * 24 * 3600.0
 
@@ -158,9 +158,7 @@ def simulate_policy(  # noqa: PLR0917 - the documented call: jobs, spec, policie
     while True:
         cluster.advance_to(t)
         snapshot = cluster.snapshot()
-        decision = engine.evaluate(snapshot, memory, policies, config)
-        outcomes = actuator.apply(decision.plan, snapshot) if decision.plan.resizes else ()
-        memory = engine.record_outcomes(decision.memory, outcomes, decision.plan, t, config)
+        memory = run_tick(snapshot, memory, policies, config, actuator, now=t).memory
         if t >= next_sample:
             yarn = snapshot.yarn
             assert yarn is not None

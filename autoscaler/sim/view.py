@@ -83,7 +83,7 @@ def _units(nodes: list[SimNode]) -> Capacity:
     return Capacity(od, sum(n.weight for n in nodes if n.market is Market.SPOT))
 
 
-def _pool_view(pool: SimPool) -> CapacityPool:
+def pool_view(pool: SimPool) -> CapacityPool:
     nodes = list(pool.nodes.values())
     running = [n for n in nodes if n.state == RUNNING]
     booting = [n for n in nodes if n.state == BOOTING]
@@ -206,7 +206,7 @@ def build_snapshot(cluster: SimCluster) -> ClusterSnapshot:
         yarn=yarn,
         nodes=tuple(_node_info(n, now) for n in yarn_nodes),
         apps=apps,
-        pools=tuple(_pool_view(p) for p in cluster.pools.values()),
+        pools=tuple(pool_view(p) for p in cluster.pools.values()),
         instances=instances,
         prices=_prices(cluster),
         interruptions=notices,

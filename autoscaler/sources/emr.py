@@ -140,6 +140,15 @@ def _fleet(f: Mapping[str, Any], notes: list[str]) -> CapacityPool:
     )
 
 
+def pool_from_emr(item: Mapping[str, Any], kind: PoolKind) -> CapacityPool:
+    """One ListInstanceGroups / ListInstanceFleets entry as a pool, read exactly as the snapshot reads
+    it (so the actuator's re-read compares like with like); `SourceError` when a field is unreadable."""
+    try:
+        return _fleet(item, []) if kind is PoolKind.INSTANCE_FLEET else _group(item, [])
+    except (KeyError, TypeError, ValueError) as err:
+        raise SourceError(f"emr pool {item.get('Id')}: malformed: {type(err).__name__}: {err}") from err
+
+
 def _instance(i: Mapping[str, Any], weights: Mapping[tuple[str, str], int]) -> InstanceInfo | None:
     status = i.get("Status") or {}
     state = status.get("State")

@@ -70,3 +70,25 @@ def test_outcome_for_pool_not_in_plan_is_not_a_resize() -> None:
         ControllerMemory(), [Outcome("ig-other", OutcomeStatus.APPLIED)], UP, T0, make_cluster_config()
     )
     assert mem.pool("ig-other") == PoolMemory()
+
+
+@pytest.mark.parametrize(
+    ("failed_at", "capacity", "failures_before", "backoff_until"),
+    [
+        (None, False, 0, T0 + 30),  # no stamp: from the tick's start, as before
+        (T0 + 50, False, 0, T0 + 80),  # a throttled write retried for 50 s: the 30 s run from the failure
+        (T0 + 50, False, 2, T0 + 50 + 120),  # third failure in a row: 120 s, still from the failure
+        (T0 + 50, True, 0, T0 + 50 + 600),  # capacity error: guards.backoff_s from the failure
+        (T0 - 5, False, 0, T0 + 30),  # a stamp before the tick began (clock skew) never shortens it
+    ],
+)
+def test_back_off_runs_from_the_failure_not_the_tick_start(
+    failed_at: float | None, capacity: bool, failures_before: int, backoff_until: float
+) -> None:
+    """botocore's retries happen inside the write; the back-off must be whole after them."""
+    config = make_cluster_config(guards={"backoff_s": 600})
+    before = ControllerMemory().with_pool("ig-task", PoolMemory(consecutive_failures=failures_before))
+    outcome = Outcome("ig-task", OutcomeStatus.FAILED, "slow down", "ThrottlingException", capacity, failed_at)
+    mem = record_outcomes(before, [outcome], UP, T0, config).pool("ig-task")
+    assert mem.backoff_until == backoff_until
+    assert mem.consecutive_failures == failures_before + 1

@@ -245,10 +245,11 @@ def test_aws_error_fails_the_outcome_with_its_code(
     stubber.add_response("list_instance_fleets", {"InstanceFleets": [_fleet((2, 4))]}, {"ClusterId": "j-1"})
     stubber.add_client_error("modify_instance_fleet", service_error_code=code, service_message=message)
     resize = Resize("if-1", PoolKind.INSTANCE_FLEET, Capacity(2, 4), Capacity(2, 8), "test")
-    (outcome,) = EmrActuator(client, "j-1").apply(Plan((resize,)), _fleet_snapshot())
+    (outcome,) = EmrActuator(client, "j-1", clock=lambda: 1234.5).apply(Plan((resize,)), _fleet_snapshot())
     assert outcome.status is OutcomeStatus.FAILED
     assert outcome.error_code == code
     assert outcome.capacity_error is capacity
+    assert outcome.failed_at == 1234.5, "stamped when it failed: the back-off runs from here"
 
 
 def _group(state: str, policy_state: str | None) -> dict[str, Any]:

@@ -3,6 +3,7 @@ and the scheduler: no overlapping ticks, clean stop."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -14,8 +15,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from autoscaler.actuator import DryRunActuator
 from autoscaler.config import AppConfig
-from autoscaler.loop import EXIT_NO_PORT, ClusterDeps, Deps, Runner, run, tick
-from autoscaler.metrics import Health, Metrics
+from autoscaler.explain import fetch_daemon
+from autoscaler.loop import EXIT_NO_PORT, EXIT_STALE, ClusterDeps, Deps, Runner, run, tick
+from autoscaler.memory_codec import decode_states
+from autoscaler.metrics import Health, Metrics, MetricsServer
 from autoscaler.model import ClusterSnapshot, ControllerMemory, Outcome, OutcomeStatus, Plan
 from autoscaler.policy import load_policies
 from autoscaler.testing import T0, make_cluster_config, make_node, make_pool, make_snapshot
@@ -226,3 +229,51 @@ def test_a_busy_metrics_port_stops_the_daemon_with_one_clear_event() -> None:
     assert (level, event) == ("error", "startup_failed")
     assert f"metrics_port {port}" in fields["error"]
     assert logger.ticks() == []
+
+
+def _settings(deps: Deps, metrics_port: int = 0) -> AppConfig:
+    return AppConfig.model_validate(
+        {"metrics_port": metrics_port, "clusters": [c.config.model_dump() for c in deps.clusters]}
+    )
+
+
+def _yarn_down(now: float) -> ClusterSnapshot:
+    return make_snapshot(taken_at=now, yarn=None, pools=[make_pool("ig-t", requested=2)])
+
+
+def test_run_once_exits_3_on_a_stale_snapshot() -> None:
+    """`run --once` on stale data decided nothing: a script must see that in the exit status."""
+    stale = _deps(_cluster(collect=_yarn_down))
+    assert run(_settings(stale), stale, once=True) == EXIT_STALE == 3
+    fresh = _deps(_cluster())
+    assert run(_settings(fresh), fresh, once=True) == 0
+
+
+def test_the_board_holds_what_the_next_tick_will_start_from() -> None:
+    """/debug/decision's document: each cluster's memory after its tick (what the next tick starts
+    from, so what `explain` must evaluate with) and that tick's decision."""
+    deps = _deps(_cluster())
+    state = tick(deps, {}, T0)
+    (posted,) = decode_states(json.loads(json.dumps(deps.board.document()))).values()
+    assert posted.memory == state["j-TEST"]
+    assert posted.last_decision is not None
+    assert posted.last_decision.taken_at == T0
+    assert [dict(r) for r in posted.last_decision.plan] == [
+        {"pool": "ig-t", "current": 2, "target": 4, "reason": "static: static size: 4 units"}
+    ]
+    assert [dict(o)["status"] for o in posted.last_decision.outcomes] == ["applied"]
+
+
+def test_the_daemon_serves_its_memory_to_explain_over_http() -> None:
+    """`explain --daemon URL` reads the memory the running daemon holds, over its metrics server."""
+    deps = _deps(_cluster())
+    state = tick(deps, {}, T0)
+    server = MetricsServer(deps.metrics, deps.health, deps.clock, "127.0.0.1", 0, debug=deps.board.document)
+    try:
+        view = fetch_daemon(f"http://127.0.0.1:{server.port}")
+    finally:
+        server.close()
+    assert view.error is None
+    assert view.memory("j-TEST") == state["j-TEST"]
+    assert view.why_unknown("j-TEST") is None
+    assert view.why_unknown("j-OTHER") is not None

@@ -192,6 +192,18 @@ def run_once(config: Path, env: dict[str, str], *extra: str) -> subprocess.Compl
     )
 
 
+def start_daemon(config: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """The real `emr-autoscaler run` as a process; its JSON log (tick events) is on stderr."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "autoscaler.cli", "run", "-c", str(config)],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def tick_events(stderr: str) -> list[dict[str, Any]]:
     events = []
     for line in stderr.splitlines():

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_harness import REPO, EmrCluster, Harness, run_once, tick_events, wait_for
+from e2e_harness import EmrCluster, Harness, run_once, start_daemon, tick_events, wait_for
 
 from autoscaler.model import AppInfo, NodeInfo, Resources
 from autoscaler.testing import make_app, make_node
@@ -32,14 +31,7 @@ def _ticks_seen(harness: Harness) -> int:
 
 
 def _daemon(config: Path, harness: Harness) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "autoscaler.cli", "run", "-c", str(config)],
-        env=harness.env(),
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_daemon(config, harness.env())
 
 
 def _stop(proc: subprocess.Popen[str]) -> list[dict[str, Any]]:
