@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from autoscaler.boots import observe_boots
 from autoscaler.bounds import hdfs_utilization, limit_recommendations
 from autoscaler.combine import combine
 from autoscaler.config import ClusterConfig
@@ -70,6 +71,7 @@ def _remember(memory: ControllerMemory, snapshot: ClusterSnapshot, window_s: flo
         samples = (*(s for s in samples if s.at != snapshot.taken_at), MetricSample(snapshot.taken_at, snapshot.yarn))
     oldest = snapshot.taken_at - window_s
     samples = tuple(s for s in samples if s.at >= oldest)
+    memory = observe_boots(memory, snapshot)
     return memory if samples == memory.samples else replace(memory, samples=samples)
 
 

@@ -261,7 +261,11 @@ def _shrink(check: _PoolCheck, snapshot: ClusterSnapshot, target: int) -> Resize
         f"{check.rec.policy}: {check.rec.reason}",
         instances_to_terminate=victims,
         instances_to_protect=protect,
-        decommission_timeout_s=config.decommission_timeout_s,
+        decommission_timeout_s=(
+            config.decommission_timeout_s
+            if check.rec.decommission_timeout_s is None
+            else check.rec.decommission_timeout_s
+        ),
     )
 
 

@@ -75,6 +75,8 @@ def encode_memory(memory: ControllerMemory) -> dict[str, object]:
     return {
         "pools": {pool_id: _plain(mem) for pool_id, mem in sorted(memory.pools.items())},
         "samples": [{"at": s.at, "yarn": _plain(s.yarn)} for s in memory.samples],
+        "booting": {iid: [pool_id, at] for iid, (pool_id, at) in sorted(memory.booting.items())},
+        "boot_s": {pool_id: list(durations) for pool_id, durations in sorted(memory.boot_s.items())},
     }
 
 
@@ -169,7 +171,22 @@ def decode_memory(value: object, where: str = "memory") -> ControllerMemory:
         sample = _mapping(raw, f"{where}.samples[{i}]")
         at = _number(sample.get("at"), f"{where}.samples[{i}].at")
         samples.append(MetricSample(float(at), _record(YarnMetrics, sample.get("yarn"), f"{where}.samples[{i}].yarn")))
-    return ControllerMemory(pools=MappingProxyType(pools), samples=tuple(samples))
+    booting = {}
+    for iid, raw in _mapping(data.get("booting", {}), f"{where}.booting").items():
+        pair = _list(raw, f"{where}.booting.{iid}")
+        if len(pair) != 2 or not isinstance(pair[0], str):
+            raise CodecError(f"{where}.booting.{iid}: must be [pool id, requested at]")
+        booting[iid] = (pair[0], float(_number(pair[1], f"{where}.booting.{iid}[1]")))
+    boot_s = {
+        pool_id: tuple(float(_number(d, f"{where}.boot_s.{pool_id}")) for d in _list(raw, f"{where}.boot_s.{pool_id}"))
+        for pool_id, raw in _mapping(data.get("boot_s", {}), f"{where}.boot_s").items()
+    }
+    return ControllerMemory(
+        pools=MappingProxyType(pools),
+        samples=tuple(samples),
+        booting=MappingProxyType(booting),
+        boot_s=MappingProxyType(boot_s),
+    )
 
 
 def _rows(value: object, where: str) -> tuple[Mapping[str, object], ...]:

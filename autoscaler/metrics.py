@@ -104,6 +104,12 @@ class Metrics:
             c,
             registry=r,
         )
+        self.budget_bound = Gauge(
+            "emr_autoscaler_budget_bound",
+            "1 when the last tick's scale-up was cut by a policy's budget_usd_per_hour (reason budget).",
+            c,
+            registry=r,
+        )
         self.aws_call_seconds = Histogram(
             "emr_autoscaler_aws_call_duration_seconds",
             "AWS API call latency.",
@@ -221,6 +227,7 @@ class Metrics:
             self.rejections.labels(cluster, *self._bounded(snapshot, rej.pool_id, rej.policy), rej.reason.value).inc()
             shapes += rej.reason is RejectReason.UNSCHEDULABLE_SHAPE
         self.unschedulable_shapes.labels(cluster).set(shapes)
+        self.budget_bound.labels(cluster).set(any(r.reason is RejectReason.BUDGET for r in decision.rejections))
         for resize in decision.plan.resizes:
             self.pool_target.labels(cluster, resize.pool_id).set(resize.target.total)
         for outcome in outcomes:

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, Self
 
 from pydantic import Field
@@ -71,64 +70,13 @@ from policies._common import (
     scalable,
     window,
 )
-
-_UNLIMITED = 1 << 62
+from policies._packing import Bins, per_node, place
 
 
 class PendingDemandOptions(PolicyOptions):
     headroom_pct: float = Field(0.0, ge=0, le=100, description="Extra % of the new units, rounded up.")
     count_vcores: bool = Field(True, description="Pack vcores too (false: memory-only YARN scheduling).")
     pending_for_s: float = Field(0.0, ge=0, description="Seconds the history must show demand pending.")
-
-
-def per_node(shape: Resources, space_mb: int, space_vcores: int) -> int:
-    """How many containers of `shape` fit in the given free space (memory and vcores both bind)."""
-    by_mem = space_mb // shape.memory_mb if shape.memory_mb > 0 else _UNLIMITED
-    by_cpu = space_vcores // shape.vcores if shape.vcores > 0 else _UNLIMITED
-    return max(min(by_mem, by_cpu), 0)
-
-
-@dataclass(slots=True)
-class _Bins:
-    """`count` identical bins with this much free space each, optionally new nodes of one pool/option.
-
-    Identical bins are kept as one entry so thousands of containers pack in O(shapes x distinct bins).
-    """
-
-    memory_mb: int
-    vcores: int
-    count: int
-    pool: CapacityPool | None = None
-    option: InstanceOption | None = None
-
-
-def _place(shape: Resources, wanted: int, bins: list[_Bins]) -> int:
-    """First-fit `wanted` containers into `bins` (split as space is used); returns how many were placed."""
-    placed = 0
-    i = 0
-    while i < len(bins) and placed < wanted:
-        b = bins[i]
-        k = per_node(shape, b.memory_mb, b.vcores)
-        if k == 0 or b.count == 0:
-            i += 1
-            continue
-        take = min(wanted - placed, k * b.count)
-        full, rest = divmod(take, k)
-        placed += take
-        leftovers: list[_Bins] = []
-        if full:
-            leftovers.append(
-                _Bins(b.memory_mb - k * shape.memory_mb, b.vcores - k * shape.vcores, full, b.pool, b.option)
-            )
-        if rest:
-            leftovers.append(
-                _Bins(b.memory_mb - rest * shape.memory_mb, b.vcores - rest * shape.vcores, 1, b.pool, b.option)
-            )
-        untouched = b.count - full - (1 if rest else 0)
-        replacement = ([_Bins(b.memory_mb, b.vcores, untouched, b.pool, b.option)] if untouched else []) + leftovers
-        bins[i : i + 1] = replacement
-        i += len(replacement)
-    return placed
 
 
 def demand(snapshot: ClusterSnapshot) -> dict[Resources, int]:
@@ -166,7 +114,7 @@ class PendingDemandPolicy:
         pools = scalable(ctx.managed_pools)
         shapes = demand(snapshot)
         if not self.options.count_vcores:
-            shapes = _memory_only(shapes)
+            shapes = memory_only(shapes)
         if not pools or not shapes or not self._pending_long_enough(snapshot, ctx):
             return []
         return list(self._plan(snapshot, ctx, pools, shapes))
@@ -188,24 +136,24 @@ class PendingDemandPolicy:
         shapes: dict[Resources, int],
     ) -> Iterator[Recommendation | Rejection]:
         free = [
-            _Bins(n.available.memory_mb, n.available.vcores, 1)
+            Bins(n.available.memory_mb, n.available.vcores, 1)
             for n in snapshot.nodes
             if n.state is NodeState.RUNNING and n.available is not None  # unknown free space is no room
         ]
-        arriving = _arriving_bins(snapshot, ctx)
-        new: list[_Bins] = []
+        arriving = arriving_bins(snapshot, ctx)
+        new: list[Bins] = []
         on_free = on_arriving = 0
         for shape in sorted(shapes, key=lambda s: (s.memory_mb, s.vcores), reverse=True):
             left = shapes[shape]
-            placed = _place(shape, left, free)
+            placed = place(shape, left, free)
             on_free += placed
             left -= placed
-            placed = _place(shape, left, arriving)
+            placed = place(shape, left, arriving)
             on_arriving += placed
             left -= placed
             if left == 0:
                 continue
-            left -= _place(shape, left, new)
+            left -= place(shape, left, new)
             if left == 0:
                 continue
             choice = _cheapest_fit(snapshot, ctx, pools, shape)
@@ -213,7 +161,7 @@ class PendingDemandPolicy:
                 yield Rejection(
                     RejectReason.UNSCHEDULABLE_SHAPE,
                     detail=f"{shape.memory_mb} MB / {shape.vcores} vcores fits no node of "
-                    + "; ".join(_pool_sizes(p) for p in pools)
+                    + "; ".join(pool_sizes(p) for p in pools)
                     + f" ({left} container(s) pending)",
                     policy=self.name,
                 )
@@ -221,12 +169,12 @@ class PendingDemandPolicy:
             pool, option = choice
             k = per_node(shape, option.yarn.memory_mb, option.yarn.vcores)
             nodes = math.ceil(left / k)
-            opened = [_Bins(option.yarn.memory_mb, option.yarn.vcores, nodes, pool, option)]
-            _place(shape, left, opened)  # splits the new nodes' leftovers for smaller shapes
+            opened = [Bins(option.yarn.memory_mb, option.yarn.vcores, nodes, pool, option)]
+            place(shape, left, opened)  # splits the new nodes' leftovers for smaller shapes
             new.extend(opened)
         yield from self._recommend(new, on_free, on_arriving)
 
-    def _recommend(self, new: list[_Bins], on_free: int, on_arriving: int) -> Iterator[Recommendation]:
+    def _recommend(self, new: list[Bins], on_free: int, on_arriving: int) -> Iterator[Recommendation]:
         by_pool: dict[str, tuple[CapacityPool, dict[str, int]]] = {}
         for b in new:
             if b.pool is None or b.option is None:
@@ -248,7 +196,7 @@ class PendingDemandPolicy:
             )
 
 
-def _memory_only(shapes: dict[Resources, int]) -> dict[Resources, int]:
+def memory_only(shapes: dict[Resources, int]) -> dict[Resources, int]:
     """Shapes with their vcores dropped (0 vcores fit anywhere), merged by memory."""
     out: dict[Resources, int] = {}
     for shape, n in shapes.items():
@@ -272,7 +220,7 @@ def _unregistered_units(snapshot: ClusterSnapshot) -> dict[str, int]:
     return {p.pool_id: max(p.running.total - known.get(p.pool_id, 0), 0) for p in snapshot.pools}
 
 
-def _arriving_bins(snapshot: ClusterSnapshot, ctx: PolicyContext) -> list[_Bins]:
+def arriving_bins(snapshot: ClusterSnapshot, ctx: PolicyContext) -> list[Bins]:
     """Units of every non-master pool that YARN cannot use yet, as empty nodes of their assumed type."""
     bins = []
     unregistered = _unregistered_units(snapshot)
@@ -281,7 +229,7 @@ def _arriving_bins(snapshot: ClusterSnapshot, ctx: PolicyContext) -> list[_Bins]
         if units <= 0:
             continue
         option = cheapest_option(snapshot, pool, pool_market(pool, ctx))
-        bins.append(_Bins(option.yarn.memory_mb, option.yarn.vcores, math.ceil(units / max(option.weight, 1))))
+        bins.append(Bins(option.yarn.memory_mb, option.yarn.vcores, math.ceil(units / max(option.weight, 1))))
     return bins
 
 
@@ -294,5 +242,5 @@ def _cheapest_fit(
     return min(fits, key=lambda po: preference_key(snapshot, po[0], po[1], pool_market(po[0], ctx)))
 
 
-def _pool_sizes(pool: CapacityPool) -> str:
+def pool_sizes(pool: CapacityPool) -> str:
     return f"{pool.pool_id} (" + ", ".join(f"{o.instance_type} {describe(o.yarn)}" for o in pool.options) + ")"

@@ -36,6 +36,7 @@ class RejectReason(StrEnum):
     CLUSTER_NOT_READY = "cluster_not_ready"
     POLICY_ERROR = "policy_error"
     SPOT_RISK = "spot_risk"  # Spot type above spot.max_interruption_band while an on-demand pool exists
+    BUDGET = "budget"  # a scale-up cut so the estimated spend rate stays under a policy's budget_usd_per_hour
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class Recommendation:
     market: Market | None = None  # for fleets: which side the policy means; None lets the engine split
     min_units: int | None = None  # a floor (e.g. a schedule window): combine raises the winner to it
     max_units: int | None = None  # a ceiling: combine lowers the winner to it
+    decommission_timeout_s: int | None = None  # scale-in: ShrinkPolicy DecommissionTimeout; None = config's
 
 
 @dataclass(frozen=True, slots=True)

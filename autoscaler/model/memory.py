@@ -33,6 +33,10 @@ class ControllerMemory:
 
     pools: Mapping[str, PoolMemory] = field(default_factory=lambda: MappingProxyType({}))
     samples: tuple[MetricSample, ...] = ()
+    # boot times measured by `autoscaler.boots`: instance id -> (pool id, requested at) for instances
+    # seen before YARN knew them, and per pool the latest requested -> YARN-running durations (s)
+    booting: Mapping[str, tuple[str, float]] = field(default_factory=lambda: MappingProxyType({}))
+    boot_s: Mapping[str, tuple[float, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
     def pool(self, pool_id: str) -> PoolMemory:
         return self.pools.get(pool_id, PoolMemory())

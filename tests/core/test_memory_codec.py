@@ -57,6 +57,12 @@ _memory = st.builds(
     ControllerMemory,
     pools=st.dictionaries(st.text(min_size=1, max_size=8), _pool_memory, max_size=3).map(MappingProxyType),
     samples=st.lists(st.builds(MetricSample, st.floats(0, 2e9), _yarn), max_size=3).map(tuple),
+    booting=st.dictionaries(
+        st.text(min_size=1, max_size=8), st.tuples(st.text(max_size=8), st.floats(0, 2e9)), max_size=3
+    ).map(MappingProxyType),
+    boot_s=st.dictionaries(
+        st.text(min_size=1, max_size=8), st.lists(st.floats(0, 3600), max_size=4).map(tuple), max_size=3
+    ).map(MappingProxyType),
 )
 
 

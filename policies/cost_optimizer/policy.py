@@ -1,0 +1,211 @@
+"""`cost-optimizer`: the least spend for the job wait the operator asks for (`target_p95_wait_s`).
+
+Each tick, from the snapshot and the engine's memory only (pure, no state of its own):
+
+1. capacity (`pricing`): every pool's offers scored in $ per usable YARN GB-hour, Spot risk priced
+   in; fall back to On-Demand while a Spot pool backs off; stay put unless `price_improvement_factor`
+   cheaper;
+2. packing (`packing`): pending shapes onto free, then booting, then new nodes of each shape's
+   cheapest fitting offer; a shape nothing holds is rejected, never bought for;
+3. backlog (`backlog`): buy only what will still be pending when a node bought now lands, and only
+   once waiting longer would miss the target;
+4. buffer (`buffer`): idle room for the first containers of jobs arriving faster than a boot;
+5. scale-in (`scale_in`): idle nodes leave only when that saves more than re-buying costs;
+6. budget (`budget`): scale-up never pushes the spend rate over `budget_usd_per_hour`.
+
+Every recommendation's reason names the components that decided it, with their numbers; a backlog
+it chooses not to buy for is a hold (target = current) whose reason says why, so `explain` shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Self
+
+from autoscaler.model import (
+    CapacityPool,
+    ClusterSnapshot,
+    Market,
+    NodeState,
+    Recommendation,
+    Rejection,
+    RejectReason,
+    Resources,
+)
+from autoscaler.policy import PolicyContext
+from policies._common import has_pending, parse_options, scalable
+from policies._packing import Bins
+from policies.pending_demand import arriving_bins, demand, memory_only
+
+from .backlog import boot_estimates, forecast, scaled
+from .budget import cap, spend_rate
+from .buffer import first_container_mb, size_buffer
+from .options import CostOptimizerOptions
+from .packing import Purchase, buffer_nodes, buy, pack_existing
+from .pricing import Offer, build_offers, choose
+from .scale_in import plan_release
+
+Item = Recommendation | Rejection
+
+
+class CostOptimizerPolicy:
+    """Holds `target_p95_wait_s` at the least expected spend; see the module docstring."""
+
+    name = "cost-optimizer"
+
+    def __init__(self, options: CostOptimizerOptions) -> None:
+        self.options = options
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Self:
+        return cls(parse_options(CostOptimizerOptions, options))
+
+    def evaluate(self, snapshot: ClusterSnapshot, ctx: PolicyContext) -> Iterable[Item]:
+        pools = scalable(ctx.managed_pools)
+        if not pools or snapshot.yarn is None:
+            return []
+        o = self.options
+        now = snapshot.taken_at
+        boots = boot_estimates(ctx.memory, [p.pool_id for p in pools], o.default_boot_s)
+        boot = min(boots.values())
+        offers, notes = build_offers(snapshot, pools, ctx.memory, boots, o.rerun_s)
+        shapes = demand(snapshot)
+        if not o.count_vcores:
+            shapes = memory_only(shapes)
+        free = [
+            Bins(n.available.memory_mb, n.available.vcores, 1) for n in snapshot.nodes if n.state is NodeState.RUNNING
+        ]
+        arriving = arriving_bins(snapshot, ctx)
+        packed = pack_existing(shapes, free, arriving)
+        pending_mb = sum(s.memory_mb * n for s, n in shapes.items())
+        unplaced_mb = sum(s.memory_mb * n for s, n in packed.unplaced.items())
+        fc = forecast(
+            unplaced_mb, pending_mb, ctx.history, snapshot.apps, now, o.target_p95_wait_s, boot, o.trend_window_s
+        )
+        buf = size_buffer(snapshot.apps, now, o.target_p95_wait_s, boot, o.arrival_window_s)
+        why: list[str] = [*notes]
+        purchase = Purchase()
+        if packed.unplaced:
+            why.append(f"[backlog] {fc.why}")
+        if packed.unplaced and fc.buy:
+            purchase = buy(scaled(packed.unplaced, fc.fraction), offers, o.price_improvement_factor, pools)
+        if not packed.unplaced or fc.buy:
+            # the buffer rides along with a purchase too: the pool stays RESIZING for a boot after it
+            spare_mb = sum(b.memory_mb * b.count for b in (*free, *arriving))
+            first = Resources(first_container_mb(snapshot.apps), 0 if not o.count_vcores else 1)
+            extra = buffer_nodes(buf.mb - spare_mb, first, offers, o.price_improvement_factor, pools)
+            for offer, n in extra.nodes.values():
+                purchase.add(offer, n)
+            purchase.why += extra.why
+            if extra.nodes:
+                why.append(f"[buffer] {buf.why}, {spare_mb / 1024:.1f} GB spare")
+        out: list[Item] = [
+            Rejection(RejectReason.UNSCHEDULABLE_SHAPE, f"[packing] {u}", policy=self.name)
+            for u in purchase.unschedulable
+        ]
+        bought = self._scale_up(snapshot, pools, offers, purchase, why, out)
+        if not bought and (packed.unplaced or has_pending(snapshot.yarn, snapshot)):
+            detail = (
+                "; ".join(why)
+                or f"[backlog] {packed.on_free} pending fit on free space, {packed.on_arriving} on booting nodes"
+            )
+            out += [Recommendation(self.name, p.pool_id, p.requested.total, f"hold: {detail}") for p in pools]
+        elif not shapes and not has_pending(snapshot.yarn, snapshot):
+            out += self._scale_in(snapshot, ctx, pools, bought, buf.mb, boots, buf.why)
+        return out
+
+    def _scale_up(  # noqa: PLR0917 - private step of evaluate
+        self,
+        snapshot: ClusterSnapshot,
+        pools: tuple[CapacityPool, ...],
+        offers: list[Offer],
+        purchase: Purchase,
+        why: list[str],
+        out: list[Item],
+    ) -> set[str]:
+        wanted = sorted(
+            purchase.nodes.values(), key=lambda on: on[0].expected_usd_per_hour / max(on[0].option.yarn.memory_mb, 1)
+        )
+        unit_price = {}
+        for p in pools:
+            best, _ = choose([x for x in offers if x.pool.pool_id == p.pool_id], {}, 1.0)
+            if best is not None:
+                unit_price[p.pool_id] = best.usd_per_hour / max(best.option.weight, 1)
+        cut = cap(wanted, spend_rate(snapshot, unit_price), self.options.budget_usd_per_hour)
+        by_pool: dict[str, list[tuple[Offer, int, int]]] = {}
+        for offer, n in wanted:
+            by_pool.setdefault(offer.pool.pool_id, []).append((offer, n, cut.allowed.get(offer.key, 0)))
+        bought: set[str] = set()
+        for pool_id, items in by_pool.items():
+            pool = items[0][0].pool
+            wanted_units = sum(n * max(off.option.weight, 1) for off, n, _ in items)
+            units = sum(k * max(off.option.weight, 1) for off, _, k in items)
+            if cut.bound:
+                out.append(
+                    Rejection(
+                        RejectReason.BUDGET,
+                        f"[budget] {cut.why}",
+                        pool_id,
+                        self.name,
+                        wanted_units=pool.requested.total + wanted_units,
+                        allowed_units=pool.requested.total + units,
+                    )
+                )
+            if units <= 0:
+                continue
+            market = max(items, key=lambda it: it[2])[0].market
+            nodes = ", ".join(f"{k} × {off.option.instance_type} {off.market.value}" for off, _, k in items if k)
+            detail = "; ".join([f"[capacity+packing] {w}" for w in purchase.why] + why)
+            out.append(
+                Recommendation(
+                    self.name,
+                    pool_id,
+                    pool.requested.total + units,
+                    f"buy {nodes} (+{units} units): {detail}" + (f"; [budget] {cut.why}" if cut.why else ""),
+                    market=market if pool.is_fleet else None,
+                )
+            )
+            bought.add(pool_id)
+        return bought
+
+    def _scale_in(  # noqa: PLR0917 - private step of evaluate
+        self,
+        snapshot: ClusterSnapshot,
+        ctx: PolicyContext,
+        pools: tuple[CapacityPool, ...],
+        bought: set[str],
+        keep_mb: int,
+        boots: Mapping[str, float],
+        buffer_why: str,
+    ) -> list[Item]:
+        weights = {i.instance_id: i.weight for i in snapshot.instances}
+        order = sorted(pools, key=lambda p: (p.market is not Market.SPOT, p.pool_id))
+        out: list[Item] = []
+        kept = keep_mb
+        for pool in order:
+            if pool.pool_id in bought:
+                continue
+            release = plan_release(
+                snapshot,
+                pool.pool_id,
+                ctx.history,
+                kept,
+                boots[pool.pool_id],
+                ctx.config.guards.min_node_age_s,
+                self.options.min_decommission_timeout_s,
+                weights,
+            )
+            if release is None:
+                continue
+            target = max(pool.requested.total - release.units, 0)
+            out.append(
+                Recommendation(
+                    self.name,
+                    pool.pool_id,
+                    target,
+                    f"[scale-in] {release.why}; [buffer] {buffer_why}",
+                    decommission_timeout_s=release.timeout_s if release.units else None,
+                )
+            )
+            kept += sum(n.capacity.memory_mb for n in snapshot.nodes if n.host in release.hosts)
+        return out

@@ -1,0 +1,110 @@
+"""Component 5, scale-in that pays for itself.
+
+A node leaves only when the money its release saves exceeds what leaving costs:
+
+- saved: its price for as long as it is expected to stay idle. The history tells how long the
+  cluster has had this node's memory (on top of the warm buffer and the nodes already chosen)
+  free with nothing pending; idle capacity is expected to stay idle about as long again (capped
+  at `HORIZON_S`);
+- cost: if the work comes back the node is bought again, paying a boot during which it runs
+  nothing plus EMR's per-second billing minimum of one minute; draining a node that still runs
+  containers would add what it is paid until they end, or the re-run of those the decommission
+  timeout kills. Only idle nodes (no container, no ApplicationMaster) are candidates, so that term
+  is zero, and the engine's victim choice (`autoscaler.drain`) names exactly such nodes.
+
+EMR will not remove a node younger than `guards.min_node_age_s` (10 minutes): such nodes are never
+counted. Candidates go least remaining work first, Spot before On-Demand, then by host. The
+ShrinkPolicy DecommissionTimeout is the victims' remaining work, at least
+`min_decommission_timeout_s` (a timeout on an idle node costs nothing: it leaves when empty).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from autoscaler.model import ClusterSnapshot, Market, MetricSample, NodeInfo
+
+#: Longest idle stretch ahead a release is credited with: an hour, past which history says little.
+HORIZON_S = 3600.0
+#: EMR bills per second with a one-minute minimum: re-buying a node pays at least this.
+MIN_BILLED_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    units: int
+    hosts: tuple[str, ...]
+    timeout_s: int
+    why: str
+
+
+def idle_for(history: Sequence[MetricSample], now: float, needed_mb: int) -> float:
+    """Seconds the history shows nothing pending and at least `needed_mb` available, without a break."""
+    since = now
+    for s in reversed(history):
+        y = s.yarn
+        if y.pending_mb or y.containers_pending or y.available_mb is None or y.available_mb < needed_mb:
+            break
+        since = s.at
+    return now - since
+
+
+def _candidates(snapshot: ClusterSnapshot, pool_id: str, min_age_s: float) -> list[NodeInfo]:
+    launched = {i.instance_id: i.launched_at for i in snapshot.instances}
+
+    def old_enough(n: NodeInfo) -> bool:
+        at = launched.get(n.instance_id or "")
+        return at is None or snapshot.taken_at - at >= min_age_s
+
+    nodes = [n for n in snapshot.nodes if n.pool_id == pool_id and n.is_idle and n.instance_id and old_enough(n)]
+    return sorted(nodes, key=lambda n: (n.used.memory_mb, n.market is not Market.SPOT, n.host))
+
+
+def plan_release(  # noqa: PLR0917 - the inputs of one pool's release, each named in its reason
+    snapshot: ClusterSnapshot,
+    pool_id: str,
+    history: Sequence[MetricSample],
+    keep_mb: int,
+    boot_s: float,
+    min_age_s: float,
+    min_timeout_s: int,
+    weights: Mapping[str, int],
+) -> Release | None:
+    """The idle nodes of the pool worth releasing now, or None with nothing idle to consider."""
+    nodes = _candidates(snapshot, pool_id, min_age_s)
+    if not nodes:
+        return None
+    types = {i.instance_id: i.instance_type for i in snapshot.instances}
+    chosen: list[NodeInfo] = []
+    freed_mb = 0
+    saved_usd = 0.0
+    refusal = ""
+    for node in nodes:
+        quote = snapshot.price(types.get(node.instance_id or "", ""), node.market or Market.ON_DEMAND)
+        if quote is None:
+            refusal = f"kept {node.host}: its price is unknown, so what releasing saves is too"
+            break
+        idle_s = min(idle_for(history, snapshot.taken_at, keep_mb + freed_mb + node.capacity.memory_mb), HORIZON_S)
+        saves = quote.usd_per_hour * idle_s / 3600
+        costs = quote.usd_per_hour * (boot_s + MIN_BILLED_S) / 3600
+        if saves <= costs:
+            refusal = (
+                f"did not remove {node.host}: idle capacity {idle_s:.0f} s, releasing saves ${saves:.4f}, "
+                f"re-buying costs ${costs:.4f} ({boot_s:.0f} s boot + {MIN_BILLED_S:.0f} s minimum)"
+            )
+            break
+        chosen.append(node)
+        freed_mb += node.capacity.memory_mb
+        saved_usd += saves - costs
+    if not chosen:
+        return Release(0, (), min_timeout_s, refusal)
+    units = sum(weights.get(n.instance_id or "", 1) for n in chosen)
+    why = (
+        f"release {len(chosen)} idle node(s) ({', '.join(n.host for n in chosen[:3])}"
+        f"{'…' if len(chosen) > 3 else ''}): saves ${saved_usd:.4f} net of re-buying, "
+        f"keeping a {keep_mb / 1024:.1f} GB buffer; DecommissionTimeout {min_timeout_s} s (no work left on them)"
+    )
+    if refusal:
+        why += f"; {refusal}"
+    return Release(units, tuple(n.host for n in chosen), min_timeout_s, why)

@@ -1,0 +1,129 @@
+"""cost-optimizer over whole small simulated traces, with invariants checked on every tick.
+
+The loop is the simulator's own (`autoscaler.sim.runner`): snapshot → engine.evaluate → SimActuator →
+record_outcomes, so what is checked here is what `simulate` runs.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+import pytest
+
+from autoscaler import engine
+from autoscaler.config import ClusterConfig
+from autoscaler.model import ControllerMemory, InstanceState, Resources
+from autoscaler.policy import load_policies
+from autoscaler.sim.actuator import SimActuator
+from autoscaler.sim.cluster import SimCluster
+from autoscaler.sim.runner import percentile
+from autoscaler.sim.spec import default_spec
+from autoscaler.sim.trace import Job, Stage
+from autoscaler.testing import make_cluster_config
+
+from .conftest import book
+
+
+@dataclass
+class Run:
+    waits: list[float] = field(default_factory=list)
+    max_rate: float = 0.0
+    below_floor: list[str] = field(default_factory=list)
+    am_victims: list[str] = field(default_factory=list)
+    cost_usd: float = 0.0
+
+
+def _rate(snapshot) -> float:  # type: ignore[no-untyped-def]
+    total = 0.0
+    for i in snapshot.instances:
+        if i.state is not InstanceState.TERMINATED:
+            q = snapshot.price(i.instance_type, i.market)
+            total += q.usd_per_hour if q else 0.0
+    return total
+
+
+def _simulate(jobs: list[Job], config: ClusterConfig, seed: int = 1, poll: float = 30.0) -> Run:
+    spec = default_spec()
+    cluster = SimCluster(spec, book(spec), seed=seed)
+    for job in jobs:
+        cluster.submit(job)
+    policies = load_policies(config.policies)
+    actuator = SimActuator(cluster)
+    memory = ControllerMemory()
+    run = Run()
+    t = spec.start_at
+    end = spec.start_at + max(j.submit_s for j in jobs) + 6 * 3600
+    while t < end:
+        cluster.advance_to(t)
+        snap = cluster.snapshot()
+        decision = engine.evaluate(snap, memory, policies, config)
+        am_hosts = {n.instance_id for n in snap.nodes if n.hosts_am}
+        for resize in decision.plan.resizes:
+            run.am_victims += [i for i in resize.instances_to_terminate if i in am_hosts]
+            if resize.target.total < config.limits.min_task_units and snap.pool(resize.pool_id).role.value == "TASK":
+                run.below_floor.append(f"{resize.pool_id} -> {resize.target.total} at {t - spec.start_at:.0f}")
+        outcomes = actuator.apply(decision.plan, snap) if decision.plan.resizes else ()
+        memory = engine.record_outcomes(decision.memory, outcomes, decision.plan, t, config)
+        run.max_rate = max(run.max_rate, _rate(cluster.snapshot()))
+        if t >= spec.start_at + max(j.submit_s for j in jobs) and not cluster.workload.active:
+            break
+        t += poll
+    run.cost_usd = cluster.ledger.total_usd(cluster.now)
+    run.waits = [
+        jr.started_at - jr.job.submit_s - spec.start_at for jr in cluster.workload.jobs if jr.started_at is not None
+    ]
+    return run
+
+
+def _config(**options: object) -> ClusterConfig:
+    return make_cluster_config(
+        cluster_id="j-SIMULATED",
+        policies=[{"type": "cost-optimizer", "options": options}],
+        limits={"max_task_units": 40, "min_task_units": 1, "max_step_up_units": 20},
+    )
+
+
+def _bursty(seed: int = 3, hours: float = 3.0) -> list[Job]:
+    """Small jobs every ~40 s and, every half hour, a wide one that needs many task nodes."""
+    rng = random.Random(seed)
+    jobs, t, k = [], 0.0, 0
+    while t < hours * 3600:
+        wide = k % 45 == 44
+        tasks = 200 if wide else rng.randint(2, 12)
+        jobs.append(
+            Job(f"j{k}", t, (Stage(tasks, 2048, 1, rng.uniform(60, 240)),), am=Resources(1536, 1), am_start_s=5.0)
+        )
+        t += rng.expovariate(1 / 40)
+        k += 1
+    return jobs
+
+
+@pytest.mark.parametrize("budget", [1.5, 3.0])
+def test_never_above_budget_never_below_floor_never_an_am_host(budget: float) -> None:
+    run = _simulate(_bursty(), _config(target_p95_wait_s=0, budget_usd_per_hour=budget))
+    assert run.max_rate <= budget + 1e-9
+    assert run.below_floor == []
+    assert run.am_victims == []
+
+
+def test_without_a_budget_the_same_trace_spends_more_than_the_budget() -> None:
+    """The budget test above binds: unbounded, the burst buys past $1.5/h."""
+    run = _simulate(_bursty(), _config(target_p95_wait_s=0))
+    assert run.max_rate > 1.5
+    assert run.am_victims == []
+
+
+def _steady(target_load_nodes: int = 6, hours: float = 4.0) -> list[Job]:
+    """A job a minute, each 12 × 2 GB for 10 minutes: ~6 task nodes busy in steady state."""
+    jobs = []
+    for k in range(int(hours * 60)):
+        jobs.append(Job(f"s{k}", 60.0 * k, (Stage(12, 2048, 1, 600.0),), am=Resources(1536, 1), am_start_s=5.0))
+    return jobs
+
+
+@pytest.mark.parametrize("target", [600.0])
+def test_steady_workload_p95_wait_lands_within_25_percent_of_the_target(target: float) -> None:
+    run = _simulate(_steady(), _config(target_p95_wait_s=target))
+    p95 = percentile(run.waits, 95)
+    assert 0.75 * target <= p95 <= 1.25 * target, p95
