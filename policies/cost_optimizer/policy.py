@@ -43,7 +43,7 @@ from .buffer import first_container_mb, size_buffer
 from .options import CostOptimizerOptions
 from .packing import Purchase, buffer_nodes, buy, pack_existing
 from .pricing import Offer, build_offers, choose
-from .scale_in import plan_release
+from .scale_in import memory_mb, plan_release
 
 Item = Recommendation | Rejection
 
@@ -72,8 +72,10 @@ class CostOptimizerPolicy:
         shapes = demand(snapshot)
         if not o.count_vcores:
             shapes = memory_only(shapes)
-        free = [
-            Bins(n.available.memory_mb, n.available.vcores, 1) for n in snapshot.nodes if n.state is NodeState.RUNNING
+        free = [  # unknown free space is no room
+            Bins(n.available.memory_mb, n.available.vcores, 1)
+            for n in snapshot.nodes
+            if n.state is NodeState.RUNNING and n.available is not None
         ]
         arriving = arriving_bins(snapshot, ctx)
         packed = pack_existing(shapes, free, arriving)
@@ -207,5 +209,5 @@ class CostOptimizerPolicy:
                     decommission_timeout_s=release.timeout_s if release.units else None,
                 )
             )
-            kept += sum(n.capacity.memory_mb for n in snapshot.nodes if n.host in release.hosts)
+            kept += sum(memory_mb(n.capacity) for n in snapshot.nodes if n.host in release.hosts)
         return out

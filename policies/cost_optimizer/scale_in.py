@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from autoscaler.model import ClusterSnapshot, Market, MetricSample, NodeInfo
+from autoscaler.model import ClusterSnapshot, Market, MetricSample, NodeInfo, Resources
 
 #: Longest idle stretch ahead a release is credited with: an hour, past which history says little.
 HORIZON_S = 3600.0
@@ -58,7 +58,12 @@ def _candidates(snapshot: ClusterSnapshot, pool_id: str, min_age_s: float) -> li
         return at is None or snapshot.taken_at - at >= min_age_s
 
     nodes = [n for n in snapshot.nodes if n.pool_id == pool_id and n.is_idle and n.instance_id and old_enough(n)]
-    return sorted(nodes, key=lambda n: (n.used.memory_mb, n.market is not Market.SPOT, n.host))
+    return sorted(nodes, key=lambda n: (memory_mb(n.used), n.market is not Market.SPOT, n.host))
+
+
+def memory_mb(res: Resources | None) -> int:
+    """Memory of a resource vector; 0 only where the caller already knows it is known (idle nodes)."""
+    return res.memory_mb if res is not None else 0
 
 
 def plan_release(  # noqa: PLR0917 - the inputs of one pool's release, each named in its reason
@@ -85,7 +90,7 @@ def plan_release(  # noqa: PLR0917 - the inputs of one pool's release, each name
         if quote is None:
             refusal = f"kept {node.host}: its price is unknown, so what releasing saves is too"
             break
-        idle_s = min(idle_for(history, snapshot.taken_at, keep_mb + freed_mb + node.capacity.memory_mb), HORIZON_S)
+        idle_s = min(idle_for(history, snapshot.taken_at, keep_mb + freed_mb + memory_mb(node.capacity)), HORIZON_S)
         saves = quote.usd_per_hour * idle_s / 3600
         costs = quote.usd_per_hour * (boot_s + MIN_BILLED_S) / 3600
         if saves <= costs:
@@ -95,7 +100,7 @@ def plan_release(  # noqa: PLR0917 - the inputs of one pool's release, each name
             )
             break
         chosen.append(node)
-        freed_mb += node.capacity.memory_mb
+        freed_mb += memory_mb(node.capacity)
         saved_usd += saves - costs
     if not chosen:
         return Release(0, (), min_timeout_s, refusal)
