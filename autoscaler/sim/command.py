@@ -153,12 +153,23 @@ def check_outputs(report: str, plot: str | None) -> None:
         check_plot_path(plot)
 
 
+def container_report(spec: ClusterSpec) -> dict[str, Any]:
+    """The container sizes the SWIM/Alibaba conversion used, and the EMR table row they default to."""
+    c = spec.conversion
+    sizes = {"map_memory_mb": c.map_memory_mb, "reduce_memory_mb": c.reduce_memory_mb, "am_memory_mb": c.am_memory_mb}
+    if spec.containers is None:
+        return sizes
+    return {"instance_type": spec.containers.instance_type, "emr_table_row": spec.containers.row, **sizes}
+
+
 def _run(args: argparse.Namespace) -> int:
     check_outputs(args.report, args.plot)
     app, spec = load_sim_config(args.config)
     config, poll = cluster_config(app, spec)
     spec = replace(spec, cluster_id=config.cluster_id)
     runs = policy_runs(args.policy, config)
+    if spec.containers is not None and not spec.containers.documented:
+        print(spec.containers.note, file=sys.stderr)
     jobs = load_trace(args.trace, scale=args.trace_scale, model=spec.conversion)
     if not jobs:
         raise SimulateError(f"{args.trace}: no jobs")
@@ -195,6 +206,7 @@ def _run(args: argparse.Namespace) -> int:
         spot_prices=args.spot_prices,
         poll_interval_s=poll,
         availability_zone=zone,
+        container_sizes=container_report(spec),
     )
     try:
         write_report(args.report, report)

@@ -2,8 +2,11 @@
 
 Neither public trace says what YARN containers a job ran, so we model them:
 
-* Container sizes default to Hadoop's `mapred-default.xml`: map and reduce containers 1024 MB /
-  1 vcore, MapReduce AM 1536 MB / 1 vcore (`yarn.app.mapreduce.am.resource.mb`).
+* Container sizes default to EMR's for the cluster's core instance type
+  (`mapreduce.map.memory.mb`, `mapreduce.reduce.memory.mb`, `yarn.app.mapreduce.am.resource.mb`;
+  `autoscaler.sim.containers`, the EMR Release Guide's task-configuration table), 1 vcore each.
+  The dataclass defaults are m5.xlarge's, the default cluster's: 3072 MB maps, 6144 MB reduces and
+  a 6144 MB AM. Alibaba rows give their own task memory; only the AM size applies to them.
 * SWIM (bytes only): one map task per 128 MiB input split (`dfs.blocksize` default; at least one
   map); one reduce per 256 MiB of shuffle (Hive's `hive.exec.reducers.bytes.per.reducer` default,
   capped at `max_reduces`; none when the shuffle is empty, i.e. a map-only job).
@@ -35,11 +38,11 @@ class ConversionModel:
     max_reduces: int = 999
     map_mb_per_s: float = 40.0
     reduce_mb_per_s: float = 20.0
-    map_memory_mb: int = 1024
+    map_memory_mb: int = 3072  # EMR's m5.xlarge default (autoscaler.sim.containers)
     map_vcores: int = 1
-    reduce_memory_mb: int = 1024
+    reduce_memory_mb: int = 6144
     reduce_vcores: int = 1
-    am_memory_mb: int = 1536
+    am_memory_mb: int = 6144
     am_vcores: int = 1
     am_start_s: float = 5.0
     container_start_s: float = 2.0

@@ -93,7 +93,12 @@ class ReclaimSettings(_Strict):
 
 
 class ConversionSettings(_Strict):
-    """How SWIM and Alibaba rows become containers (`autoscaler/sim/conversion.py`); unset keys keep its defaults."""
+    """How SWIM and Alibaba rows become containers (`autoscaler/sim/conversion.py`); unset keys keep its defaults.
+
+    Container sizes default to EMR's for the instance type of the first CORE pool (the EMR Release
+    Guide's task-configuration table, `autoscaler/data/emr_task_defaults.csv`); a type the table lacks
+    takes a sibling's or the nearest row, and `simulate` says which (`autoscaler/sim/containers.py`).
+    """
 
     split_bytes: Annotated[int, Field(strict=True, gt=0)] | None = Field(
         None, description="Input bytes per map task (dfs.blocksize); default 128 MiB."
@@ -108,12 +113,17 @@ class ConversionSettings(_Strict):
     reduce_mb_per_s: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] | None = Field(
         None, description="Reduce shuffle + write throughput, MiB/s per task; default 20."
     )
-    map_memory_mb: Annotated[int, Field(strict=True, gt=0)] | None = Field(None, description="Map container MB.")
+    map_memory_mb: Annotated[int, Field(strict=True, gt=0)] | None = Field(
+        None, description="Map container MB; default EMR's mapreduce.map.memory.mb for the core type (m5.xlarge: 3072)."
+    )
     map_vcores: Annotated[int, Field(strict=True, gt=0)] | None = Field(None, description="Map container vcores; 1.")
-    reduce_memory_mb: Annotated[int, Field(strict=True, gt=0)] | None = Field(None, description="Reduce container MB.")
+    reduce_memory_mb: Annotated[int, Field(strict=True, gt=0)] | None = Field(
+        None, description="Reduce container MB; default EMR's mapreduce.reduce.memory.mb (m5.xlarge: 6144)."
+    )
     reduce_vcores: Annotated[int, Field(strict=True, gt=0)] | None = Field(None, description="Reduce vcores; 1.")
     am_memory_mb: Annotated[int, Field(strict=True, gt=0)] | None = Field(
-        None, description="MapReduce ApplicationMaster MB."
+        None,
+        description="ApplicationMaster MB; default EMR's yarn.app.mapreduce.am.resource.mb (m5.xlarge: 6144).",
     )
     am_vcores: Annotated[int, Field(strict=True, gt=0)] | None = Field(None, description="AM vcores; 1.")
     am_start_s: Seconds | None = Field(None, description="AM start-up before it asks for tasks; default 5.")

@@ -54,9 +54,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from autoscaler.instance_types import UnknownInstanceType
 from autoscaler.model import Market, PoolKind, PoolRole
 from autoscaler.prices import load_spot_advisor
 from autoscaler.sim.boot import DEFAULT_BOOT, BootDelay, as_boot, parse_boot
+from autoscaler.sim.containers import ContainerSizes, container_sizes
 from autoscaler.sim.conversion import ConversionModel
 from autoscaler.sim.settings import ADVISOR, PoolSettings, SimSettings, sim_errors
 
@@ -121,6 +123,8 @@ class ClusterSpec:
     conversion: ConversionModel = field(default_factory=ConversionModel)
     #: the one AZ whose replayed Spot prices are billed; None: `autoscaler.sim.billing.choose_zone`
     availability_zone: str | None = None
+    #: EMR's container sizes for the core type, the conversion's defaults (None: ConversionModel's own)
+    containers: ContainerSizes | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "boot_s", as_boot(self.boot_s))
@@ -160,8 +164,16 @@ def default_spec() -> ClusterSpec:
             group("ig-core", PoolRole.CORE, Market.ON_DEMAND, 2),
             group("ig-task-spot", PoolRole.TASK, Market.SPOT, 0),
             group("ig-task-od", PoolRole.TASK, Market.ON_DEMAND, 0),
-        )
+        ),
+        containers=container_sizes("m5.xlarge"),
     )
+
+
+def _nodemanager_type(pools: tuple[PoolSpec, ...]) -> str:
+    """The type EMR sizes containers for: the first CORE pool's first type, else the first non-master's."""
+    core = [p for p in pools if p.role is PoolRole.CORE]
+    nodemanagers = core or [p for p in pools if p.role is not PoolRole.MASTER] or list(pools)
+    return nodemanagers[0].instance_types[0]
 
 
 def _pool(p: PoolSettings) -> PoolSpec:
@@ -234,7 +246,12 @@ def parse_spec(data: Any, where: str = "sim") -> ClusterSpec:
         path, region = settings.spot_advisor_file, settings.spot_advisor_region or "us-east-1"
         band, per_type = base.interruption_band, advisor_bands(pools, path, region, where)
     assert isinstance(band, int)
-    conversion = ConversionModel(**settings.conversion.given())
+    try:
+        sizes = container_sizes(_nodemanager_type(pools))
+    except UnknownInstanceType as err:
+        raise SpecError(f"{where}.pools: {err}") from None
+    emr = {"map_memory_mb": sizes.map_memory_mb, "reduce_memory_mb": sizes.reduce_memory_mb}
+    conversion = ConversionModel(**{**emr, "am_memory_mb": sizes.am_memory_mb, **settings.conversion.given()})
     return ClusterSpec(
         pools=pools,
         cluster_id=settings.cluster_id,
@@ -252,4 +269,5 @@ def parse_spec(data: Any, where: str = "sim") -> ClusterSpec:
         conversion=conversion,
         reclaims=tuple(sorted((r.at_s, r.pool) for r in settings.reclaims)),
         availability_zone=settings.availability_zone,
+        containers=sizes,
     )

@@ -111,11 +111,11 @@ def test_conversion_settings_change_how_swim_rows_become_tasks(tmp_path: Path) -
 
 
 def test_simulate_reads_the_conversion_from_the_config(tmp_path: Path) -> None:
-    """`simulate --config` with `sim.conversion.map_memory_mb: 2048` doubles the maps' memory in the oracle demand."""
+    """`simulate --config` with `sim.conversion.map_memory_mb: 4096` adds 1 GiB to each map (EMR's m5.xlarge 3072)."""
     trace = tmp_path / "t.tsv"
     trace.write_text(f"j\t0\t0\t{100 * 128 * MIB}\t0\t0\n")  # 100 maps of 2 + 128/40 = 5.2 s, no reduce
     demand = []
-    for i, conversion in enumerate(({}, {"map_memory_mb": 2048})):
+    for i, conversion in enumerate(({}, {"map_memory_mb": 4096})):
         config = tmp_path / f"c{i}.yaml"
         config.write_text(json.dumps({"sim": {"conversion": conversion}}))
         report = tmp_path / f"r{i}.json"
