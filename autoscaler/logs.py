@@ -27,23 +27,53 @@ class EventLogger(Protocol):
     def error(self, event: str, **kw: Any) -> Any: ...
 
 
+_HANDLER_MARK = "_emr_autoscaler_handler"
+
+
 def configure_logging(log_format: str = "auto", stream: TextIO | None = None) -> EventLogger:
-    """Configure structlog once for the process and return the daemon's logger."""
+    """Configure structlog and the stdlib root logger once for the process; return the daemon's logger.
+
+    Every line goes through one stdlib handler and structlog's renderer: our events and every
+    library's stdlib logging (APScheduler, botocore, urllib3, `warnings`) alike, so a JSON log is
+    JSON on every line (`jq` never stops at a library's plain-text line). Calling it again replaces
+    the handler it installed (tests configure a fresh stream each time).
+    """
     stream = stream or sys.stderr
     json_lines = log_format == "json" or (log_format == "auto" and not stream.isatty())
     renderer: Any = (
         structlog.processors.JSONRenderer(sort_keys=False) if json_lines else structlog.dev.ConsoleRenderer()
     )
+    timestamper = structlog.processors.TimeStamper(fmt="iso", utc=True)
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            renderer,
+            timestamper,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
-        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            # records from other libraries: level, logger name and time like ours, %-args applied
+            foreign_pre_chain=[structlog.stdlib.add_log_level, structlog.stdlib.add_logger_name, timestamper],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
+    setattr(handler, _HANDLER_MARK, True)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)  # libraries: warnings and errors only, as before
+    logging.getLogger("emr_autoscaler").setLevel(logging.INFO)
+    logging.captureWarnings(True)  # warnings.warn (e.g. urllib3's InsecureRequestWarning) as log records
     # APScheduler logs every job run at INFO; our tick event already says it
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logger: EventLogger = structlog.get_logger("emr_autoscaler")

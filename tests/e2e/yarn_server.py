@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -94,6 +95,7 @@ class YarnState:
     nodes: list[Node] = field(default_factory=list)
     apps: list[App] = field(default_factory=list)
     garbage: bool = False
+    delay_s: float = 0.0  # every answer this late: a slow RM
 
     def metrics(self) -> dict[str, Any]:
         live = [n for n in self.nodes if n.state == "RUNNING"]
@@ -178,6 +180,8 @@ class YarnServer:
                 with server._lock:
                     server.requests.append(path)
                     state = server.state
+                if state.delay_s:
+                    time.sleep(state.delay_s)
                 if state.garbage:
                     self._send(200, b"<html><body>Service Temporarily Unavailable</body></html>", "text/html")
                     return
