@@ -192,13 +192,13 @@ def run_once(config: Path, env: dict[str, str], *extra: str) -> subprocess.Compl
     )
 
 
-def start_daemon(config: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+def start_daemon(config: Path, env: dict[str, str], stdout: int = subprocess.DEVNULL) -> subprocess.Popen[str]:
     """The real `emr-autoscaler run` as a process; its JSON log (tick events) is on stderr."""
     return subprocess.Popen(
         [sys.executable, "-m", "autoscaler.cli", "run", "-c", str(config)],
         env=env,
         cwd=REPO,
-        stdout=subprocess.DEVNULL,
+        stdout=stdout,
         stderr=subprocess.PIPE,
         text=True,
     )

@@ -19,6 +19,7 @@ from e2e_harness import (
     free_port,
     run_once,
     scrape,
+    start_daemon,
     tick_events,
     wait_for,
     write_config,
@@ -112,14 +113,7 @@ def test_yarn_down_or_garbage_means_no_resize_and_a_stale_metric(harness: Harnes
         yarn_url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     port = free_port()
     config = harness.config(port, yarn_url)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "autoscaler.cli", "run", "-c", str(config)],
-        env=harness.env(),
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_daemon(config, harness.env())
     try:
         stale_line = f'emr_autoscaler_snapshot_stale{{cluster="{emr_cluster.cluster_id}"}} 1.0'
         assert wait_for(lambda: stale_line in (scrape(port) or "")), "stale gauge never reached 1"

@@ -7,31 +7,26 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
-from e2e_harness import REPO, Harness, wait_for
-from yarn_server import Node, YarnState
+from e2e_harness import Harness, start_daemon, wait_for
+
+from autoscaler.testing import make_node
 
 pytestmark = pytest.mark.e2e
 
 
 def test_every_output_line_is_json_even_from_apscheduler(harness: Harness) -> None:
-    nodes = [Node(str(i["PrivateDnsName"])) for i in harness.cluster.core_instances + harness.cluster.task_instances]
-    harness.yarn.set_state(YarnState(nodes=nodes, delay_s=0.3))
+    cluster = harness.cluster
+    harness.yarn.set([make_node(str(i["PrivateDnsName"])) for i in cluster.core_instances + cluster.task_instances])
+    harness.yarn.slow_s = 0.3
+    harness.yarn.inject("slow")
     config = harness.config()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "autoscaler.cli", "run", "-c", str(config)],
-        env=harness.env(),
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_daemon(config, harness.env(), stdout=subprocess.PIPE)
     try:
         # a tick reads four endpoints at 0.3 s each against a 0.5 s interval: runs get skipped
-        assert wait_for(lambda: len(harness.yarn.requests) >= 5, timeout=30), "the daemon never read YARN"
+        assert wait_for(lambda: len(harness.yarn.calls) >= 5, timeout=30), "the daemon never read YARN"
         time.sleep(0.5)
     finally:
         proc.send_signal(signal.SIGTERM)
