@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -95,9 +95,21 @@ class GuardsConfig(_Strict):
         return self
 
 
+GuardProfile = Literal["vendor", "ours"]
+"""Which timing guards apply to a policy's resizes (designs/0004-reference-guard-profiles.md)."""
+
+
 class PolicySpec(_Strict):
     type: str = Field(description="Policy name from the `emr_autoscaler.policies` entry-point group.")
     options: dict[str, Any] = Field(default_factory=dict, description="Validated by the policy itself.")
+    guards: GuardProfile | None = Field(
+        None,
+        description="Timing guards for this policy's resizes. `ours`: the cluster's guards.cooldown_up_s, "
+        "cooldown_down_s, scale_down_confirmations and limits.max_step_*_units. `vendor`: only the timing the "
+        "policy itself implements (the reference policies dataproc, emr-rules and managed-scaling-like default "
+        "to this; every other policy to `ours`). Safety guards (stale input, bounds, core floor, busy pool, "
+        "back-off, AM protection) apply to every policy either way.",
+    )
 
 
 class SpotConfig(_Strict):

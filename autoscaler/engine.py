@@ -48,7 +48,8 @@ from autoscaler.model import (
     RejectReason,
     SourceStatus,
 )
-from autoscaler.policy import Policy, PolicyContext
+from autoscaler.policy import Policy, PolicyContext, guard_profiles
+from autoscaler.settling import note_resize_progress
 
 READY_CLUSTER_STATES = frozenset({"RUNNING", "WAITING"})
 FAILURE_BACKOFF_BASE_S = 30.0
@@ -64,7 +65,10 @@ def managed_pools(snapshot: ClusterSnapshot, config: ClusterConfig) -> tuple[Cap
     return tuple(p for p in snapshot.pools if p.role in roles)
 
 
-def _remember(memory: ControllerMemory, snapshot: ClusterSnapshot, window_s: float) -> ControllerMemory:
+def _remember(
+    memory: ControllerMemory, snapshot: ClusterSnapshot, window_s: float, pools: Sequence[CapacityPool] = ()
+) -> ControllerMemory:
+    """Add this tick's YARN sample (bounded by the window) and each managed pool's resize progress."""
     samples = memory.samples
     if snapshot.yarn is not None:
         # the same instant evaluated twice (e.g. explain after a tick) replaces, never duplicates
@@ -72,7 +76,14 @@ def _remember(memory: ControllerMemory, snapshot: ClusterSnapshot, window_s: flo
     oldest = snapshot.taken_at - window_s
     samples = tuple(s for s in samples if s.at >= oldest)
     memory = observe_boots(memory, snapshot)
-    return memory if samples == memory.samples else replace(memory, samples=samples)
+    if samples != memory.samples:
+        memory = replace(memory, samples=samples)
+    for pool in pools:
+        mem = memory.pool(pool.pool_id)
+        noted = note_resize_progress(mem, pool, snapshot.taken_at)
+        if noted is not mem:
+            memory = memory.with_pool(pool.pool_id, noted)
+    return memory
 
 
 def _run_policies(
@@ -174,14 +185,14 @@ def evaluate(
     snapshot: ClusterSnapshot, memory: ControllerMemory, policies: Sequence[Policy], config: ClusterConfig
 ) -> Decision:
     """Policies (+ implicit "limits") → admission → combine → guardrails, memory passed in and returned."""
-    memory = _remember(memory, snapshot, config.history_window_s)
     pools = managed_pools(snapshot, config)
+    memory = _remember(memory, snapshot, config.history_window_s, pools)
     ctx = PolicyContext(config, pools, memory.samples, memory, now=snapshot.taken_at)
     recs, rejections = _run_policies(policies, snapshot, ctx)
     recs += limit_recommendations(pools, {r.pool_id for r in recs}, config, hdfs_utilization(snapshot))
     admitted, dropped = _admit(recs, snapshot, pools, config)
     wanted, superseded = combine(admitted, pools)
-    plan, refused, memory = apply_guardrails(snapshot, wanted, memory, config, pools)
+    plan, refused, memory = apply_guardrails(snapshot, wanted, memory, config, pools, profiles=guard_profiles(policies))
     return Decision(
         cluster_id=snapshot.cluster_id,
         taken_at=snapshot.taken_at,

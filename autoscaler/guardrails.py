@@ -19,6 +19,12 @@ Per pool, in this order (each check either trims the target and says so, or stop
 5. step limits per tick; `limits.max_on_demand_units` across core and task pools.
 6. scale-in: cancel capacity that has not arrived first, drain the rest from idle instances
    chosen by `drain.choose_victims`; shrink only as far as there are removable nodes.
+Guard profiles: the confirmations and cooldowns of 4 and the step limits of 5 are *our* timing
+guards. They apply when the pool's winning recommendation comes from a policy under the "ours"
+profile (every policy by default, and the implicit "limits"); a reference policy that declares
+"vendor" (dataproc, emr-rules, managed-scaling-like) keeps only its vendor's own timing, unless the
+operator sets `guards: ours` on it (designs/0004-reference-guard-profiles.md). Everything else here
+is safety and applies to every policy.
 Then the target is split by market: a group uses its own market; a fleet adds on-demand up to
 `spot.on_demand_base_units` and the rest on Spot, and removes on-demand above the base first, then
 Spot, then the base; with `prefer_spot` off it adds on-demand and removes Spot first; a
@@ -31,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from autoscaler.bounds import hdfs_utilization, pool_bounds
-from autoscaler.config import ClusterConfig
+from autoscaler.config import ClusterConfig, GuardProfile
 from autoscaler.drain import choose_victims
 from autoscaler.model import (
     Capacity,
@@ -68,6 +74,7 @@ class _PoolCheck:
     rejections: list[Rejection]
     on_demand_alternative: str | None = None  # a managed on-demand group of the same role with room to grow
     hdfs_utilization_pct: float | None = None
+    timing_guards: bool = True  # our cooldowns, confirmations and step limits ("ours" profile)
 
     def reject(self, reason: RejectReason, detail: str, wanted: int, allowed: int) -> None:
         self.rejections.append(
@@ -190,7 +197,11 @@ def _plan_pool(
         target = check.spot_risk(snapshot, target)
         if target == current:
             return None, mem
-        if mem.last_scale_up_at is not None and now - mem.last_scale_up_at < guards.cooldown_up_s:
+        if (
+            check.timing_guards
+            and mem.last_scale_up_at is not None
+            and now - mem.last_scale_up_at < guards.cooldown_up_s
+        ):
             left = guards.cooldown_up_s - (now - mem.last_scale_up_at)
             check.reject(
                 RejectReason.COOLDOWN_UP,
@@ -200,7 +211,7 @@ def _plan_pool(
                 current,
             )
             return None, mem
-        if target - current > limits.max_step_up_units:
+        if check.timing_guards and target - current > limits.max_step_up_units:
             target = current + limits.max_step_up_units
             check.reject(
                 RejectReason.STEP_LIMIT, f"limits.max_step_up_units={limits.max_step_up_units}", wanted, target
@@ -211,12 +222,12 @@ def _plan_pool(
             return None, mem
         return Resize(pool.pool_id, pool.kind, pool.requested, split, f"{rec.policy}: {rec.reason}"), mem
 
-    if mem.down_confirmations < guards.scale_down_confirmations:
+    if check.timing_guards and mem.down_confirmations < guards.scale_down_confirmations:
         detail = f"scale-in wanted {mem.down_confirmations}/{guards.scale_down_confirmations} consecutive ticks"
         check.reject(RejectReason.AWAITING_CONFIRMATION, detail, wanted, current)
         return None, mem
     last = max((t for t in (mem.last_scale_up_at, mem.last_scale_down_at) if t is not None), default=None)
-    if last is not None and now - last < guards.cooldown_down_s:
+    if check.timing_guards and last is not None and now - last < guards.cooldown_down_s:
         left = guards.cooldown_down_s - (now - last)
         check.reject(
             RejectReason.COOLDOWN_DOWN,
@@ -225,7 +236,7 @@ def _plan_pool(
             current,
         )
         return None, mem
-    if current - target > limits.max_step_down_units:
+    if check.timing_guards and current - target > limits.max_step_down_units:
         target = current - limits.max_step_down_units
         check.reject(
             RejectReason.STEP_LIMIT, f"limits.max_step_down_units={limits.max_step_down_units}", wanted, target
@@ -283,11 +294,15 @@ def apply_guardrails(
     memory: ControllerMemory,
     config: ClusterConfig,
     managed: Sequence[CapacityPool] | None = None,
+    *,
+    profiles: Mapping[str, GuardProfile] | None = None,
 ) -> tuple[Plan, list[Rejection], ControllerMemory]:
     """The plan for this tick, every rejection, and memory with scale-in confirmations counted.
 
     `managed` (default: every non-MASTER pool) are the pools that could take demand instead of a
-    risky Spot group (see SPOT_RISK in the module docstring)."""
+    risky Spot group (see SPOT_RISK in the module docstring). `profiles` maps a policy name to its
+    guard profile; a pool whose winning recommendation comes from a "vendor" policy skips the
+    timing guards (default: every policy "ours")."""
     rejections: list[Rejection] = []
     resizes: list[Resize] = []
     od_total = sum(p.requested.on_demand for p in snapshot.pools if p.role is not PoolRole.MASTER)
@@ -300,7 +315,8 @@ def apply_guardrails(
             detail = f"pool {pool_id!r} is not in the snapshot"
             rejections.append(Rejection(RejectReason.UNKNOWN_POOL, detail, pool_id, rec.policy, rec.target_units))
             continue
-        check = _PoolCheck(pool, rec, config, rejections, od_groups.get(pool.role), hdfs_utilization(snapshot))
+        timing = (profiles or {}).get(rec.policy, "ours") != "vendor"
+        check = _PoolCheck(pool, rec, config, rejections, od_groups.get(pool.role), hdfs_utilization(snapshot), timing)
         resize, pool_mem = _plan_pool(check, snapshot, memory.pool(pool_id), od_total - pool.requested.on_demand)
         if pool_mem != memory.pool(pool_id):
             memory = memory.with_pool(pool_id, pool_mem)

@@ -1,5 +1,9 @@
 """The plugin contract. Policies are structural (no base class to import) and discovered through
 the `emr_autoscaler.policies` entry-point group, built-in ones exactly like third-party ones.
+
+A policy may declare `guard_profile = "vendor"` (a reference that imitates a vendor's own timing):
+then our timing guards (cooldowns, scale-in confirmations, step limits) stay off its resizes unless
+the operator's `PolicySpec.guards` says `ours`. Without the attribute a policy runs under "ours".
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
-from autoscaler.config import ClusterConfig, PolicySpec
+from autoscaler.config import ClusterConfig, GuardProfile, PolicySpec
 from autoscaler.model import CapacityPool, ClusterSnapshot, ControllerMemory, MetricSample, Recommendation, Rejection
 
 ENTRY_POINT_GROUP = "emr_autoscaler.policies"
@@ -60,6 +64,35 @@ def available_policies() -> dict[str, Any]:
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
+def guard_profile(policy: Policy) -> GuardProfile:
+    """The timing guards a policy runs under: its `guard_profile` attribute (a reference policy
+    declares "vendor"), else "ours". Anything but "vendor" reads as "ours", the stricter."""
+    return "vendor" if getattr(policy, "guard_profile", "ours") == "vendor" else "ours"
+
+
+def guard_profiles(policies: Iterable[Policy]) -> dict[str, GuardProfile]:
+    """Policy name → guard profile; two policies of one name under different profiles get "ours"."""
+    out: dict[str, GuardProfile] = {}
+    for policy in policies:
+        name = getattr(policy, "name", type(policy).__name__)
+        profile = guard_profile(policy)
+        out[name] = profile if out.get(name, profile) == profile else "ours"
+    return out
+
+
+class WithGuardProfile:
+    """A loaded policy run under the guard profile its `PolicySpec.guards` names (the operator's
+    override), delegating everything else."""
+
+    def __init__(self, policy: Policy, profile: GuardProfile) -> None:
+        self.policy = policy
+        self.name = policy.name
+        self.guard_profile = profile
+
+    def evaluate(self, snapshot: ClusterSnapshot, ctx: PolicyContext) -> Iterable[Recommendation | Rejection]:
+        return self.policy.evaluate(snapshot, ctx)
+
+
 def load_policy(spec: PolicySpec, where: str = "policies") -> Policy:
     eps = available_policies()
     if spec.type not in eps:
@@ -72,6 +105,8 @@ def load_policy(spec: PolicySpec, where: str = "policies") -> Policy:
         raise PolicyError(f"{where}.options: {err}") from None
     if not isinstance(policy, Policy):
         raise PolicyError(f"{where}: {spec.type!r} does not implement the Policy protocol")
+    if spec.guards is not None and spec.guards != guard_profile(policy):
+        return WithGuardProfile(policy, spec.guards)
     return policy
 
 

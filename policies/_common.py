@@ -22,6 +22,7 @@ from autoscaler.model import (
     YarnMetrics,
 )
 from autoscaler.policy import PolicyContext
+from autoscaler.settling import resize_in_flight
 
 
 class PolicyOptions(BaseModel):
@@ -145,12 +146,14 @@ def ordered_for_shrink(snapshot: ClusterSnapshot, ctx: PolicyContext) -> tuple[C
     return tuple(sorted(scalable(ctx.managed_pools), key=key))
 
 
-def last_resize_at(ctx: PolicyContext, pools: Iterable[CapacityPool]) -> float | None:
-    """Most recent scale-up or scale-down of any of the pools, from controller memory."""
-    times = [
-        t
-        for p in pools
-        for t in (ctx.memory.pool(p.pool_id).last_scale_up_at, ctx.memory.pool(p.pool_id).last_scale_down_at)
-        if t is not None
-    ]
-    return max(times, default=None)
+def vendor_cooldown_left(ctx: PolicyContext, pools: Iterable[CapacityPool], cooldown_s: float) -> float | None:
+    """Seconds before a vendor cooldown counted from the *completion* of the pools' last resize
+    ends: None when free to act, `inf` while a resize is still in flight (`autoscaler.settling`)."""
+    pools = tuple(pools)
+    if any(resize_in_flight(ctx.memory.pool(p.pool_id), p) for p in pools):
+        return math.inf
+    done = [t for p in pools if (t := ctx.memory.pool(p.pool_id).last_resize_completed_at) is not None]
+    if not done:
+        return None
+    left = cooldown_s - (ctx.now - max(done))
+    return left if left > 0 else None

@@ -19,9 +19,22 @@ from `ctx.history` samples in the last `cooldown_s`; "memory per worker" is the 
 unit of the pool that will change (MB / weight for fleets); cluster size is the managed pools'
 requested units. A scale-up goes to the cheapest managed pool per GB (Spot before on-demand without
 prices; TASK before CORE), standing in for Dataproc's secondary workers; a scale-down takes TASK pools
-before CORE, dearest first, and spills to the next pool when one reaches zero. Like Dataproc, nothing
-happens until `cooldown_s` has passed since the last resize of any managed pool (from `ctx.memory`);
-the graceful decommission timeout is the cluster's `decommission_timeout_s`.
+before CORE, dearest first, and spills to the next pool when one reaches zero. The graceful
+decommission timeout is the cluster's `decommission_timeout_s`.
+
+Timing, each rule with the sentence it follows:
+- The cooldown counts from the completion of the previous resize, not its request:
+  `cooldownPeriod`: "Duration between scaling events. A scaling period starts after the update
+  operation from the previous event has completed." (BasicAutoscalingAlgorithm, Dataproc API
+  reference). So nothing is decided while a managed pool's resize is in flight
+  (`autoscaler.settling`), nor until `cooldown_s` after it was seen complete.
+- The average is over the last cooldown period: `scaleUpFactor`: "Fraction of average YARN pending
+  memory in the last cooldown period for which to add workers." (BasicYarnAutoscalingConfig). As the
+  period starts after completion, the window never holds samples taken while the capacity of the
+  previous resize was still booting (or draining).
+- No other waits: it runs under the "vendor" guard profile (designs/0004), so our scale-in
+  confirmations, cooldown_up_s/cooldown_down_s and step limits do not apply unless the policy's
+  `guards: ours` asks for them.
 
 Options: `scale_up_factor` (0..1, default 1.0), `scale_down_factor` (0..1, default 1.0),
 `scale_up_min_worker_fraction` and `scale_down_min_worker_fraction` (0..1, default 0.0),
@@ -41,12 +54,12 @@ from autoscaler.policy import PolicyContext
 from policies._common import (
     PolicyOptions,
     cheapest_option,
-    last_resize_at,
     mb_per_unit,
     ordered_for_scaling,
     ordered_for_shrink,
     parse_options,
     pool_market,
+    vendor_cooldown_left,
     window,
 )
 
@@ -56,7 +69,9 @@ class DataprocOptions(PolicyOptions):
     scale_down_factor: float = Field(1.0, ge=0, le=1, description="Fraction of average spare memory to remove.")
     scale_up_min_worker_fraction: float = Field(0.0, ge=0, le=1, description="Smallest scale-up, x cluster size.")
     scale_down_min_worker_fraction: float = Field(0.0, ge=0, le=1, description="Smallest scale-in, x cluster size.")
-    cooldown_s: float = Field(120.0, ge=120, description="Averaging window and pause after a resize (>= 2 min).")
+    cooldown_s: float = Field(
+        120.0, ge=120, description="Pause after a resize completes, and the averaging window (>= 2 min)."
+    )
 
 
 def dataproc_delta(delta_workers: float, factor: float, min_fraction: float, current: int) -> int:
@@ -86,6 +101,7 @@ class DataprocPolicy:
     """Dataproc's basic YARN algorithm: average memory gap over the cooldown, scaled and rounded."""
 
     name = "dataproc"
+    guard_profile = "vendor"
 
     def __init__(self, options: DataprocOptions) -> None:
         self.options = options
@@ -100,8 +116,7 @@ class DataprocPolicy:
         grow = ordered_for_scaling(snapshot, ctx)
         if not grow:
             return []
-        last = last_resize_at(ctx, grow)
-        if last is not None and now - last < opts.cooldown_s:
+        if vendor_cooldown_left(ctx, grow, opts.cooldown_s) is not None:
             return []
         excess = average_excess_mb(window(ctx.history, now, opts.cooldown_s))
         if excess is None or excess == 0:

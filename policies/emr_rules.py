@@ -14,9 +14,20 @@ How it is imitated: the metric is YARN's availableMB / totalMB x 100 (what EMR p
 YARNMemoryAvailablePercentage), averaged over the samples in `ctx.history` of the last evaluation
 period (CloudWatch's Average statistic). Like a CloudWatch alarm with insufficient data, it does
 nothing until the history covers a whole period. Each managed pool is its own "instance group with
-the rule" and moves by `adjustment` units; the cooldown runs from the pool's last scale-up or
-scale-down in `ctx.memory` (EMR's cooldown blocks both directions). Outside the thresholds, or in
-cooldown, it has no opinion (an alarm that does not fire asks for nothing).
+the rule" and moves by `adjustment` units. Outside the thresholds, or in cooldown, it has no opinion
+(an alarm that does not fire asks for nothing).
+
+Timing, each rule with the sentence it follows:
+- The cooldown counts from completion: CoolDown is "the amount of time, in seconds, after a scaling
+  activity completes before any further trigger-related scaling activities can start"
+  (SimpleScalingPolicyConfiguration, EMR API reference). So a pool does nothing while its resize is
+  in flight (`autoscaler.settling`) nor until `cooldown_s` after it was seen complete, in either
+  direction (one CoolDown per activity).
+- Evaluation periods of five minutes: custom automatic scaling "You can define the evaluation
+  periods only in five-minute increments." (EMR Management Guide, "Scaling cluster resources").
+- No other waits: it runs under the "vendor" guard profile (designs/0004), so our scale-in
+  confirmations, cooldown_up_s/cooldown_down_s and step limits do not apply unless the policy's
+  `guards: ours` asks for them.
 
 Options (console defaults): `scale_out_below_pct` 15, `scale_in_above_pct` 75, `evaluation_period_s`
 300, `cooldown_s` 300, `adjustment` 1.
@@ -31,14 +42,14 @@ from pydantic import Field, model_validator
 
 from autoscaler.model import ClusterSnapshot, MetricSample, Recommendation, Rejection
 from autoscaler.policy import PolicyContext
-from policies._common import PolicyOptions, last_resize_at, observed_since, parse_options, scalable, window
+from policies._common import PolicyOptions, observed_since, parse_options, scalable, vendor_cooldown_left, window
 
 
 class EmrRulesOptions(PolicyOptions):
     scale_out_below_pct: float = Field(15.0, ge=0, le=100, description="Add when average available % is below.")
     scale_in_above_pct: float = Field(75.0, ge=0, le=100, description="Remove when average available % is above.")
     evaluation_period_s: float = Field(300.0, gt=0, description="Averaging period of the alarm, seconds.")
-    cooldown_s: float = Field(300.0, ge=0, description="Seconds after a resize of the pool before the next.")
+    cooldown_s: float = Field(300.0, ge=0, description="Seconds after a resize of the pool completes before the next.")
     adjustment: int = Field(1, ge=1, description="Units added or removed per trigger.")
 
     @model_validator(mode="after")
@@ -58,6 +69,7 @@ class EmrRulesPolicy:
     """+adjustment below the low threshold, -adjustment above the high one, averaged, with cooldown."""
 
     name = "emr-rules"
+    guard_profile = "vendor"
 
     def __init__(self, options: EmrRulesOptions) -> None:
         self.options = options
@@ -82,8 +94,7 @@ class EmrRulesPolicy:
             return []
         out: list[Recommendation | Rejection] = []
         for pool in scalable(ctx.managed_pools):
-            last = last_resize_at(ctx, [pool])
-            if last is not None and now - last < opts.cooldown_s:
+            if vendor_cooldown_left(ctx, [pool], opts.cooldown_s) is not None:
                 continue
             current = pool.requested.total
             target = max(current + step, 0)

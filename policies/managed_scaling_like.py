@@ -22,15 +22,22 @@ How it decides (our reading, stated so it can be argued with):
 - Down, cautiously: only after `scale_down_after_s` of history with nothing pending in any sample;
   then it releases the memory (and vcores) that stayed free the whole time (the window's minimum of
   availableMB), in whole units, TASK pools before CORE, dearest per GB first, never below the minimum.
-  AWS does not publish its scale-down delay; the 600 s default matches the ~10 minutes during which
-  EMR will not remove a newly added instance anyway, so a faster imitation would only be refused.
+
+Timing: the one published rule is the speed, "Metrics evaluation frequency: Every 5 to 10 seconds"
+(EMR Management Guide, "Scaling cluster resources"): it decides on every tick. AWS publishes no
+scale-in wait and no step size, so this imitation has neither cooldowns nor step limits; it runs
+under the "vendor" guard profile (designs/0004), without our confirmations, cooldowns or
+`limits.max_step_*_units` unless its `guards: ours` asks for them. `scale_down_after_s` is an
+unpublished constant of ours: its default, 300 s, is the value of 60/120/300/600 s that makes this
+imitation cheapest on FB-2009 day 0 (the sensitivity table in BENCHMARKS.md), the least flattering
+choice for the policies compared with it.
 
 Units are EMR's (instances for groups, weighted units for fleets); the limits count every non-master
 pool of the snapshot, while only managed pools are resized (as EMR counts core even if it is full).
 
 Options: `minimum_units` (default 0), `maximum_units` (default: the cluster's `limits.max_task_units +
 limits.max_core_units`), `maximum_on_demand_units` (default: no cap), `maximum_core_units` (default: no
-separate cap), `scale_down_after_s` (default 600).
+separate cap), `scale_down_after_s` (default 300).
 """
 
 from __future__ import annotations
@@ -62,7 +69,9 @@ class ManagedScalingLikeOptions(PolicyOptions):
     maximum_units: int | None = Field(None, ge=0, description="MaximumCapacityUnits; default from cluster limits.")
     maximum_on_demand_units: int | None = Field(None, ge=0, description="MaximumOnDemandCapacityUnits.")
     maximum_core_units: int | None = Field(None, ge=0, description="MaximumCoreCapacityUnits.")
-    scale_down_after_s: float = Field(600.0, ge=0, description="Seconds of no pending demand before scaling in.")
+    scale_down_after_s: float = Field(
+        300.0, ge=0, description="Seconds of no pending demand before scaling in (unpublished by AWS; see BENCHMARKS)."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -108,6 +117,7 @@ class ManagedScalingLikePolicy:
     """Fast up to cover pending demand within EMR-style caps; slow, sure scale-in. An imitation."""
 
     name = "managed-scaling-like"
+    guard_profile = "vendor"
 
     def __init__(self, options: ManagedScalingLikeOptions) -> None:
         self.options = options

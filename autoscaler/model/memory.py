@@ -19,12 +19,18 @@ class MetricSample:
 
 @dataclass(frozen=True, slots=True)
 class PoolMemory:
+    """One pool's timers. `last_scale_*_at` are when we asked; `resizing_since` and
+    `last_resize_completed_at` are when the pool was seen to start and finish moving
+    (`autoscaler.settling`), so a policy can count its cooldown from completion as its vendor does."""
+
     last_scale_up_at: float | None = None
     last_scale_down_at: float | None = None
     down_wanted_since: float | None = None
     down_confirmations: int = 0
     backoff_until: float | None = None
     consecutive_failures: int = 0
+    resizing_since: float | None = None
+    last_resize_completed_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

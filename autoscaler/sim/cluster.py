@@ -90,6 +90,7 @@ class SimCluster:
         self.lost_containers = 0
         self.reclaims_skipped = 0  # replayed reclaims that found no running Spot node in their pool
         self.resizes = 0
+        self.launched = 0  # nodes started by resizes (not the initial ones): what a policy bought
         self.app_cache: dict[int, tuple[int, AppInfo]] = {}  # snapshot views, by job, per version
         self.rejected: list[Job] = []
         self.on_change: Callable[[float], None] | None = None  # optional observer (plots)
@@ -180,6 +181,7 @@ class SimCluster:
         if initial:
             self._on_node_up(node)
         else:
+            self.launched += 1
             self._push(self.now + self.spec.boot_s.sample(self._boot_rng), NODE_UP, node)
 
     def _on_node_up(self, obj: object) -> None:

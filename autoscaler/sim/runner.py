@@ -208,6 +208,7 @@ def simulate_policy(  # noqa: PLR0917 - the documented call: jobs, spec, policie
             # stopped MAX_OVERRUN_S after the last submit with work left: cost and waits are partial
             "overrun_stop": bool(workload.active) or len(done) + len(cluster.rejected) < len(jobs),
             "simulated_s": round(end - spec.start_at, 1),
+            "nodes_launched": cluster.launched,
             "lost_containers": cluster.lost_containers,
             "reclaims_skipped": cluster.reclaims_skipped,
             "jobs_rejected": len(cluster.rejected),

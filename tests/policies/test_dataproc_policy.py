@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from policy_ctx import make_ctx
 
-from autoscaler.model import Market, PoolMemory, Recommendation
+from autoscaler.model import Market, PoolMemory, PoolState, Recommendation
 from autoscaler.testing import T0, make_pool, make_snapshot, sample
 from policies.dataproc import DataprocPolicy, dataproc_delta
 
@@ -77,13 +77,36 @@ def test_min_worker_fraction_uses_cluster_size() -> None:
     assert rec.target_units == 22
 
 
-@pytest.mark.parametrize(("since_resize", "acts"), [(60.0, False), (119.0, False), (120.0, True), (600.0, True)])
-def test_cooldown_after_last_resize(since_resize: float, acts: bool) -> None:
-    """No decision within cooldown_s (120 s) of the pool's last resize."""
+@pytest.mark.parametrize(
+    ("asked_ago", "completed_ago", "acts"),
+    [
+        (None, None, True),  # never resized: free to act
+        (400.0, None, False),  # asked, never seen complete: the update is still in flight
+        (400.0, 60.0, False),  # completed 60 s ago: cooldown counts from completion
+        (400.0, 119.0, False),
+        (400.0, 120.0, True),  # 120 s after completion, though 400 s after the request
+        (130.0, 125.0, True),
+        (60.0, 300.0, False),  # asked again after the last completion: in flight again
+    ],
+)
+def test_cooldown_counts_from_the_completion_of_the_last_resize(
+    asked_ago: float | None, completed_ago: float | None, acts: bool
+) -> None:
+    """No decision while a resize is in flight, nor within cooldown_s (120 s) of its completion."""
     policy = DataprocPolicy.from_options({})
-    memory = {"ig-task": PoolMemory(last_scale_down_at=T0 - since_resize)}
-    recs = _recs(policy, 4, [sample(T0, pending_mb=2 * NODE_MB, available_mb=0)], memory)
+    mem = PoolMemory(
+        last_scale_up_at=None if asked_ago is None else T0 - asked_ago,
+        last_resize_completed_at=None if completed_ago is None else T0 - completed_ago,
+    )
+    recs = _recs(policy, 4, [sample(T0, pending_mb=2 * NODE_MB, available_mb=0)], {"ig-task": mem})
     assert bool(recs) is acts
+
+
+def test_no_decision_while_a_managed_pool_is_resizing() -> None:
+    """A pool EMR reports RESIZING (e.g. found so after a restart) holds the decision, memory or not."""
+    pool = make_pool(requested=6, running=4, state=PoolState.RESIZING)
+    ctx = make_ctx([pool], history=[sample(T0, pending_mb=2 * NODE_MB, available_mb=0)])
+    assert list(DataprocPolicy.from_options({}).evaluate(make_snapshot(pools=[pool]), ctx)) == []
 
 
 def test_scale_down_spills_to_next_pool_and_never_below_zero() -> None:

@@ -51,10 +51,22 @@ def test_waits_for_a_full_period_of_history() -> None:
     assert _targets(_history(0, 0, 0, 0, 0)) == []
 
 
-@pytest.mark.parametrize(("since", "fires"), [(100.0, False), (299.0, False), (300.0, True)])
-def test_cooldown_covers_both_directions(since: float, fires: bool) -> None:
-    """A scale-up 100 s ago also blocks a scale-in until 300 s have passed (EMR's rule cooldown)."""
-    memory = {"ig-task": PoolMemory(last_scale_up_at=T0 - since)}
+@pytest.mark.parametrize(
+    ("asked_ago", "completed_ago", "fires"),
+    [
+        (900.0, None, False),  # the scale-up was never seen to complete: still in flight
+        (900.0, 100.0, False),  # completed 100 s ago: CoolDown runs from completion
+        (900.0, 299.0, False),
+        (900.0, 300.0, True),
+        (400.0, 700.0, False),  # asked after the last completion: in flight again
+    ],
+)
+def test_cooldown_counts_from_completion_and_covers_both_directions(
+    asked_ago: float, completed_ago: float | None, fires: bool
+) -> None:
+    """A scale-up blocks a scale-in until 300 s after it completed, not after it was asked (EMR CoolDown)."""
+    completed = None if completed_ago is None else T0 - completed_ago
+    memory = {"ig-task": PoolMemory(last_scale_up_at=T0 - asked_ago, last_resize_completed_at=completed)}
     assert bool(_targets(_history(90, 90, 90, 90, 90, 90), memory)) is fires
 
 

@@ -122,8 +122,10 @@ def _quiet(available_mb: int, span: float = 600, pending_at: float | None = None
     ],
 )
 def test_scales_down_cautiously(history: list[MetricSample], expected: dict[str, int]) -> None:
-    """Scale-in needs scale_down_after_s of history with nothing pending, and gives back what stayed free."""
-    assert _run([make_pool(requested=5)], {"maximum_units": 10}, history=history) == expected
+    """Scale-in needs scale_down_after_s (600 s here) of history with nothing pending, and gives back what
+    stayed free."""
+    options = {"maximum_units": 10, "scale_down_after_s": 600}
+    assert _run([make_pool(requested=5)], options, history=history) == expected
 
 
 def test_scale_down_stops_at_minimum() -> None:
