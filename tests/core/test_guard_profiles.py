@@ -54,7 +54,10 @@ def _guard(
     ],
 )
 def test_timing_guards_apply_only_under_our_profile(
-    target: int, memory: PoolMemory, ours: tuple[int | None, list[RejectReason]], vendor: tuple[int | None, list[RejectReason]]
+    target: int,
+    memory: PoolMemory,
+    ours: tuple[int | None, list[RejectReason]],
+    vendor: tuple[int | None, list[RejectReason]],
 ) -> None:
     """Cooldowns, confirmations and step limits stop or trim "ours"; a "vendor" policy passes them."""
     pool = make_pool(requested=4)

@@ -196,7 +196,8 @@ def test_the_issue_contract_example_validates_as_written(
     assert cluster["yarn"]["urls"] == ["http://10.0.0.5:8088"]
     limits = cluster["limits"]
     assert (limits["min_task_units"], limits["max_task_units"], limits["max_core_units"]) == (0, 40, 3)
-    assert cluster["policies"] == [{"type": "dataproc", "options": {"scale_up_factor": 1.0, "scale_down_factor": 1.0}}]
+    options = {"scale_up_factor": 1.0, "scale_down_factor": 1.0}
+    assert cluster["policies"] == [{"type": "dataproc", "options": options, "guards": None}]  # None: its own profile
 
 
 def test_config_reference_documents_each_builtin_policy_and_its_options() -> None:
