@@ -20,7 +20,7 @@ from typing import Any
 
 from autoscaler.config import ClusterConfig, PolicySpec
 from autoscaler.model import ControllerMemory
-from autoscaler.policy import Policy, PolicyError, load_policy
+from autoscaler.policy import Policy, PolicyError, WithGuardProfile, guard_profile, load_policy
 from autoscaler.prices import SpotHistory, load_ondemand_table
 from autoscaler.sim.actuator import SimActuator
 from autoscaler.sim.billing import PriceBook
@@ -111,13 +111,13 @@ def contestant_policies(
             _, held_mb = always_on(spec, prices, 0.0, core_fixed=core_fixed, limits=config.limits, managed=config.pools)
             try:
                 demand = effective_demand(jobs)
-                out.append(
-                    hindsight_policy(
-                        ps.options, demand, spec=spec, config=config, poll_interval_s=poll_interval_s, held_mb=held_mb
-                    )
+                seer: Policy = hindsight_policy(
+                    ps.options, demand, spec=spec, config=config, poll_interval_s=poll_interval_s, held_mb=held_mb
                 )
             except ValueError as err:
                 raise PolicyError(f"policies[{i}].options: {err}") from None
+            # the operator's `guards:` override, as load_policy applies it to the daemon's policies
+            out.append(seer if ps.guards in (None, guard_profile(seer)) else WithGuardProfile(seer, ps.guards))
         else:
             out.append(load_policy(ps, f"policies[{i}]"))
     return tuple(out)

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from autoscaler.config import PolicySpec
-from autoscaler.policy import PolicyError, load_policy
+from autoscaler.policy import PolicyError, guard_profile, load_policy
 from autoscaler.sim.command import main
 from autoscaler.sim.demand import DemandCurve
 from autoscaler.sim.hindsight import capacity_plan
-from autoscaler.sim.runner import simulate_policy
+from autoscaler.sim.runner import build_prices, contestant_policies, simulate_policy
 from autoscaler.sim.spec import default_spec
 from autoscaler.sim.trace import Job, Stage, load_trace
 from autoscaler.testing import make_cluster_config
@@ -97,3 +97,19 @@ def test_simulate_runs_it_beside_daemon_policies(tmp_path: Path, data: Path) -> 
     results = json.loads(report.read_text())["results"]
     assert [r["policy"] for r in results] == ["hindsight", "dataproc"]
     assert all(r["jobs_completed"] == 50 for r in results)
+
+
+@pytest.mark.parametrize(("guards", "profile"), [(None, "vendor"), ("ours", "ours")])
+def test_it_runs_under_no_timing_guards_unless_the_config_says_ours(guards: str | None, profile: str) -> None:
+    """Its plan times every resize already; `guards: ours` in its policies entry puts our cooldowns back."""
+    spec = default_spec()
+    config = make_cluster_config(cluster_id="j-SIMULATED")
+    (policy,) = contestant_policies(
+        [PolicySpec(type="hindsight", guards=guards)],
+        _late_burst(),
+        spec=spec,
+        config=config,
+        prices=build_prices(config, spec, None),
+        poll_interval_s=30.0,
+    )
+    assert guard_profile(policy) == profile
