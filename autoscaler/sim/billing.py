@@ -193,9 +193,6 @@ class Ledger:
         self.closed_node_s += max(t - m.start, MIN_BILLED_S)
         return usd
 
-    def accrue(self, t: float) -> None:
-        """Nothing to do: bills are exact integrals at close; kept for callers that tick the ledger."""
-
     def total_usd(self, t: float) -> float:
         """Cost so far, as if every running node stopped at `t` (minimum included)."""
         return self.closed_usd + sum(self._bill(m, t) for m in self._open.values())

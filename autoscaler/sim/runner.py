@@ -169,8 +169,6 @@ def simulate_policy(  # noqa: PLR0917 - the documented call: jobs, spec, policie
             next_sample += timeline_step_s
             if progress is not None:
                 progress(min(1.0, (t - spec.start_at) / max(last_submit - spec.start_at, 1.0)))
-        else:
-            cluster.ledger.accrue(t)
         arrived = len(workload.jobs) + len(cluster.rejected) == len(jobs)
         if (t >= last_submit and arrived and not workload.active) or t >= horizon:
             break
