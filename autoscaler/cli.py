@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import platform
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -17,9 +18,11 @@ from typing import IO
 
 import yaml
 
+from autoscaler import __version__
 from autoscaler.actuator import Actuator, DryRunActuator, EmrActuator
 from autoscaler.aws import make_client
-from autoscaler.config import AppConfig, ClusterConfig, ConfigError, load_config, parse_config
+from autoscaler.config import AppConfig, ClusterConfig, ConfigError, parse_config
+from autoscaler.config_check import check_config
 from autoscaler.explain import explain_data, explain_text, fetch_daemon
 from autoscaler.logs import EventLogger, configure_logging
 from autoscaler.loop import EXIT_STALE, ClusterDeps, Deps, run
@@ -43,6 +46,9 @@ EXIT_CODES = (
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="emr-autoscaler", description="Cost-optimizing, explainable autoscaler for Amazon EMR.", epilog=EXIT_CODES
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__} (Python {platform.python_version()})"
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -172,8 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise AssertionError(f"no handler for {args.command}")
         return int(handler(args))
     except ConfigError as err:
-        for problem in err.problems:
-            print(f"error: {err.source}: {problem}", file=sys.stderr)
+        for line in err.lines():
+            print(f"error: {line}", file=sys.stderr)
         return EXIT_CONFIG
     except PolicyErrors as err:
         for problem in err.problems:
@@ -182,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _load(args: argparse.Namespace) -> AppConfig:
-    config = load_config(args.config)
+    config = check_config(args.config)
     updates: dict[str, object] = {}
     if getattr(args, "dry_run", None) is not None:
         updates["dry_run"] = args.dry_run

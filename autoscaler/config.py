@@ -8,26 +8,46 @@ config reference (`emr-autoscaler config-reference`, `autoscaler/reference.py`).
 
 from __future__ import annotations
 
+import copy
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, Final, Literal, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-ENV_PREFIX = "EMR_AUTOSCALER_"
+from autoscaler.config_env import (
+    ENV_PREFIX,
+    ConfigError,
+    EnvOverrides,
+    Loc,
+    env_var,
+    format_errors,
+    loc_text,
+    located,
+    prune,
+)
+
+__all__ = ["ENV_PREFIX", "AppConfig", "ClusterConfig", "ConfigError", "format_errors", "load_config", "parse_config"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf/nan are YAML floats (.inf, .nan) but never a duration: refused by every float field
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+DAY_S: Final = 86_400
+WEEK_S: Final = 7 * DAY_S
+REGION_PATTERN: Final = r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$"
+"""AWS region names (us-east-1, us-gov-west-1, us-isob-east-1, ...), as botocore's endpoint data spells them."""
 
 
 class YarnConfig(_Strict):
     urls: list[str] = Field(
         min_length=1, description="ResourceManager base URLs; several = RM HA, the active one is used."
     )
-    timeout_s: float = Field(5.0, gt=0, description="Connect and read timeout for each YARN request.")
+    timeout_s: float = Field(5.0, gt=0, le=300, description="Connect and read timeout for each YARN request.")
     verify_tls: bool = Field(True, description="Verify the RM's TLS certificate.")
     ca_bundle: str | None = Field(None, description="CA bundle file for a private CA (implies verify_tls).")
     kerberos: bool = Field(False, description="Authenticate with SPNEGO (needs the `kerberos` extra).")
@@ -56,15 +76,20 @@ class LimitsConfig(_Strict):
 
 
 class GuardsConfig(_Strict):
-    cooldown_up_s: float = Field(120, ge=0, description="Seconds after a scale-up before another scale-up of the pool.")
-    cooldown_down_s: float = Field(300, ge=0, description="Seconds after any resize before a scale-in of the pool.")
+    cooldown_up_s: float = Field(
+        120, ge=0, le=WEEK_S, description="Seconds after a scale-up before another scale-up of the pool."
+    )
+    cooldown_down_s: float = Field(
+        300, ge=0, le=WEEK_S, description="Seconds after any resize before a scale-in of the pool."
+    )
     scale_down_confirmations: int = Field(
         3, ge=1, description="Consecutive ticks a scale-in must be wanted before it happens."
     )
-    backoff_s: float = Field(600, ge=0, description="Seconds a pool is left alone after a capacity error.")
+    backoff_s: float = Field(600, ge=0, le=WEEK_S, description="Seconds a pool is left alone after a capacity error.")
     stale_after_s: float = Field(
         120,
         gt=0,
+        le=DAY_S,
         description="A source older than this makes the snapshot stale: YARN or EMR answering more than this "
         "many seconds after the tick began (so the data read first is that old when acted on) means no resize "
         "that tick.",
@@ -83,7 +108,10 @@ class GuardsConfig(_Strict):
         ),
     )
     min_node_age_s: float = Field(
-        600, ge=0, description="EMR will not remove instances younger than this; they are never chosen to drain."
+        600,
+        ge=0,
+        le=WEEK_S,
+        description="EMR will not remove instances younger than this; they are never chosen to drain.",
     )
 
     @model_validator(mode="after")
@@ -140,7 +168,7 @@ class PricingConfig(_Strict):
         description="Spot Advisor JSON (spot-advisor-data.json) giving each Spot type's interruption band for "
         "spot.max_interruption_band; default: bundled us-east-1 Linux slice (2025-06-28), no bands elsewhere.",
     )
-    spot_ttl_s: float = Field(300, gt=0, description="How long a fetched Spot price is reused.")
+    spot_ttl_s: float = Field(300, gt=0, le=WEEK_S, description="How long a fetched Spot price is reused.")
     describe_spot_history: bool = Field(
         True, description="Fetch DescribeSpotPriceHistory; false uses spot_price_file or on-demand prices only."
     )
@@ -148,7 +176,7 @@ class PricingConfig(_Strict):
 
 class ClusterConfig(_Strict):
     cluster_id: str = Field(pattern=r"^j-[A-Z0-9]+$", description="EMR cluster id (j-...).")
-    region: str = Field("us-east-1", description="AWS region of the cluster.")
+    region: str = Field("us-east-1", pattern=REGION_PATTERN, description="AWS region of the cluster.")
     yarn: YarnConfig
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     guards: GuardsConfig = Field(default_factory=GuardsConfig)
@@ -159,18 +187,23 @@ class ClusterConfig(_Strict):
         None, description="Pool ids (ig-/if-) to manage; default every TASK pool (and CORE with scale_core)."
     )
     decommission_timeout_s: int = Field(
-        3600, ge=0, description="ShrinkPolicy DecommissionTimeout; YARN's graceful decommission default is 3600."
+        3600,
+        ge=0,
+        le=WEEK_S,
+        description="ShrinkPolicy DecommissionTimeout; YARN's graceful decommission default is 3600.",
     )
     cloudwatch: bool = Field(True, description="Read CloudWatch EMR metrics (one GetMetricData per tick).")
     interruptions_queue_url: str | None = Field(
         None, description="SQS queue fed by EventBridge with EC2 Spot interruption warnings; unset = not read."
     )
-    history_window_s: float = Field(1800, gt=0, description="How much metric history policies may average over.")
+    history_window_s: float = Field(
+        1800, gt=0, le=WEEK_S, description="How much metric history policies may average over."
+    )
 
 
 class AppConfig(_Strict):
     dry_run: bool = Field(True, description="Default true: nothing is resized until an operator turns it off.")
-    poll_interval_s: float = Field(30, gt=0, description="Seconds between ticks.")
+    poll_interval_s: float = Field(30, gt=0, le=DAY_S, description="Seconds between ticks.")
     metrics_port: int = Field(
         9464, ge=0, le=65535, description="Port for /metrics, /livez, /readyz and /debug/decision (0 disables)."
     )
@@ -186,65 +219,83 @@ class AppConfig(_Strict):
     clusters: list[ClusterConfig] = Field(min_length=1)
 
 
-class ConfigError(Exception):
-    """All problems found in one config file, each with its path."""
+def validate_all(data: dict[str, Any], overridden: Iterable[str] = ()) -> tuple[AppConfig | None, list[str], list[str]]:
+    """(config or None, file problems, env problems): every error at once.
 
-    def __init__(self, source: str, problems: list[str]) -> None:
-        self.source = source
-        self.problems = problems
-        super().__init__(f"{source}: " + "; ".join(problems))
+    pydantic stops at a model's field errors before its cross-field checks (min > max), so each pass
+    drops the values it refused and validates again, up to a few passes; a "missing" error for a
+    dropped value, or a cross-field error naming one, is not reported twice.
+    """
+    from_env = set(overridden)
+    current = copy.deepcopy(data)
+    pruned: set[Loc] = set()
+    found: dict[Loc, str] = {}
+    for _ in range(_PASSES):
+        try:
+            config = AppConfig.model_validate(current)
+        except ValidationError as err:
+            fresh = [(loc, msg) for loc, msg in map(located, err.errors()) if loc not in pruned and loc not in found]
+            for loc, msg in fresh:
+                found[loc] = msg
+            dropped = [prune(current, loc) for loc, _ in fresh]  # every one: no short-circuit
+            if not any(dropped):
+                break
+            pruned.update(loc for loc, _ in fresh)
+            continue
+        if not found:
+            return config, [], []
+        break
+    file_problems = [f"{loc_text(loc) or '<root>'}: {msg}" for loc, msg in found.items() if not _is_env(loc, from_env)]
+    env_problems = [f"{env_var(str(loc[0]))}: {msg}" for loc, msg in found.items() if _is_env(loc, from_env)]
+    return None, file_problems, env_problems
 
 
-def _loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
+_PASSES: Final = 4
 
 
-def format_errors(err: ValidationError) -> list[str]:
-    problems = []
-    for e in err.errors():
-        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        msg = e["msg"].removeprefix("Value error, ")
-        # model validators report the field name inside the message: fold it into the path
-        if ": " in msg and e["type"] == "value_error":
-            field_name, _, msg = msg.partition(": ")
-            loc = (*loc, field_name)
-        problems.append(f"{_loc(loc) or '<root>'}: {msg}")
-    return problems
-
-
-def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
-    """Top-level overrides: EMR_AUTOSCALER_DRY_RUN, _POLL_INTERVAL_S, _METRICS_PORT, _LOG_FORMAT."""
-    out = dict(data)
-    for key in ("dry_run", "poll_interval_s", "metrics_port", "log_format"):
-        value = env.get(ENV_PREFIX + key.upper())
-        if value is not None:
-            out[key] = value
-    return out
+def _is_env(loc: Loc, from_env: set[str]) -> bool:
+    return len(loc) == 1 and loc[0] in from_env
 
 
 def parse_config(data: Any, source: str = "<config>", env: Mapping[str, str] | None = None) -> AppConfig:
+    """The validated config from parsed YAML and the environment; ConfigError lists every problem."""
     if not isinstance(data, dict):
         raise ConfigError(source, ["<root>: must be a mapping"])
-    data = _apply_env(data, os.environ if env is None else env)
     try:
-        return AppConfig.model_validate(data)
-    except ValidationError as err:
-        raise ConfigError(source, format_errors(err)) from None
+        overrides = EnvOverrides.read(os.environ if env is None else env)
+        env_problems: list[str] = []
+    except ConfigError as err:
+        overrides, env_problems = {}, err.env_problems
+    config, problems, more_env = validate_all({**data, **overrides}, overrides)
+    if config is None or env_problems:
+        raise ConfigError(source, problems, env_problems + more_env)
+    return config
 
 
-def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> AppConfig:
+def read_config_file(path: str | Path) -> Any:
+    """The parsed YAML of a config file; ConfigError (never UnicodeDecodeError/RecursionError) when unreadable."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_bytes().decode("utf-8")
     except OSError as err:
         raise ConfigError(str(path), [f"<file>: {err.strerror}"]) from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            str(path), [f"<file>: not UTF-8 text (byte 0x{err.object[err.start]:02x} at offset {err.start})"]
+        ) from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "<yaml>"
         raise ConfigError(str(path), [f"{where}: {getattr(err, 'problem', err)}"]) from None
-    return parse_config(data, str(path), env)
+    except RecursionError:
+        raise ConfigError(str(path), ["<yaml>: nested too deeply to read (a config is a few levels deep)"]) from None
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> AppConfig:
+    data = read_config_file(path)
+    try:
+        return parse_config(data, str(path), env)
+    except RecursionError:
+        raise ConfigError(str(path), ["<root>: nested too deeply to validate"]) from None

@@ -24,10 +24,13 @@ _HEADER = f"""# Configuration reference
 
 Generated from `autoscaler/config.py` by `emr-autoscaler config-reference`; do not edit by hand.
 
-A YAML file, validated as a whole: every problem is reported at once with its path
-(`clusters[0].limits.max_task_units: must be >= min_task_units`) and `emr-autoscaler validate -c FILE`
-exits 2. Unknown keys are errors. These top-level keys can be overridden from the environment:
-`{ENV_PREFIX}DRY_RUN`, `{ENV_PREFIX}POLL_INTERVAL_S`, `{ENV_PREFIX}METRICS_PORT`, `{ENV_PREFIX}LOG_FORMAT`.
+A YAML file (UTF-8), validated as a whole: every problem is reported at once with its path — field
+errors, cross-field ones (`clusters[0].limits.max_task_units: must be >= min_task_units`) and unknown
+policies or options alike — and `emr-autoscaler validate -c FILE` (or `run`) exits 2. Unknown keys are
+errors; durations must be finite (no `.inf`/`.nan`) and within the bounds below. These top-level keys
+can be overridden from the environment (a bad value is reported against the variable, not the file):
+`{ENV_PREFIX}DRY_RUN`, `{ENV_PREFIX}POLL_INTERVAL_S`, `{ENV_PREFIX}METRICS_PORT`,
+`{ENV_PREFIX}METRICS_BIND_ADDRESS`, `{ENV_PREFIX}LOG_FORMAT`.
 AWS endpoints and credentials come from boto3's standard chain (`AWS_ENDPOINT_URL`,
 `AWS_ENDPOINT_URL_EMR`, `AWS_PROFILE`, instance roles, ...), never from this file.
 """
@@ -70,6 +73,17 @@ def _type_name(annotation: Any) -> str:
     return str(annotation).replace("typing.", "").replace("autoscaler.config.", "")
 
 
+def _bounds(info: FieldInfo) -> str:
+    """A field's numeric limits (`> 0, ≤ 86400`), so the reference says what `validate` will refuse."""
+    parts = []
+    for meta in info.metadata:
+        for attr, sign in (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤")):
+            value = getattr(meta, attr, None)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                parts.append(f"{sign} {value:g}")
+    return ", ".join(parts)
+
+
 def _default(info: FieldInfo) -> str:
     if info.is_required():
         return "required"
@@ -93,6 +107,8 @@ def _section(model: type[BaseModel], path: str, out: list[str], level: int = 2) 
         sub, is_list = _model_of(info.annotation)
         key = f"{path}.{name}" if path else name
         type_name = f"list of `{key}[]` entries" if sub and is_list else _type_name(info.annotation)
+        if bounds := _bounds(info):
+            type_name += f" ({bounds})"
         description = (info.description or "").replace("|", "\\|")
         if sub is not None and not description:
             description = f"See `{f'{key}[]' if is_list else key}` below."

@@ -134,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _run(args)
     except ConfigError as err:
-        for problem in err.problems:
-            print(f"error: {err.source}: {problem}", file=sys.stderr)
+        for line in err.lines():
+            print(f"error: {line}", file=sys.stderr)
         return 2
     except (SimulateError, TraceError, SpecError, PolicyError, PlotError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -112,11 +112,23 @@ def test_env_overrides_top_level_keys(tmp_path: Path, var: str, value: str, key:
     assert getattr(config, key) == expected
 
 
-def test_invalid_env_override_is_reported_like_a_file_error(tmp_path: Path) -> None:
-    """A bad environment value fails validation with the key's path."""
+@pytest.mark.parametrize(
+    ("var", "value", "message"),
+    [
+        ("EMR_AUTOSCALER_DRY_RUN", "perhaps", "valid boolean"),
+        ("EMR_AUTOSCALER_POLL_INTERVAL_S", "0", "greater than 0"),
+        ("EMR_AUTOSCALER_METRICS_PORT", "http", "valid integer"),
+    ],
+)
+def test_invalid_env_override_is_blamed_on_the_variable(tmp_path: Path, var: str, value: str, message: str) -> None:
+    """A bad environment value names the variable, never the file (whose problems stay its own)."""
     with pytest.raises(ConfigError) as err:
-        load_config(_write(tmp_path, GOOD), env={"EMR_AUTOSCALER_DRY_RUN": "perhaps"})
-    assert any(p.startswith("dry_run:") for p in err.value.problems)
+        load_config(_write(tmp_path, GOOD), env={var: value})
+    assert err.value.problems == []
+    (problem,) = err.value.env_problems
+    assert problem.startswith(f"{var}: ")
+    assert message in problem
+    assert err.value.lines() == [f"environment: {problem}"]
 
 
 def test_env_override_via_cli(
