@@ -142,6 +142,29 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
+def spot_history(path: str | None, region: str, spec: ClusterSpec) -> tuple[SpotHistory | None, str | None]:
+    """The replayed Spot history and the one AZ billed from it (None, None without --spot-prices)."""
+    if path is None:
+        if spec.availability_zone is not None:
+            print(
+                "sim.availability_zone is ignored without --spot-prices: Spot pays on-demand x spot_price_fraction",
+                file=sys.stderr,
+            )
+        return None, None
+    try:
+        history = SpotHistory.load(path, region=region)
+    except (OSError, ValueError) as err:
+        raise SimulateError(f"--spot-prices {path}: {err}") from None
+    if not history.instance_types():
+        raise SimulateError(f"--spot-prices {path}: no Linux/UNIX rows for region {region}")
+    try:
+        zone = choose_zone(history, spec.spot_instance_types(), spec.availability_zone)
+    except ValueError as err:
+        raise SimulateError(f"sim.availability_zone: {err} in --spot-prices {path}") from None
+    print(f"Spot prices replayed in {zone}", file=sys.stderr)
+    return history, zone
+
+
 def check_outputs(report: str, plot: str | None) -> None:
     """Fail before the run, not after it: the report's folder must exist, the plot must be writable."""
     path = Path(report)
@@ -173,17 +196,7 @@ def _run(args: argparse.Namespace) -> int:
     jobs = load_trace(args.trace, scale=args.trace_scale, model=spec.conversion)
     if not jobs:
         raise SimulateError(f"{args.trace}: no jobs")
-    history, zone = None, None
-    if args.spot_prices:
-        try:
-            history = SpotHistory.load(args.spot_prices, region=config.region)
-        except (OSError, ValueError) as err:
-            raise SimulateError(f"--spot-prices {args.spot_prices}: {err}") from None
-        try:
-            zone = choose_zone(history, spec.spot_instance_types(), spec.availability_zone)
-        except ValueError as err:
-            raise SimulateError(f"sim.availability_zone: {err} in --spot-prices {args.spot_prices}") from None
-        print(f"Spot prices replayed in {zone}", file=sys.stderr)
+    history, zone = spot_history(args.spot_prices, config.region, spec)
     runs, sizing = sized_static(runs, jobs, spec, config, history)
     if sizing is not None:
         print(

@@ -150,3 +150,13 @@ def test_history_types_without_an_on_demand_price_are_ignored_until_asked_for() 
     text = _TWO_AZ + _rows(("use1-az2", "c1.exotic", 0.5, "2022-05-31T18:10:00+00:00"))
     book = PriceBook(PRICES, spot_history=SpotHistory.parse(text), spot_types=["m5.xlarge"])
     assert book.ec2("m5.xlarge", Market.SPOT, 0.0) == 0.09
+
+
+def test_price_file_without_rows_for_the_region_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A price file of another region would silently bill the fallback fraction: it is refused instead."""
+    (tmp_path / "t.jsonl").write_text(_TRACE + "\n")
+    (tmp_path / "spot.tsv").write_text(_rows(("euw3-az1", "m5.xlarge", 0.05, T0)))
+    (tmp_path / "c.yaml").write_text(_CONFIG)
+    argv = ["--trace", str(tmp_path / "t.jsonl"), "--policy", "pending-demand", "--config", str(tmp_path / "c.yaml")]
+    assert main([*argv, "--spot-prices", str(tmp_path / "spot.tsv"), "--report", str(tmp_path / "r.json")]) == 2
+    assert "no Linux/UNIX rows for region us-east-1" in capsys.readouterr().err
