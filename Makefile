@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: help setup test lint fmt demo bench docker-lint docker-build
+.PHONY: help setup test lint fmt demo bench docker-lint docker-build deploy-lint
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -27,12 +27,22 @@ test: ## run the test suite, then ruff, mypy and the import-layer contracts
 	$(BIN)/lint-imports || { r=$$?; [ $$status -ne 0 ] || status=$$r; }; \
 	exit $$status
 
-lint: ## ruff (lint + format check), mypy strict, import-linter, hadolint
+lint: ## ruff (lint + format check), mypy strict, import-linter, hadolint, deploy-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
+	$(MAKE) --no-print-directory deploy-lint
+
+# The same checks run as tests in `make test` (tests/deploy/test_deploy_tools.py); this is the CLI form.
+deploy-lint: ## deploy/ with its users' tools: cfn-lint, parliament, kubernetes-validate, docker-compose, promtool
+	$(BIN)/cfn-lint deploy/cloudformation/*.yaml
+	$(BIN)/parliament --include-community-auditors < deploy/iam/policy.json
+	$(BIN)/kubernetes-validate --strict --quiet $$(ls deploy/k8s/*.yaml | grep -v kustomization.yaml)
+	docker-compose -f deploy/compose.yaml --profile live config -q
+	promtool check rules deploy/prometheus/alerts.yml
+	cd tests/deploy && promtool test rules alerts_test.yml
 
 fmt: ## format the code with ruff
 	$(BIN)/ruff format .

@@ -1,0 +1,184 @@
+"""Each deployment file checked by the tool its users run (issue 11): Debian's `docker-compose config`
+for compose.yaml, `cfn-lint` for the CloudFormation template, `parliament` for the IAM policy,
+`kubernetes-validate` (the Kubernetes OpenAPI schemas, strict) for the manifests. And every
+manifest runs our container as non-root with a read-only root filesystem."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shutil
+import subprocess
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+CFN = DEPLOY / "cloudformation" / "ecs-fargate.yaml"
+POLICY = DEPLOY / "iam" / "policy.json"
+DOCKER_COMPOSE = shutil.which("docker-compose")
+CFN_LINT = Path(sys.executable).with_name("cfn-lint")
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form intrinsics (!Ref, !Sub, ...) read as {"Fn": value}."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node)
+    else:
+        value = loader.construct_mapping(node)  # type: ignore[arg-type]
+    return {suffix: value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def cfn() -> dict[str, Any]:
+    doc: dict[str, Any] = yaml.load(CFN.read_text(), Loader=_CfnLoader)
+    return doc
+
+
+# compose
+
+
+@pytest.mark.skipif(
+    DOCKER_COMPOSE is None, reason="docker-compose not installed (Debian: apt-get install docker-compose)"
+)
+@pytest.mark.parametrize("profile", [[], ["--profile", "live"]])
+def test_debian_docker_compose_accepts_the_file(profile: list[str]) -> None:
+    """Debian's docker-compose (1.29) validates compose.yaml against its schema; it rejected `name:`."""
+    done = subprocess.run(
+        [DOCKER_COMPOSE or "docker-compose", "-f", str(DEPLOY / "compose.yaml"), *profile, "config", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_compose_has_no_top_level_name() -> None:
+    assert "name" not in yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+
+
+# CloudFormation
+
+
+def test_cfn_lint_accepts_the_fargate_template() -> None:
+    done = subprocess.run([str(CFN_LINT), str(CFN)], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_cfn_task_role_grants_exactly_the_iam_policy() -> None:
+    """The template's task role has policy.json's statements: same Sids, effects and actions."""
+    (inline,) = cfn()["Resources"]["TaskRole"]["Properties"]["Policies"]
+    ours = {s["Sid"]: s for s in inline["PolicyDocument"]["Statement"]}
+    shipped = {s["Sid"]: s for s in json.loads(POLICY.read_text())["Statement"]}
+    assert ours.keys() == shipped.keys()
+
+    def actions(statement: dict[str, Any]) -> set[str]:
+        action = statement["Action"]
+        return {action} if isinstance(action, str) else set(action)
+
+    for sid, statement in shipped.items():
+        assert ours[sid]["Effect"] == statement["Effect"], sid
+        assert actions(ours[sid]) == actions(statement), sid
+        assert ("Condition" in ours[sid]) == ("Condition" in statement), sid
+
+
+def test_cfn_service_is_one_task_and_the_container_non_root_read_only() -> None:
+    resources = cfn()["Resources"]
+    service = resources["Service"]["Properties"]
+    assert service["DesiredCount"] == 1
+    assert service["DeploymentConfiguration"]["MaximumPercent"] == 100
+    (container,) = resources["TaskDefinition"]["Properties"]["ContainerDefinitions"]
+    assert container["User"].split(":")[0] not in {"0", "root"}
+    assert container["ReadonlyRootFilesystem"] is True
+    assert container["LinuxParameters"]["Capabilities"]["Drop"] == ["ALL"]
+    assert any("/livez" in part for part in container["HealthCheck"]["Command"])
+
+
+# IAM
+
+
+def analyze_policy_string(text: str, include_community_auditors: bool = False) -> Any:
+    """parliament's own API; imported here because its import leaves files open (a ResourceWarning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        check: Callable[..., Any] = importlib.import_module("parliament").analyze_policy_string
+    return check(text, include_community_auditors=include_community_auditors)
+
+
+def test_parliament_finds_nothing_in_the_iam_policy() -> None:
+    findings = analyze_policy_string(POLICY.read_text(), include_community_auditors=True).findings
+    assert [(f.issue, f.detail) for f in findings] == []
+
+
+def test_parliament_would_catch_a_mistake() -> None:
+    """The check has teeth: a misspelt action and a resource the action cannot take are reported."""
+    policy = json.loads(POLICY.read_text())
+    policy["Statement"][0]["Action"].append("elasticmapreduce:DescribeClusters")
+    policy["Statement"].append({"Effect": "Allow", "Action": "sqs:ReceiveMessage", "Resource": "arn:aws:s3:::x"})
+    issues = {f.issue for f in analyze_policy_string(json.dumps(policy)).findings}
+    assert "UNKNOWN_ACTION" in issues
+    assert "RESOURCE_MISMATCH" in issues
+
+
+# Kubernetes
+
+
+def _k8s_docs() -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for path in sorted((DEPLOY / "k8s").glob("*.yaml")):
+        out += [(path.name, doc) for doc in yaml.safe_load_all(path.read_text()) if doc]
+    return out
+
+
+K8S_DOCS = _k8s_docs()
+SCHEMA_VERSION = kubernetes_validate.utils.latest_version()
+
+
+@pytest.mark.parametrize(("name", "doc"), K8S_DOCS, ids=[f"{n}:{d['kind']}" for n, d in K8S_DOCS])
+def test_kubernetes_manifests_match_the_api_schemas(name: str, doc: dict[str, Any]) -> None:
+    """Strict: no unknown field, every type right, against the newest bundled Kubernetes API schemas.
+    Kustomization is kustomize's, not an API object: it is checked by the manifest tests instead."""
+    if doc["kind"] == "Kustomization":
+        pytest.skip("kustomization.yaml is not a Kubernetes API object (no schema)")
+    kubernetes_validate.validate(doc, SCHEMA_VERSION, strict=True)
+
+
+def test_kubernetes_schema_check_has_teeth() -> None:
+    deployment = next(doc for _, doc in K8S_DOCS if doc["kind"] == "Deployment")
+    broken = json.loads(json.dumps(deployment))
+    broken["spec"]["template"]["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"] = "yes"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, SCHEMA_VERSION, strict=True)
+
+
+# non-root, read-only root, in every manifest
+
+
+def test_every_manifest_runs_the_daemon_non_root_with_a_read_only_root() -> None:
+    """Kubernetes, ECS JSON, CloudFormation and both compose services."""
+    deployment = next(doc for _, doc in K8S_DOCS if doc["kind"] == "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert all(c["securityContext"]["readOnlyRootFilesystem"] is True for c in pod["containers"])
+    (ecs,) = json.loads((DEPLOY / "ecs" / "task-definition.json").read_text())["containerDefinitions"]
+    assert (ecs["user"].split(":")[0], ecs["readonlyRootFilesystem"]) == ("10001", True)
+    (cf,) = cfn()["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"]
+    assert (cf["User"].split(":")[0], cf["ReadonlyRootFilesystem"]) == ("10001", True)
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    for name in ("autoscaler", "autoscaler-live"):
+        assert (services[name]["user"].split(":")[0], services[name]["read_only"]) == ("10001", True), name
