@@ -22,26 +22,12 @@ from autoscaler.model import (
     YarnMetrics,
 )
 from autoscaler.policy import PolicyContext
-from autoscaler.testing import T0, make_cluster_config, make_node, make_pool, make_snapshot, sample
+from autoscaler.testing import T0, Wants, make_cluster_config, make_node, make_pool, make_snapshot, sample
 
 MASTER = make_pool("ig-master", role=PoolRole.MASTER, requested=1)
 CORE = make_pool("ig-core", role=PoolRole.CORE, requested=3)
 TASK = make_pool("ig-task", requested=4)
 POOLS = (MASTER, CORE, TASK)
-
-
-class Wants:
-    """Recommends fixed targets: {pool_id: units}."""
-
-    def __init__(self, name: str, targets: dict[str, int]) -> None:
-        self.name = name
-        self.targets = targets
-        self.seen: list[PolicyContext] = []
-
-    def evaluate(self, snapshot: ClusterSnapshot, ctx: PolicyContext) -> Iterable[Recommendation | Rejection]:
-        self.seen.append(ctx)
-        for pool_id, units in self.targets.items():
-            yield Recommendation(self.name, pool_id, units, f"{self.name} wants {units}")
 
 
 class Broken:
@@ -85,7 +71,7 @@ def test_managed_pools(overrides: dict[str, object], expected: list[str]) -> Non
 
 def test_scale_up_flows_to_plan() -> None:
     """A recommendation for a managed pool becomes an absolute resize."""
-    decision = evaluate(snap(), ControllerMemory(), [Wants("a", {"ig-task": 7})], make_cluster_config())
+    decision = evaluate(snap(), ControllerMemory(), [Wants(name="a", targets={"ig-task": 7})], make_cluster_config())
     assert [(r.pool_id, r.target.total) for r in decision.plan.resizes] == [("ig-task", 7)]
     assert decision.rejections == ()
     assert decision.cluster_id == "j-TEST"
@@ -94,7 +80,7 @@ def test_scale_up_flows_to_plan() -> None:
 
 def test_unmanaged_pools_are_named() -> None:
     """MASTER, CORE without scale_core, and unknown pools are each rejected with their own reason."""
-    policy = Wants("a", {"ig-master": 2, "ig-core": 5, "ig-nope": 1, "ig-task": 4})
+    policy = Wants(name="a", targets={"ig-master": 2, "ig-core": 5, "ig-nope": 1, "ig-task": 4})
     decision = evaluate(snap(), ControllerMemory(), [policy], make_cluster_config())
     assert reasons(decision.rejections) == [
         RejectReason.MASTER_POOL,
@@ -107,7 +93,9 @@ def test_unmanaged_pools_are_named() -> None:
 
 def test_task_pool_outside_configured_list_is_unknown() -> None:
     """With config.pools set, a task pool not in it is not ours to resize."""
-    decision = evaluate(snap(), ControllerMemory(), [Wants("a", {"ig-task": 6})], make_cluster_config(pools=["ig-x"]))
+    decision = evaluate(
+        snap(), ControllerMemory(), [Wants(name="a", targets={"ig-task": 6})], make_cluster_config(pools=["ig-x"])
+    )
     assert reasons(decision.rejections) == [RejectReason.UNKNOWN_POOL]
     assert decision.plan.empty
 
@@ -123,7 +111,7 @@ def test_task_pool_outside_configured_list_is_unknown() -> None:
 )
 def test_tick_blockers_empty_the_plan(snapshot_kw: dict[str, object], reason: RejectReason) -> None:
     """Stale input, a cluster not ready, or EMR Managed Scaling: no resize either way, every wish named."""
-    up, down = Wants("up", {"ig-task": 9}), Wants("down", {"ig-task": 1})
+    up, down = Wants(name="up", targets={"ig-task": 9}), Wants(name="down", targets={"ig-task": 1})
     config = make_cluster_config(guards={"scale_down_confirmations": 1})
     for policy in (up, down):
         decision = evaluate(snap(**snapshot_kw), ControllerMemory(), [policy], config)
@@ -136,7 +124,7 @@ def test_stale_detail_names_the_failed_source() -> None:
     """The STALE_INPUT rejection says which source failed and why."""
     failed = SourceStatus("yarn", ok=False, fetched_at=T0, error="connection refused")
     decision = evaluate(
-        snap(sources=(failed,)), ControllerMemory(), [Wants("a", {"ig-task": 9})], make_cluster_config()
+        snap(sources=(failed,)), ControllerMemory(), [Wants(name="a", targets={"ig-task": 9})], make_cluster_config()
     )
     assert "yarn: connection refused" in decision.rejections[0].detail
 
@@ -144,7 +132,7 @@ def test_stale_detail_names_the_failed_source() -> None:
 def test_stale_tick_resets_scale_in_confirmations() -> None:
     """Scale-in confirmations must be consecutive fresh ticks: a stale tick starts the count again."""
     mem = ControllerMemory().with_pool("ig-task", PoolMemory(down_confirmations=2, down_wanted_since=T0 - 60))
-    decision = evaluate(snap(yarn=None), mem, [Wants("a", {"ig-task": 1})], make_cluster_config())
+    decision = evaluate(snap(yarn=None), mem, [Wants(name="a", targets={"ig-task": 1})], make_cluster_config())
     assert decision.memory.pool("ig-task").down_confirmations == 0
 
 
@@ -154,7 +142,7 @@ def test_pool_with_autoscaling_policy_is_refused_alone() -> None:
     owned = make_pool("ig-task", requested=4, has_autoscaling_policy=True)
     snapshot = make_snapshot(pools=(MASTER, owned, other))
     decision = evaluate(
-        snapshot, ControllerMemory(), [Wants("a", {"ig-task": 6, "ig-task2": 3})], make_cluster_config()
+        snapshot, ControllerMemory(), [Wants(name="a", targets={"ig-task": 6, "ig-task2": 3})], make_cluster_config()
     )
     assert reasons(decision.rejections) == [RejectReason.MANAGED_SCALING_CONFLICT]
     assert decision.rejections[0].pool_id == "ig-task"
@@ -163,7 +151,9 @@ def test_pool_with_autoscaling_policy_is_refused_alone() -> None:
 
 def test_broken_policy_does_not_stop_the_tick() -> None:
     """A policy that raises becomes a POLICY_ERROR rejection; its partial output is discarded, others act."""
-    decision = evaluate(snap(), ControllerMemory(), [Broken(), Wants("a", {"ig-task": 6})], make_cluster_config())
+    decision = evaluate(
+        snap(), ControllerMemory(), [Broken(), Wants(name="a", targets={"ig-task": 6})], make_cluster_config()
+    )
     assert reasons(decision.rejections) == [RejectReason.POLICY_ERROR]
     assert "ZeroDivisionError" in decision.rejections[0].detail
     assert decision.rejections[0].policy == "broken"
@@ -179,7 +169,7 @@ def test_policy_rejections_pass_through_and_junk_is_named() -> None:
 
 def test_losers_are_superseded() -> None:
     """When two policies disagree, the combined wish acts and the loser is SUPERSEDED."""
-    policies = [Wants("down", {"ig-task": 2}), Wants("up", {"ig-task": 6})]
+    policies = [Wants(name="down", targets={"ig-task": 2}), Wants(name="up", targets={"ig-task": 6})]
     decision = evaluate(snap(), ControllerMemory(), policies, make_cluster_config())
     assert reasons(decision.rejections) == [RejectReason.SUPERSEDED]
     assert decision.rejections[0].policy == "down"
@@ -189,7 +179,7 @@ def test_losers_are_superseded() -> None:
 def test_history_window_and_context() -> None:
     """Samples accumulate oldest first, the current one last, trimmed to history_window_s; no YARN, no sample."""
     config = make_cluster_config(history_window_s=100)
-    policy = Wants("a", {})
+    policy = Wants(name="a", targets={})
     mem = ControllerMemory(samples=(sample(T0 - 150, pending_mb=1), sample(T0 - 50, pending_mb=2)))
     yarn = YarnMetrics(pending_mb=3)
     decision = evaluate(snap(yarn=yarn), mem, [policy], config)
@@ -215,7 +205,7 @@ def test_scale_in_cadence_over_ticks() -> None:
         pool = make_pool("ig-task", requested=4 - len(acted))
         snapshot = make_snapshot(pools=(pool,), nodes=nodes[: 4 - len(acted)], taken_at=now)
         target = pool.requested.total - 1
-        decision = evaluate(snapshot, mem, [Wants("idle", {"ig-task": target})], config)
+        decision = evaluate(snapshot, mem, [Wants(name="idle", targets={"ig-task": target})], config)
         mem = decision.memory
         if not decision.plan.empty:
             acted.append(tick)
@@ -236,7 +226,7 @@ def test_victims_come_from_snapshot_nodes() -> None:
     ]
     snapshot = make_snapshot(pools=(TASK,), nodes=nodes)
     config = make_cluster_config(guards={"scale_down_confirmations": 1}, decommission_timeout_s=900)
-    decision = evaluate(snapshot, ControllerMemory(), [Wants("idle", {"ig-task": 2})], config)
+    decision = evaluate(snapshot, ControllerMemory(), [Wants(name="idle", targets={"ig-task": 2})], config)
     resize = decision.plan.resizes[0]
     assert sorted(resize.instances_to_terminate) == ["i-idle1", "i-idle2"]
     assert resize.instances_to_protect == ("i-am",)

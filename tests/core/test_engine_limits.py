@@ -16,27 +16,11 @@ from autoscaler.model import (
     PoolRole,
     PoolState,
     PriceQuote,
-    Recommendation,
-    Rejection,
     RejectReason,
     SourceStatus,
 )
-from autoscaler.policy import Policy, PolicyContext
-from autoscaler.testing import T0, make_cluster_config, make_node, make_pool, make_snapshot
-
-
-class Wants:
-    """Recommends fixed targets ({pool_id: units}) and records the context it was given."""
-
-    def __init__(self, targets: dict[str, int] | None = None) -> None:
-        self.name = "wants"
-        self.targets = targets or {}
-        self.seen: list[PolicyContext] = []
-
-    def evaluate(self, snapshot: ClusterSnapshot, ctx: PolicyContext) -> Iterable[Recommendation | Rejection]:
-        self.seen.append(ctx)
-        for pool_id, units in self.targets.items():
-            yield Recommendation(self.name, pool_id, units, "fixed")
+from autoscaler.policy import Policy
+from autoscaler.testing import T0, Wants, make_cluster_config, make_node, make_pool, make_snapshot
 
 
 def decide(

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pytest
 
 from autoscaler.engine import evaluate, late_sources
-from autoscaler.model import ClusterSnapshot, ControllerMemory, Recommendation, Rejection, RejectReason, SourceStatus
-from autoscaler.policy import PolicyContext
-from autoscaler.testing import T0, make_cluster_config, make_pool, make_snapshot
+from autoscaler.model import ClusterSnapshot, ControllerMemory, RejectReason, SourceStatus
+from autoscaler.testing import T0, Wants, make_cluster_config, make_pool, make_snapshot
 
 TASK = make_pool("ig-task", requested=4)
-
-
-class Wants:
-    name = "wants"
-
-    def __init__(self, units: int) -> None:
-        self.units = units
-
-    def evaluate(self, snapshot: ClusterSnapshot, ctx: PolicyContext) -> Iterable[Recommendation | Rejection]:
-        yield Recommendation(self.name, "ig-task", self.units, f"wants {self.units}")
 
 
 def _snap(yarn_at: float, emr_at: float = T0, pricing_at: float = T0) -> ClusterSnapshot:
@@ -45,7 +32,7 @@ def _snap(yarn_at: float, emr_at: float = T0, pricing_at: float = T0) -> Cluster
 def test_required_source_far_from_taken_at_blocks_every_resize(yarn_at: float, stale: bool) -> None:
     """A required source stamped more than stale_after_s from taken_at: STALE_INPUT for up and down alike."""
     config = make_cluster_config(guards={"stale_after_s": 120, "scale_down_confirmations": 1, "min_node_age_s": 0})
-    decision = evaluate(_snap(yarn_at), ControllerMemory(), [Wants(9)], config)
+    decision = evaluate(_snap(yarn_at), ControllerMemory(), [Wants({"ig-task": 9})], config)
     assert (RejectReason.STALE_INPUT in {r.reason for r in decision.rejections}) is stale
     assert decision.plan.empty is stale
     if stale:
@@ -56,7 +43,7 @@ def test_required_source_far_from_taken_at_blocks_every_resize(yarn_at: float, s
 def test_late_optional_source_does_not_stale_the_tick() -> None:
     """Pricing is optional: however old, it never blocks a resize."""
     config = make_cluster_config(guards={"stale_after_s": 60})
-    decision = evaluate(_snap(T0, pricing_at=T0 + 3600), ControllerMemory(), [Wants(9)], config)
+    decision = evaluate(_snap(T0, pricing_at=T0 + 3600), ControllerMemory(), [Wants({"ig-task": 9})], config)
     assert not decision.plan.empty
     assert late_sources(_snap(T0, pricing_at=T0 + 3600), 60) == ()
 
@@ -72,5 +59,5 @@ def test_failed_source_is_reported_once_not_also_as_late() -> None:
     """A source that already failed is stale for its error; lateness does not add a second line for it."""
     failed = SourceStatus("yarn", False, T0 + 500, error="timed out")
     snapshot = make_snapshot(pools=(TASK,), sources=(failed, SourceStatus("emr", True, T0)))
-    decision = evaluate(snapshot, ControllerMemory(), [Wants(9)], make_cluster_config())
+    decision = evaluate(snapshot, ControllerMemory(), [Wants({"ig-task": 9})], make_cluster_config())
     assert decision.rejections[0].detail == "snapshot is stale: yarn: timed out"

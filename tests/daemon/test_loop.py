@@ -8,7 +8,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -19,42 +18,17 @@ from autoscaler.explain import fetch_daemon
 from autoscaler.loop import EXIT_NO_PORT, EXIT_STALE, ClusterDeps, Deps, Runner, run, tick
 from autoscaler.memory_codec import decode_states
 from autoscaler.metrics import Health, Metrics, MetricsServer
-from autoscaler.model import ClusterSnapshot, ControllerMemory, Outcome, OutcomeStatus, Plan
+from autoscaler.model import ClusterSnapshot, ControllerMemory
 from autoscaler.policy import load_policies
-from autoscaler.testing import T0, make_cluster_config, make_node, make_pool, make_snapshot
-
-
-@dataclass
-class ListLogger:
-    """Collects events as (level, event, fields)."""
-
-    events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-
-    def info(self, event: str, **kw: Any) -> None:
-        self.events.append(("info", event, kw))
-
-    def warning(self, event: str, **kw: Any) -> None:
-        self.events.append(("warning", event, kw))
-
-    def error(self, event: str, **kw: Any) -> None:
-        self.events.append(("error", event, kw))
-
-    def ticks(self) -> list[dict[str, Any]]:
-        return [kw for _, event, kw in self.events if event == "tick"]
-
-
-@dataclass
-class RecordingActuator:
-    """Records every plan it is asked to apply; `error` makes the next apply raise."""
-
-    calls: list[Plan] = field(default_factory=list)
-    error: Exception | None = None
-
-    def apply(self, plan: Plan, snapshot: ClusterSnapshot) -> tuple[Outcome, ...]:
-        if self.error is not None:
-            raise self.error
-        self.calls.append(plan)
-        return tuple(Outcome(r.pool_id, OutcomeStatus.APPLIED) for r in plan.resizes)
+from autoscaler.testing import (
+    T0,
+    ListLogger,
+    RecordingActuator,
+    make_cluster_config,
+    make_node,
+    make_pool,
+    make_snapshot,
+)
 
 
 def _cluster(

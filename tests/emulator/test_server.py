@@ -6,19 +6,10 @@ from datetime import UTC, datetime
 import pytest
 
 from autoscaler.emulator.server import Emulator
+from autoscaler.testing import FakeClock
 
 from .conftest import emr_client
 from .fake_cluster import FakeCluster
-
-
-class FakeClock:
-    """A settable clock for the emulator's real-time reads."""
-
-    def __init__(self, t: float) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def test_emulated_time_runs_at_time_scale(fake: FakeCluster) -> None:
