@@ -54,7 +54,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from autoscaler.instance_types import UnknownInstanceType
+from autoscaler.instance_types import UnknownInstanceType, yarn_resources
 from autoscaler.model import Market, PoolKind, PoolRole
 from autoscaler.prices import load_spot_advisor
 from autoscaler.sim.boot import DEFAULT_BOOT, BootDelay, as_boot, parse_boot
@@ -176,6 +176,17 @@ def _nodemanager_type(pools: tuple[PoolSpec, ...]) -> str:
     return nodemanagers[0].instance_types[0]
 
 
+def _unknown_types(pool: PoolSpec) -> list[UnknownInstanceType]:
+    """The pool's instance types that neither EMR's YARN table nor the bundled EC2 specs know."""
+    out = []
+    for itype in pool.instance_types:
+        try:
+            yarn_resources(itype)
+        except UnknownInstanceType as err:
+            out.append(err)
+    return out
+
+
 def _pool(p: PoolSettings) -> PoolSpec:
     kind = p.kind
     if kind is PoolKind.INSTANCE_GROUP:
@@ -246,10 +257,10 @@ def parse_spec(data: Any, where: str = "sim") -> ClusterSpec:
         path, region = settings.spot_advisor_file, settings.spot_advisor_region or "us-east-1"
         band, per_type = base.interruption_band, advisor_bands(pools, path, region, where)
     assert isinstance(band, int)
-    try:
-        sizes = container_sizes(_nodemanager_type(pools))
-    except UnknownInstanceType as err:
-        raise SpecError(f"{where}.pools: {err}") from None
+    unknown = [f"{where}.pools[{i}].types: {err}" for i, p in enumerate(pools) for err in _unknown_types(p)]
+    if unknown:
+        raise SpecError(unknown)
+    sizes = container_sizes(_nodemanager_type(pools))
     emr = {"map_memory_mb": sizes.map_memory_mb, "reduce_memory_mb": sizes.reduce_memory_mb}
     conversion = ConversionModel(**{**emr, "am_memory_mb": sizes.am_memory_mb, **settings.conversion.given()})
     return ClusterSpec(

@@ -61,7 +61,7 @@ def test_conversion_keys_override_single_sizes() -> None:
 
 
 def test_unknown_core_type_is_a_located_error() -> None:
-    with pytest.raises(SpecError, match=r"sim\.pools: unknown instance type 'x9\.huge'"):
+    with pytest.raises(SpecError, match=r"sim\.pools\[1\]\.types: unknown instance type 'x9\.huge'"):
         parse_spec(_core("x9.huge"))
 
 
