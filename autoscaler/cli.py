@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
         "--dry-run", action=argparse.BooleanOptionalAction, default=None, help="override the config's dry_run"
     )
     p_run.add_argument("--metrics-port", type=int, default=None, help="override metrics_port (0 disables)")
+    p_run.add_argument(
+        "--metrics-bind-address", default=None, help="override metrics_bind_address (127.0.0.1 = this host only)"
+    )
 
     p_explain = sub.add_parser(
         "explain", help="one tick against the live cluster, printed; writes nothing", epilog=EXIT_CODES
@@ -192,8 +195,9 @@ def _load(args: argparse.Namespace) -> AppConfig:
     updates: dict[str, object] = {}
     if getattr(args, "dry_run", None) is not None:
         updates["dry_run"] = args.dry_run
-    if getattr(args, "metrics_port", None) is not None:
-        updates["metrics_port"] = args.metrics_port
+    for key in ("metrics_port", "metrics_bind_address"):
+        if getattr(args, key, None) is not None:
+            updates[key] = getattr(args, key)
     if not updates:
         return config
     # validated like the file (model_copy would not); the environment is already applied and a

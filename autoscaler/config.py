@@ -201,6 +201,22 @@ class ClusterConfig(_Strict):
     )
 
 
+class MetricsTlsConfig(_Strict):
+    """HTTPS for the metrics server (TLS 1.2+); without it the server speaks plain HTTP."""
+
+    cert_file: str = Field(min_length=1, description="PEM certificate chain, server certificate first.")
+    key_file: str | None = Field(None, description="PEM private key; default: the key is in cert_file.")
+
+
+class MetricsAuthConfig(_Strict):
+    """HTTP basic auth on /metrics and /debug/decision; the probes (/livez, /readyz, /healthz) stay open."""
+
+    username: str = Field(min_length=1, description="User name Prometheus sends.")
+    password_file: str = Field(
+        min_length=1, description="File holding the password (e.g. a mounted Secret); never the password itself."
+    )
+
+
 class AppConfig(_Strict):
     dry_run: bool = Field(True, description="Default true: nothing is resized until an operator turns it off.")
     poll_interval_s: float = Field(30, gt=0, le=DAY_S, description="Seconds between ticks.")
@@ -212,6 +228,10 @@ class AppConfig(_Strict):
         min_length=1,
         description="Address the metrics server listens on; default every IPv4 interface (scraped from outside a "
         "container), 127.0.0.1 for local only, :: for IPv6.",
+    )
+    metrics_tls: MetricsTlsConfig | None = Field(None, description="HTTPS for the metrics server; unset = HTTP.")
+    metrics_basic_auth: MetricsAuthConfig | None = Field(
+        None, description="Basic auth for /metrics and /debug/decision; unset = open."
     )
     log_format: str = Field(
         "auto", pattern="^(auto|json|console)$", description="auto: console on a TTY, JSON otherwise."

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from autoscaler.config import AppConfig, ConfigError, PolicySpec, parse_config, read_config_file
+from autoscaler.metrics_server import security_problems
 from autoscaler.policy import PolicyError, load_policy
 
 
@@ -29,6 +30,8 @@ def check_config(path: str | Path, env: Mapping[str, str] | None = None) -> AppC
     except RecursionError:
         problems = ["<root>: nested too deeply to validate"]
     problems += policy_problems(data)
+    if config is not None:
+        problems += security_problems(config)  # the TLS and password files load, as `run` will load them
     if config is None or problems or env_problems:
         raise ConfigError(str(path), problems, env_problems)
     return config

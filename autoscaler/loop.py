@@ -30,6 +30,7 @@ from autoscaler.config import AppConfig, ClusterConfig
 from autoscaler.logs import EventLogger, tick_event
 from autoscaler.memory_codec import ControllerState, encode_states, summarize
 from autoscaler.metrics import Health, Metrics, MetricsServer
+from autoscaler.metrics_server import server_security
 from autoscaler.model import ClusterSnapshot, ControllerMemory, Decision, Outcome
 from autoscaler.policy import Policy
 from autoscaler.tick import ActuatorFailed, run_tick
@@ -164,6 +165,7 @@ def run(settings: AppConfig, deps: Deps, *, once: bool = False, stop: threading.
                 settings.metrics_bind_address,
                 settings.metrics_port,
                 debug=deps.board.document,
+                **server_security(settings),
             )
             if settings.metrics_port
             else None

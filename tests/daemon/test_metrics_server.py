@@ -12,9 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
+from autoscaler.cli import main
+from autoscaler.config import AppConfig, parse_config
 from autoscaler.metrics import Health, Metrics, MetricsServer
-from autoscaler.metrics_server import LIVE_INTERVALS
+from autoscaler.metrics_server import LIVE_INTERVALS, server_security
 
 
 def _get(url: str, method: str = "GET", headers: dict[str, str] | None = None, **kw: object) -> tuple[int, bytes]:
@@ -133,3 +136,53 @@ def test_tls_and_basic_auth(health: Health, tls_cert: tuple[ssl.SSLContext, Path
             _get(s.url.replace("https", "http") + "/readyz")
     finally:
         s.close()
+
+
+def _config(tmp_path: Path, **top: object) -> AppConfig:
+    cluster = {"cluster_id": "j-A", "yarn": {"urls": ["http://127.0.0.1:1"]}, "policies": [{"type": "static"}]}
+    return parse_config({"clusters": [cluster], **top}, env={})
+
+
+def test_tls_and_auth_come_from_the_config(
+    tmp_path: Path, health: Health, tls_cert: tuple[ssl.SSLContext, Path]
+) -> None:
+    """metrics_tls and metrics_basic_auth (password read from its file) configure the server `run` starts."""
+    _, cert = tls_cert
+    password = tmp_path / "password"
+    password.write_text("from-a-secret\n")
+    config = _config(
+        tmp_path,
+        metrics_tls={"cert_file": str(cert), "key_file": str(cert.with_suffix(".key"))},
+        metrics_basic_auth={"username": "prom", "password_file": str(password)},
+    )
+    s = MetricsServer(Metrics(), health, lambda: 0.0, "127.0.0.1", 0, **server_security(config))
+    client = ssl.create_default_context(cafile=str(cert))
+    token = base64.b64encode(b"prom:from-a-secret").decode()
+    try:
+        assert _get(s.url + "/metrics", context=client)[0] == 401
+        assert _get(s.url + "/metrics", headers={"Authorization": f"Basic {token}"}, context=client)[0] == 200
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_unreadable_tls_or_password_files_are_config_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """A missing certificate or password file is a located error and exit 2, before anything starts."""
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "metrics_tls": {"cert_file": str(tmp_path / "nope.pem")},
+                "metrics_basic_auth": {"username": "prom", "password_file": str(tmp_path / "nope")},
+                "clusters": [
+                    {"cluster_id": "j-A", "yarn": {"urls": ["http://h:8088"]}, "policies": [{"type": "static"}]}
+                ],
+            }
+        )
+    )
+    assert main([command, "-c", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {path}: metrics_tls: {tmp_path / 'nope.pem'}:" in err
+    assert f"error: {path}: metrics_basic_auth.password_file:" in err
