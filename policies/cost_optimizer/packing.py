@@ -57,7 +57,12 @@ def pack_existing(shapes: Mapping[Resources, int], free: list[Bins], arriving: l
 
 
 def buy(
-    shapes: Mapping[Resources, int], offers: Sequence[Offer], factor: float, pools: Sequence[CapacityPool]
+    shapes: Mapping[Resources, int],
+    offers: Sequence[Offer],
+    factor: float,
+    pools: Sequence[CapacityPool],
+    *,
+    urgent: bool = False,
 ) -> Purchase:
     """New nodes for `shapes` (vcores 0 when YARN places by memory only): each shape on its own
     cheapest fitting offer, later shapes first onto earlier shapes' leftovers."""
@@ -68,9 +73,9 @@ def buy(
         if left <= 0:
             continue
         fits = [o for o in offers if shape.fits_in(o.option.yarn)]
-        offer, why = choose(fits, {shape: left}, factor)
+        offer, why = choose(fits, {shape: left}, factor, urgent=urgent)
         if offer is None and any(shape.fits_in(o.yarn) for p in pools for o in p.options):
-            out.why.append(f"{left} × {shape.memory_mb} MB wait: no pool that can hold them can be resized now")
+            out.why.append(f"{left} × {shape.memory_mb} MB: {why}")
             continue
         if offer is None:
             sizes = "; ".join(sorted({f"{o.option.instance_type} {describe(o.option.yarn)}" for o in offers})) or "none"

@@ -90,7 +90,9 @@ class CostOptimizerPolicy:
         if packed.unplaced:
             why.append(f"[backlog] {fc.why}")
         if packed.unplaced and fc.buy:
-            purchase = buy(scaled(packed.unplaced, fc.fraction), offers, o.price_improvement_factor, pools)
+            purchase = buy(
+                scaled(packed.unplaced, fc.fraction), offers, o.price_improvement_factor, pools, urgent=fc.urgent
+            )
         if not packed.unplaced or fc.buy:
             # the buffer rides along with a purchase too: the pool stays RESIZING for a boot after it
             spare_mb = sum(b.memory_mb * b.count for b in (*free, *arriving))

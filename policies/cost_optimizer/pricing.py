@@ -11,8 +11,11 @@ is the middle band, never zero risk. "Usable" counts only the memory the pending
 a node that holds one 10 GB container in 12 GB wastes 2 GB (component 2, shape fit).
 
 A Spot pool backing off after a capacity error offers nothing until its back-off ends, so demand
-falls back to On-Demand; a pool EMR is still resizing (not RUNNING) offers nothing this tick either,
-since EMR would refuse the write: a backlog that cannot wait goes to the next cheapest pool.
+falls back to On-Demand; while the cheapest pool is still resizing (not RUNNING, so EMR
+would refuse the write) the next one is used only if it is within `price_improvement_factor` of
+it; otherwise the purchase waits for the cheapest pool (paying twice as much for an On-Demand node
+to save part of one boot's wait is not a saving), unless the backlog is already older than the
+target: then the next pool is bought too, so two pools grow at once.
 Capacity keeps being bought where it already is unless another offer is cheaper by
 `price_improvement_factor`, so a few cents never move it back and forth.
 """
@@ -52,6 +55,11 @@ class Offer:
     usd_per_hour: float  # EC2 + EMR, one node
     risk_usd_per_hour: float  # expected interruption cost per node-hour
     band: int | None  # Spot Advisor band used (None for On-Demand)
+
+    @property
+    def busy(self) -> bool:
+        """EMR resizes a pool only when RUNNING: an offer of a resizing pool cannot be bought now."""
+        return self.pool.state is not PoolState.RUNNING
 
     @property
     def label(self) -> str:
@@ -108,9 +116,6 @@ def build_offers(
     offers: list[Offer] = []
     notes: list[str] = []
     for pool in pools:
-        if pool.state is not PoolState.RUNNING:
-            notes.append(f"{pool.pool_id} is {pool.state.value}: EMR resizes it only when RUNNING")
-            continue
         markets = (pool.market,) if pool.market is not None else (Market.SPOT, Market.ON_DEMAND)
         for market in markets:
             if market is Market.SPOT and in_backoff(memory, pool.pool_id, snapshot.taken_at):
@@ -141,8 +146,13 @@ def incumbent(offers: Sequence[Offer]) -> Offer | None:
     return max(held, key=lambda h: (h[0], -h[1].usd_per_hour))[1]
 
 
-def choose(offers: Sequence[Offer], shapes: Mapping[Resources, int], factor: float) -> tuple[Offer | None, str]:
-    """The cheapest offer per usable GB for `shapes`, unless the incumbent is within `factor` of it."""
+def choose(
+    offers: Sequence[Offer], shapes: Mapping[Resources, int], factor: float, *, urgent: bool = False
+) -> tuple[Offer | None, str]:
+    """The cheapest offer per usable GB for `shapes`, unless the incumbent is within `factor` of it.
+
+    While the cheapest is busy, a dearer ready offer is taken only within `factor`, or when `urgent`
+    (the backlog is already past the target: waiting a boot for the cheap pool would add to it)."""
     scored = sorted(
         ((o.usd_per_gb_hour(shapes), o) for o in offers),
         key=lambda so: (so[0], so[1].market is not Market.SPOT, so[1].pool.pool_id, so[1].option.instance_type),
@@ -151,6 +161,20 @@ def choose(offers: Sequence[Offer], shapes: Mapping[Resources, int], factor: flo
     if not scored:
         return None, "no priced offer can hold the pending shapes"
     best_score, best = scored[0]
+    if best.busy:
+        ready = [(s, o) for s, o in scored if not o.busy and (urgent or s <= best_score * factor)]
+        if not ready:
+            return None, (
+                f"waiting for {best.label} (${best_score:.4f}/GB-h), {best.pool.state.value}: no pool that can be "
+                f"resized now is within price_improvement_factor {factor:g} of it"
+            )
+        busy_label = best.label
+        scored = ready
+        best_score, best = scored[0]
+        prefix = f"{busy_label} is resizing and the backlog is past the target, so "
+    else:
+        prefix = ""
+    scored = [(s, o) for s, o in scored if not o.busy]
     why = f"{best.label} at ${best.usd_per_hour:.3f}/h, ${best_score:.4f} per usable GB-hour"
     if best.band is not None:
         why += f" incl. band-{best.band} risk ${best.risk_usd_per_hour:.4f}/h"
@@ -165,4 +189,4 @@ def choose(offers: Sequence[Offer], shapes: Mapping[Resources, int], factor: flo
                 f"kept buying {held.label} (${held_score:.4f}/GB-h): {best.label} is only "
                 f"{100 * (1 - best_score / held_score):.0f}% cheaper, under price_improvement_factor {factor:g}"
             )
-    return best, "chose " + why
+    return best, f"{prefix}chose {why}"

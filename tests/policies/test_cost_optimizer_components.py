@@ -14,6 +14,7 @@ from autoscaler.model import (
     Market,
     PendingRequest,
     PoolMemory,
+    PoolState,
     PriceQuote,
     Resources,
 )
@@ -109,6 +110,25 @@ def test_price_improvement_factor_blocks_churn(spot_usd: float, factor: float, w
     assert best.market is winner
     if winner is Market.ON_DEMAND:
         assert "price_improvement_factor" in why
+
+
+@pytest.mark.parametrize(
+    ("urgent", "winner"),
+    [
+        (False, None),  # On-Demand is twice the busy Spot pool's price: wait for the Spot pool
+        (True, Market.ON_DEMAND),  # the backlog is past the target: grow the On-Demand pool meanwhile
+    ],
+)
+def test_a_busy_cheapest_pool_is_waited_for_unless_the_backlog_is_past_the_target(
+    urgent: bool, winner: Market | None
+) -> None:
+    od = make_pool("ig-od", market=Market.ON_DEMAND, requested=0)
+    spot = make_pool("ig-spot", market=Market.SPOT, requested=4, running=2, state=PoolState.RESIZING)
+    prices = [_quote("m5.xlarge", Market.ON_DEMAND, 0.24), _quote("m5.xlarge", Market.SPOT, 0.12, 1)]
+    offers, _ = _offers([od, spot], prices)
+    best, why = choose(offers, {Resources(1024, 0): 10}, 1.15, urgent=urgent)
+    assert (best.market if best else None) is winner
+    assert "ig-spot" in why
 
 
 def test_spot_pool_backing_off_falls_back_to_on_demand() -> None:

@@ -70,12 +70,29 @@ def test_grows_the_cheaper_of_two_spot_groups_and_says_why() -> None:
 
 
 def test_target_above_the_boot_waits_for_a_young_backlog() -> None:
+    """Pending 60 s and not draining: with target 600 a node bought in the next 210 s still lands in time."""
     pool = make_pool("ig-a", requested=1)
+    history = [sample(T0 - 60, pending_mb=36864), sample(T0 - 30, pending_mb=36864), sample(T0, pending_mb=36864)]
     recs, _ = _run(
-        [pool], [_waiting(9)], nodes=[_full("a1")], prices=[_spot("m5.xlarge", 0.1)], options={"target_p95_wait_s": 600}
+        [pool],
+        [_waiting(9)],
+        nodes=[_full("a1")],
+        prices=[_spot("m5.xlarge", 0.1)],
+        options={"target_p95_wait_s": 600},
+        history=history,
     )
     assert [(r.pool_id, r.target_units) for r in recs] == [("ig-a", 1)]
     assert "inside target_p95_wait_s 600" in recs[0].reason
+
+
+def test_a_backlog_seen_once_is_measured_before_buying_unless_the_target_is_zero() -> None:
+    pool = make_pool("ig-a", requested=1)
+    args = {"nodes": [_full("a1")], "prices": [_spot("m5.xlarge", 0.1)]}
+    recs, _ = _run([pool], [_waiting(9)], options={"target_p95_wait_s": 60}, **args)  # type: ignore[arg-type]
+    assert [(r.pool_id, r.target_units) for r in recs] == [("ig-a", 1)]
+    assert "measuring its drain first" in recs[0].reason
+    recs, _ = _run([pool], [_waiting(9)], options={"target_p95_wait_s": 0}, **args)  # type: ignore[arg-type]
+    assert [(r.pool_id, r.target_units) for r in recs] == [("ig-a", 4)]
 
 
 def test_a_shape_no_node_holds_is_rejected_and_buys_nothing() -> None:
