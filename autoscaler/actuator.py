@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +30,17 @@ from autoscaler.model import (
     PoolKind,
     Resize,
 )
+from autoscaler.ports import (
+    EmrPort,
+    InstanceFleetModifyConfig,
+    InstanceGroupModifyConfig,
+    InstanceResizePolicy,
+    ModifyInstanceFleetInput,
+    ModifyInstanceGroupsInput,
+    ShrinkPolicy,
+)
 from autoscaler.sources import SourceError
-from autoscaler.sources.emr import pool_from_emr
+from autoscaler.sources.emr import fleets, groups, pool_from_emr
 
 __all__ = ["MODIFY_FLEET", "MODIFY_GROUPS", "Actuator", "DryRunActuator", "EmrActuator", "Request", "build_request"]
 
@@ -45,41 +54,60 @@ _CAPACITY_MARKERS = ("insufficientinstancecapacity", "insufficientcapacity", "in
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """One EMR write: the operation name and the exact keyword arguments for the boto3 call."""
+    """One EMR write: exactly one of `groups` (ModifyInstanceGroups) or `fleet` (ModifyInstanceFleet),
+    as the keyword arguments of the `EmrPort` call."""
 
-    operation: str
-    params: dict[str, Any]
+    groups: ModifyInstanceGroupsInput | None = None
+    fleet: ModifyInstanceFleetInput | None = None
+
+    @property
+    def operation(self) -> str:
+        return MODIFY_FLEET if self.fleet is not None else MODIFY_GROUPS
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.fleet if self.fleet is not None else self.groups or {})
 
     def describe(self) -> str:
         return f"{self.operation} {json.dumps(self.params, sort_keys=True, separators=(',', ':'))}"
+
+    def send(self, emr: EmrPort) -> None:
+        if self.fleet is not None:
+            emr.modify_instance_fleet(**self.fleet)
+        elif self.groups is not None:
+            emr.modify_instance_groups(**self.groups)
+
+
+def _shrink_policy(resize: Resize) -> ShrinkPolicy | None:
+    resize_policy: InstanceResizePolicy = {}
+    if resize.instances_to_terminate:
+        resize_policy["InstancesToTerminate"] = list(resize.instances_to_terminate)
+    if resize.instances_to_protect:
+        resize_policy["InstancesToProtect"] = list(resize.instances_to_protect)
+    shrink: ShrinkPolicy = {}
+    if resize.decommission_timeout_s is not None:
+        shrink["DecommissionTimeout"] = resize.decommission_timeout_s
+        if resize_policy:
+            resize_policy["InstanceTerminationTimeout"] = resize.decommission_timeout_s
+    if resize_policy:
+        shrink["InstanceResizePolicy"] = resize_policy
+    return shrink or None
 
 
 def build_request(cluster_id: str, resize: Resize) -> Request:
     """The write for one resize: shared by the real and the dry-run actuator."""
     if resize.kind is PoolKind.INSTANCE_FLEET:
-        fleet = {
+        fleet: InstanceFleetModifyConfig = {
             "InstanceFleetId": resize.pool_id,
             "TargetOnDemandCapacity": resize.target.on_demand,
             "TargetSpotCapacity": resize.target.spot,
         }
-        return Request(MODIFY_FLEET, {"ClusterId": cluster_id, "InstanceFleet": fleet})
-    group: dict[str, Any] = {"InstanceGroupId": resize.pool_id, "InstanceCount": resize.target.total}
-    if resize.target.total < resize.current.total:
-        resize_policy: dict[str, Any] = {}
-        if resize.instances_to_terminate:
-            resize_policy["InstancesToTerminate"] = list(resize.instances_to_terminate)
-        if resize.instances_to_protect:
-            resize_policy["InstancesToProtect"] = list(resize.instances_to_protect)
-        shrink: dict[str, Any] = {}
-        if resize.decommission_timeout_s is not None:
-            shrink["DecommissionTimeout"] = resize.decommission_timeout_s
-            if resize_policy:
-                resize_policy["InstanceTerminationTimeout"] = resize.decommission_timeout_s
-        if resize_policy:
-            shrink["InstanceResizePolicy"] = resize_policy
-        if shrink:
-            group["ShrinkPolicy"] = shrink
-    return Request(MODIFY_GROUPS, {"ClusterId": cluster_id, "InstanceGroups": [group]})
+        return Request(fleet={"ClusterId": cluster_id, "InstanceFleet": fleet})
+    group: InstanceGroupModifyConfig = {"InstanceGroupId": resize.pool_id, "InstanceCount": resize.target.total}
+    shrink = _shrink_policy(resize) if resize.target.total < resize.current.total else None
+    if shrink:
+        group["ShrinkPolicy"] = shrink
+    return Request(groups={"ClusterId": cluster_id, "InstanceGroups": [group]})
 
 
 class DryRunActuator:
@@ -108,7 +136,7 @@ class EmrActuator:
     `clock` stamps a failed write with when it failed (after botocore's own retries), so the pool's
     back-off runs from the failure rather than from the tick's start."""
 
-    def __init__(self, emr_client: Any, cluster_id: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, emr_client: EmrPort, cluster_id: str, clock: Callable[[], float] = time.time) -> None:
         self.emr = emr_client
         self.cluster_id = cluster_id
         self.clock = clock
@@ -129,7 +157,7 @@ class EmrActuator:
             skipped = recheck(resize, snapshot, live)
             if skipped is not None:
                 return skipped
-            getattr(self.emr, _method(request.operation))(**request.params)
+            request.send(self.emr)
         except ClientError as err:
             error = err.response.get("Error", {})
             code = str(error.get("Code", "ClientError"))
@@ -141,24 +169,10 @@ class EmrActuator:
         return Outcome(resize.pool_id, OutcomeStatus.APPLIED, request.describe())
 
     def _reread(self, resize: Resize) -> CapacityPool | None:
+        items: Iterator[Mapping[str, Any]]
         if resize.kind is PoolKind.INSTANCE_FLEET:
-            pages = _pages(self.emr, "list_instance_fleets", "InstanceFleets", ClusterId=self.cluster_id)
+            items = fleets(self.emr, self.cluster_id)
         else:
-            pages = _pages(self.emr, "list_instance_groups", "InstanceGroups", ClusterId=self.cluster_id)
-        item = next((item for item in pages if item.get("Id") == resize.pool_id), None)
+            items = groups(self.emr, self.cluster_id)
+        item = next((item for item in items if item.get("Id") == resize.pool_id), None)
         return None if item is None else pool_from_emr(item, resize.kind)
-
-
-def _method(operation: str) -> str:
-    return {MODIFY_GROUPS: "modify_instance_groups", MODIFY_FLEET: "modify_instance_fleet"}[operation]
-
-
-def _pages(client: Any, method: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
-    """Follow EMR's Marker pagination (clusters may have many pools)."""
-    marker: str | None = None
-    while True:
-        page = getattr(client, method)(**params, **({"Marker": marker} if marker else {}))
-        yield from page.get(key, [])
-        marker = page.get("Marker")
-        if not marker:
-            return

@@ -14,15 +14,21 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from moto import mock_aws
+from moto.emr.responses import ElasticMapReduceResponse
 
 
 @pytest.fixture
 def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """In-process moto for every AWS call, with dummy credentials and no endpoint overrides leaking in."""
+    """In-process moto for every AWS call, with dummy credentials and no endpoint overrides leaking in.
+
+    moto does not implement GetManagedScalingPolicy (it raises NotImplementedError, which the EMR
+    source rightly treats as "unknown, don't act"); here it answers as real EMR does for a cluster
+    without a policy: `{}`. The workaround lives in the test setup, never in product code."""
     for var in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EMR", "AWS_PROFILE"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setattr(ElasticMapReduceResponse, "get_managed_scaling_policy", lambda _self: "{}", raising=False)
     with mock_aws():
         yield
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from autoscaler.ports import CloudWatchPort
 from autoscaler.sources import SourceError
 
 NAMESPACE = "AWS/ElasticMapReduce"
@@ -33,12 +33,13 @@ DEFAULT_METRICS: tuple[str, ...] = (
 
 PERIOD_S = 300
 LOOKBACK_S = 900
+SCAN_BY = "TimestampDescending"
 
 
 class CloudWatchReader:
     """Reads the cluster's EMR metrics; values are the newest datapoint of each metric."""
 
-    def __init__(self, client: Any, metrics: Sequence[str] = DEFAULT_METRICS) -> None:
+    def __init__(self, client: CloudWatchPort, metrics: Sequence[str] = DEFAULT_METRICS) -> None:
         self._cw = client
         self._metrics = tuple(metrics)
 
@@ -60,17 +61,21 @@ class CloudWatchReader:
             }
             for i, name in enumerate(self._metrics)
         ]
-        kwargs: dict[str, Any] = {
-            "MetricDataQueries": queries,
-            "StartTime": datetime.fromtimestamp(now - LOOKBACK_S, UTC),
-            "EndTime": datetime.fromtimestamp(now, UTC),
-            "ScanBy": "TimestampDescending",
-        }
+        start, end = datetime.fromtimestamp(now - LOOKBACK_S, UTC), datetime.fromtimestamp(now, UTC)
         names = {f"m{i}": name for i, name in enumerate(self._metrics)}
         out: dict[str, float] = {}
         try:
+            token: str | None = None
             while True:
-                resp = self._cw.get_metric_data(**kwargs)
+                resp = (
+                    self._cw.get_metric_data(
+                        MetricDataQueries=queries, StartTime=start, EndTime=end, ScanBy=SCAN_BY, NextToken=token
+                    )
+                    if token
+                    else self._cw.get_metric_data(
+                        MetricDataQueries=queries, StartTime=start, EndTime=end, ScanBy=SCAN_BY
+                    )
+                )
                 for result in resp.get("MetricDataResults", []):
                     name = names.get(result.get("Id", ""))
                     stamps, values = result.get("Timestamps", []), result.get("Values", [])
@@ -80,7 +85,6 @@ class CloudWatchReader:
                 token = resp.get("NextToken")
                 if not token:
                     return out
-                kwargs["NextToken"] = token
         except ClientError as err:
             code = err.response.get("Error", {}).get("Code", "?")
             raise SourceError(f"cloudwatch get_metric_data: {code}") from err

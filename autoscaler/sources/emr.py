@@ -2,15 +2,18 @@
 EMR's own scaling (managed scaling, automatic scaling policies) is active on them.
 
 Read-only: DescribeCluster, ListInstanceGroups | ListInstanceFleets, ListInstances,
-GetManagedScalingPolicy. The client is passed in (made by `autoscaler.aws.make_client`).
+GetManagedScalingPolicy, through the typed `ports.EmrPort` (a boto3 client made by
+`autoscaler.aws.make_client`, or `testing.FakeEmr`). Whether EMR's own scaling is on is never
+guessed: an error reading it fails the read (stale snapshot, no resize), never "off".
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,21 +30,11 @@ from autoscaler.model import (
     PoolRole,
     PoolState,
 )
+from autoscaler.ports import EmrPort, Instance, InstanceFleet, InstanceGroup
 from autoscaler.sources import SourceError
 
 #: Instances still billed or about to be; terminated ones are history.
 LIVE_INSTANCE_STATES = ("AWAITING_FULFILLMENT", "PROVISIONING", "BOOTSTRAPPING", "RUNNING")
-
-#: Error codes meaning "this endpoint does not implement the call" (moto, older emulators).
-#:
-#: moto's *server* mode (5.x) is not among them on purpose: for GetManagedScalingPolicy it answers
-#: HTTP 500 with Werkzeug's generic HTML "Internal Server Error" page (botocore: Code "500", no
-#: `__type`, no x-amzn-RequestId), after botocore has retried twice. Nothing in that answer says "not
-#: implemented", and a proxy or VPC endpoint in front of real EMR can return the same HTML 500, so
-#: reading it as "managed scaling off" could make us fight EMR Managed Scaling. Any 5xx therefore
-#: fails the EMR read (the snapshot is stale, nothing is resized); the end-to-end tests put a
-#: recording proxy in front of moto that answers this one call.
-_UNSUPPORTED = {"NotImplemented", "NotImplementedError", "UnknownOperationException", "InvalidAction"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,35 +173,44 @@ def _as_source_error(operation: str) -> Iterator[None]:
         raise SourceError(f"emr {operation}: {type(err).__name__}: {err}") from err
 
 
-class EmrReader:
-    """Reads one cluster through an EMR client; raises `SourceError` with the failing call named."""
+def _follow(call: Callable[..., Mapping[str, Any]], key: str) -> Iterator[Any]:
+    """Every item under `key` of every page, following EMR's Marker pagination (AWS errors propagate)."""
+    page = call()
+    while True:
+        yield from page.get(key, [])
+        marker = page.get("Marker")
+        if not marker:
+            return
+        page = call(Marker=marker)
 
-    def __init__(self, client: Any) -> None:
+
+def groups(emr: EmrPort, cluster_id: str) -> Iterator[InstanceGroup]:
+    return _follow(partial(emr.list_instance_groups, ClusterId=cluster_id), "InstanceGroups")
+
+
+def fleets(emr: EmrPort, cluster_id: str) -> Iterator[InstanceFleet]:
+    return _follow(partial(emr.list_instance_fleets, ClusterId=cluster_id), "InstanceFleets")
+
+
+def instances(emr: EmrPort, cluster_id: str, states: list[str]) -> Iterator[Instance]:
+    return _follow(partial(emr.list_instances, ClusterId=cluster_id, InstanceStates=states), "Instances")
+
+
+class EmrReader:
+    """Reads one cluster through an `EmrPort`; raises `SourceError` with the failing call named."""
+
+    def __init__(self, client: EmrPort) -> None:
         self._emr = client
 
-    def _call(self, operation: str, **kwargs: Any) -> Any:
-        with _as_source_error(operation):
-            return getattr(self._emr, operation)(**kwargs)
-
-    def _paginate(self, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
-        with _as_source_error(operation):
-            pages = self._emr.get_paginator(operation).paginate(**kwargs)
-            return [item for page in pages for item in page.get(key, [])]
-
-    def _managed_scaling(self, cluster_id: str, notes: list[str]) -> bool:
-        try:
-            resp = self._emr.get_managed_scaling_policy(ClusterId=cluster_id)
-        except ClientError as err:
-            code = err.response.get("Error", {}).get("Code", "?")
-            if code in _UNSUPPORTED or err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 501:
-                notes.append(f"GetManagedScalingPolicy not supported by this endpoint ({code}); assumed off")
-                return False
-            raise SourceError(f"emr get_managed_scaling_policy: {code}") from err
-        except NotImplementedError:  # moto in-process raises this for calls it does not implement
-            notes.append("GetManagedScalingPolicy not implemented by this endpoint; assumed off")
-            return False
-        except BotoCoreError as err:
-            raise SourceError(f"emr get_managed_scaling_policy: {type(err).__name__}: {err}") from err
+    def _managed_scaling(self, cluster_id: str) -> bool:
+        """Whether EMR Managed Scaling is on. Fails closed: any error (an error code, a 5xx, an
+        endpoint that does not implement the call) is a `SourceError`, so the snapshot is stale and
+        nothing is resized; it is never read as "off", which could make us fight EMR's own scaling."""
+        with _as_source_error("get_managed_scaling_policy"):
+            try:
+                resp = self._emr.get_managed_scaling_policy(ClusterId=cluster_id)
+            except NotImplementedError as err:
+                raise SourceError("emr get_managed_scaling_policy: not implemented by this endpoint") from err
         return bool(resp.get("ManagedScalingPolicy"))
 
     def read(self, cluster_id: str) -> EmrState:
@@ -220,10 +222,13 @@ class EmrReader:
 
     def _read(self, cluster_id: str) -> EmrState:
         notes: list[str] = []
-        cluster = self._call("describe_cluster", ClusterId=cluster_id).get("Cluster", {})
+        with _as_source_error("describe_cluster"):
+            cluster = self._emr.describe_cluster(ClusterId=cluster_id).get("Cluster") or {}
         cluster_state = (cluster.get("Status") or {}).get("State", "UNKNOWN")
+        weights: dict[tuple[str, str], int] = {}
         if cluster.get("InstanceCollectionType") == "INSTANCE_FLEET":
-            raw_fleets = self._paginate("list_instance_fleets", "InstanceFleets", ClusterId=cluster_id)
+            with _as_source_error("list_instance_fleets"):
+                raw_fleets = list(fleets(self._emr, cluster_id))
             pools = tuple(_fleet(f, notes) for f in raw_fleets)
             weights = {
                 (f["Id"], s["InstanceType"]): int(s.get("WeightedCapacity", 1))
@@ -231,12 +236,10 @@ class EmrReader:
                 for s in f.get("InstanceTypeSpecifications", [])
             }
         else:
-            raw_groups = self._paginate("list_instance_groups", "InstanceGroups", ClusterId=cluster_id)
-            pools = tuple(_group(g, notes) for g in raw_groups)
-            weights = {}
-        raw_instances = self._paginate(
-            "list_instances", "Instances", ClusterId=cluster_id, InstanceStates=list(LIVE_INSTANCE_STATES)
-        )
-        instances = tuple(x for i in raw_instances if (x := _instance(i, weights)) is not None)
-        managed = self._managed_scaling(cluster_id, notes)
-        return EmrState(cluster_state, pools, instances, managed, tuple(notes))
+            with _as_source_error("list_instance_groups"):
+                pools = tuple(_group(g, notes) for g in list(groups(self._emr, cluster_id)))
+        with _as_source_error("list_instances"):
+            raw_instances = list(instances(self._emr, cluster_id, list(LIVE_INSTANCE_STATES)))
+        live = tuple(x for i in raw_instances if (x := _instance(i, weights)) is not None)
+        managed = self._managed_scaling(cluster_id)
+        return EmrState(cluster_state, pools, live, managed, tuple(notes))

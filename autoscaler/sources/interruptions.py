@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from autoscaler.model import InterruptionNotice
+from autoscaler.ports import DeleteMessageBatchEntry, SqsPort
 from autoscaler.sources import SourceError
 
 INTERRUPTION = "EC2 Spot Instance Interruption Warning"
@@ -57,7 +57,7 @@ def parse_event(body: str) -> InterruptionNotice | None:
 class InterruptionReader:
     """Drains the queue each poll and returns every notice not yet in effect."""
 
-    def __init__(self, sqs_client: Any, queue_url: str) -> None:
+    def __init__(self, sqs_client: SqsPort, queue_url: str) -> None:
         self._sqs = sqs_client
         self._url = queue_url
         self._notices: dict[tuple[str, str], InterruptionNotice] = {}
@@ -76,7 +76,9 @@ class InterruptionReader:
                         self.ignored_messages += 1
                     else:
                         self._notices[(notice.instance_id, notice.action)] = notice
-                entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+                entries: list[DeleteMessageBatchEntry] = [
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
+                ]
                 self._sqs.delete_message_batch(QueueUrl=self._url, Entries=entries)
         except ClientError as err:
             code = err.response.get("Error", {}).get("Code", "?")

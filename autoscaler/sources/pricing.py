@@ -9,15 +9,15 @@ file is older). Spot quotes carry the Spot Advisor interruption band when an adv
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from autoscaler.config import PricingConfig
 from autoscaler.model import Market, PriceQuote
+from autoscaler.ports import Ec2Port, SpotPrice
 from autoscaler.prices import LINUX_PRODUCTS, SpotHistory, emr_charge_usd_per_hour
 
 SPOT_LOOKBACK_S = 3600.0
@@ -35,6 +35,22 @@ class _Cached:
     fetched_at: float
 
 
+def _spot_rows(ec2: Ec2Port, types: list[str], now: float) -> Iterator[SpotPrice]:
+    """DescribeSpotPriceHistory for `types` over the last hour, following NextToken."""
+    start, end = datetime.fromtimestamp(now - SPOT_LOOKBACK_S, UTC), datetime.fromtimestamp(now, UTC)
+    page = ec2.describe_spot_price_history(
+        InstanceTypes=types, ProductDescriptions=["Linux/UNIX"], StartTime=start, EndTime=end
+    )
+    while True:
+        yield from page.get("SpotPriceHistory", [])
+        token = page.get("NextToken")
+        if not token:
+            return
+        page = ec2.describe_spot_price_history(
+            InstanceTypes=types, ProductDescriptions=["Linux/UNIX"], StartTime=start, EndTime=end, NextToken=token
+        )
+
+
 class PriceBook:
     """Builds `PriceQuote`s per instance type; one instance lives as long as the daemon."""
 
@@ -42,7 +58,7 @@ class PriceBook:
         self,
         pricing: PricingConfig,
         ondemand: Mapping[str, float],
-        ec2_client: Any | None = None,
+        ec2_client: Ec2Port | None = None,
         spot_history: SpotHistory | None = None,
         advisor: Mapping[str, tuple[int, float]] | None = None,
     ) -> None:
@@ -53,24 +69,16 @@ class PriceBook:
         self._advisor = dict(advisor or {})
         self._spot: dict[str, _Cached] = {}
 
-    def _fetch_spot(self, ec2: Any, types: list[str], now: float) -> None:
+    def _fetch_spot(self, ec2: Ec2Port, types: list[str], now: float) -> None:
         """Latest price per (type, AZ) over the last hour; the cheapest AZ per type is cached."""
-        paginator = ec2.get_paginator("describe_spot_price_history")
-        pages = paginator.paginate(
-            InstanceTypes=types,
-            ProductDescriptions=["Linux/UNIX"],
-            StartTime=datetime.fromtimestamp(now - SPOT_LOOKBACK_S, UTC),
-            EndTime=datetime.fromtimestamp(now, UTC),
-        )
         latest: dict[tuple[str, str], tuple[float, float]] = {}
-        for page in pages:
-            for row in page.get("SpotPriceHistory", []):
-                if row.get("ProductDescription") not in LINUX_PRODUCTS:
-                    continue
-                key = (row["InstanceType"], row.get("AvailabilityZone", ""))
-                at = row["Timestamp"].timestamp() if isinstance(row.get("Timestamp"), datetime) else 0.0
-                if key not in latest or at >= latest[key][0]:
-                    latest[key] = (at, float(row["SpotPrice"]))
+        for row in _spot_rows(ec2, types, now):
+            if row.get("ProductDescription") not in LINUX_PRODUCTS:
+                continue
+            key = (row["InstanceType"], row.get("AvailabilityZone", ""))
+            at = row["Timestamp"].timestamp() if isinstance(row.get("Timestamp"), datetime) else 0.0
+            if key not in latest or at >= latest[key][0]:
+                latest[key] = (at, float(row["SpotPrice"]))
         cheapest: dict[str, float] = {}
         for (itype, _az), (_at, price) in latest.items():
             cheapest[itype] = min(price, cheapest.get(itype, price))

@@ -1,21 +1,19 @@
 """The EMR actuator: request shapes checked against botocore's model, re-read-then-write, refusals,
-errors; instance groups against moto, instance fleets with botocore's Stubber (moto has no fleets)."""
+errors; instance groups against moto, instance fleets and injected faults with `FakeEmr` (moto has no fleets)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import botocore.session
 import pytest
-from botocore.stub import Stubber
 from botocore.validate import validate_parameters
 
 from autoscaler.actuator import MODIFY_FLEET, MODIFY_GROUPS, DryRunActuator, EmrActuator, build_request
 from autoscaler.model import Capacity, Market, OutcomeStatus, Plan, PoolKind, PoolRole, PoolState, Resize
 from autoscaler.sources.emr import autoscaling_policy_active
-from autoscaler.testing import create_emr_cluster, emr_autoscaling_policy, make_pool, make_snapshot
+from autoscaler.testing import EmrFault, FakeEmr, create_emr_cluster, emr_autoscaling_policy, make_pool, make_snapshot
 
 EMR_MODEL = botocore.session.get_session().get_service_model("emr")
 
@@ -170,101 +168,88 @@ def test_dry_run_reports_a_refusal_under_managed_scaling() -> None:
     assert outcome.status is OutcomeStatus.REFUSED
 
 
-# --- instance fleets with Stubber --------------------------------------------------------------------
+# --- instance fleets and faults with FakeEmr (moto has no fleets) -------------------------------------
 
 
-def _fleet(targets: tuple[int, int], state: str = "RUNNING") -> dict[str, Any]:
-    return {
-        "Id": "if-1",
-        "Name": "task",
-        "InstanceFleetType": "TASK",
-        "Status": {"State": state},
-        "TargetOnDemandCapacity": targets[0],
-        "TargetSpotCapacity": targets[1],
-    }
+def _fake_fleet(on_demand: int = 2, spot: int = 4) -> tuple[FakeEmr, str]:
+    emr = FakeEmr(page_size=1)
+    emr.add_fleet("CORE", 1, 0)
+    return emr, emr.add_fleet("TASK", on_demand, spot)
 
 
-def _fleet_snapshot() -> Any:
-    pool = make_pool("if-1", kind=PoolKind.INSTANCE_FLEET, role=PoolRole.TASK, requested=Capacity(2, 4))
+def _fleet_snapshot(fid: str) -> Any:
+    pool = make_pool(fid, kind=PoolKind.INSTANCE_FLEET, role=PoolRole.TASK, requested=Capacity(2, 4))
     return make_snapshot(pools=[pool])
 
 
-@pytest.fixture
-def stubbed() -> Iterator[tuple[Any, Stubber]]:
-    client = botocore.session.get_session().create_client(
-        "emr", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+def _fleet_plan(fid: str) -> Plan:
+    return Plan((Resize(fid, PoolKind.INSTANCE_FLEET, Capacity(2, 4), Capacity(2, 8), "test"),))
 
 
-def test_fleet_resize_rereads_then_writes_targets(stubbed: tuple[Any, Stubber]) -> None:
-    """Fleets: ListInstanceFleets (paginated) then ModifyInstanceFleet with absolute targets."""
-    client, stubber = stubbed
-    other = {**_fleet((1, 0)), "Id": "if-0", "InstanceFleetType": "CORE"}
-    stubber.add_response("list_instance_fleets", {"InstanceFleets": [other], "Marker": "m2"}, {"ClusterId": "j-1"})
-    stubber.add_response(
-        "list_instance_fleets", {"InstanceFleets": [_fleet((2, 4))]}, {"ClusterId": "j-1", "Marker": "m2"}
-    )
-    stubber.add_response(
-        "modify_instance_fleet",
-        {},
-        {
-            "ClusterId": "j-1",
-            "InstanceFleet": {"InstanceFleetId": "if-1", "TargetOnDemandCapacity": 2, "TargetSpotCapacity": 8},
-        },
-    )
-    resize = Resize("if-1", PoolKind.INSTANCE_FLEET, Capacity(2, 4), Capacity(2, 8), "test")
-    (outcome,) = EmrActuator(client, "j-1").apply(Plan((resize,)), _fleet_snapshot())
+def test_fleet_resize_rereads_then_writes_targets() -> None:
+    """Fleets: ListInstanceFleets (every page) then one ModifyInstanceFleet with absolute targets."""
+    emr, fid = _fake_fleet()
+    (outcome,) = EmrActuator(emr, emr.cluster_id).apply(_fleet_plan(fid), _fleet_snapshot(fid))
     assert outcome.status is OutcomeStatus.APPLIED
+    assert [c.operation for c in emr.calls] == ["list_instance_fleets", "list_instance_fleets", "modify_instance_fleet"]
+    (write,) = emr.writes()
+    assert write.params["InstanceFleet"] == {
+        "InstanceFleetId": fid,
+        "TargetOnDemandCapacity": 2,
+        "TargetSpotCapacity": 8,
+    }
+    _validate(MODIFY_FLEET, write.params)
+    assert emr.pools[fid].requested == {"ON_DEMAND": 2, "SPOT": 8}
 
 
-def test_fleet_whose_targets_moved_is_skipped(stubbed: tuple[Any, Stubber]) -> None:
-    """A fleet whose targets changed since the snapshot gets no write (the Stubber would fail on one)."""
-    client, stubber = stubbed
-    stubber.add_response("list_instance_fleets", {"InstanceFleets": [_fleet((2, 6))]}, {"ClusterId": "j-1"})
-    resize = Resize("if-1", PoolKind.INSTANCE_FLEET, Capacity(2, 4), Capacity(2, 8), "test")
-    (outcome,) = EmrActuator(client, "j-1").apply(Plan((resize,)), _fleet_snapshot())
+def test_fleet_whose_targets_moved_is_skipped() -> None:
+    """A fleet whose targets changed since the snapshot gets no write."""
+    emr, fid = _fake_fleet(2, 6)
+    (outcome,) = EmrActuator(emr, emr.cluster_id).apply(_fleet_plan(fid), _fleet_snapshot(fid))
     assert outcome.status is OutcomeStatus.SKIPPED_CHANGED
+    assert emr.writes() == []
 
 
 @pytest.mark.parametrize(
-    ("code", "message", "capacity"),
+    ("fault", "code", "capacity"),
     [
-        ("ValidationException", "Insufficient capacity for instance type m5.xlarge in us-east-1a", True),
-        ("InsufficientInstanceCapacity", "We currently do not have sufficient capacity", True),
-        ("ValidationException", "An instance fleet cannot be resized while it is reconfiguring", False),
+        (EmrFault.CAPACITY, "ValidationException", True),
+        (EmrFault.THROTTLE, "ThrottlingException", False),
+        (EmrFault.SERVER_ERROR, "InternalServerError", False),
+        (EmrFault.APPLIED_BUT_500, "InternalServerError", False),
     ],
 )
-def test_aws_error_fails_the_outcome_with_its_code(
-    stubbed: tuple[Any, Stubber], code: str, message: str, capacity: bool
-) -> None:
-    """An AWS error becomes a FAILED outcome carrying the code; capacity errors are flagged for back-off."""
-    client, stubber = stubbed
-    stubber.add_response("list_instance_fleets", {"InstanceFleets": [_fleet((2, 4))]}, {"ClusterId": "j-1"})
-    stubber.add_client_error("modify_instance_fleet", service_error_code=code, service_message=message)
-    resize = Resize("if-1", PoolKind.INSTANCE_FLEET, Capacity(2, 4), Capacity(2, 8), "test")
-    (outcome,) = EmrActuator(client, "j-1", clock=lambda: 1234.5).apply(Plan((resize,)), _fleet_snapshot())
+def test_aws_error_fails_the_outcome_with_its_code(fault: EmrFault, code: str, capacity: bool) -> None:
+    """An AWS error becomes a FAILED outcome carrying the code, stamped with when it failed (the
+    back-off runs from there); capacity errors are flagged for the long back-off."""
+    emr, fid = _fake_fleet()
+    emr.fail("modify_instance_fleet", fault)
+    actuator = EmrActuator(emr, emr.cluster_id, clock=lambda: 1234.5)
+    (outcome,) = actuator.apply(_fleet_plan(fid), _fleet_snapshot(fid))
     assert outcome.status is OutcomeStatus.FAILED
     assert outcome.error_code == code
     assert outcome.capacity_error is capacity
     assert outcome.failed_at == 1234.5, "stamped when it failed: the back-off runs from here"
 
 
-def _group(state: str, policy_state: str | None) -> dict[str, Any]:
-    group: dict[str, Any] = {
-        "Id": "ig-1",
-        "InstanceGroupType": "TASK",
-        "Market": "SPOT",
-        "InstanceType": "m5.xlarge",
-        "RequestedInstanceCount": 3,
-        "RunningInstanceCount": 3,
-        "Status": {"State": state},
-    }
-    if policy_state is not None:
-        group["AutoScalingPolicy"] = {"Status": {"State": policy_state}, "Rules": []}
-    return group
+def test_a_write_applied_but_answered_500_is_never_applied_twice() -> None:
+    """EMR took the write and answered 500: the same plan retried sees the moved targets and skips."""
+    emr, fid = _fake_fleet()
+    emr.fail("modify_instance_fleet", EmrFault.APPLIED_BUT_500)
+    actuator = EmrActuator(emr, emr.cluster_id)
+    (first,) = actuator.apply(_fleet_plan(fid), _fleet_snapshot(fid))
+    (again,) = actuator.apply(_fleet_plan(fid), _fleet_snapshot(fid))
+    assert (first.status, again.status) == (OutcomeStatus.FAILED, OutcomeStatus.SKIPPED_CHANGED)
+    assert len(emr.writes()) == 1
+    assert emr.pools[fid].requested == {"ON_DEMAND": 2, "SPOT": 8}
+
+
+def test_a_throttled_reread_writes_nothing() -> None:
+    emr, fid = _fake_fleet()
+    emr.fail("list_instance_fleets", EmrFault.THROTTLE)
+    (outcome,) = EmrActuator(emr, emr.cluster_id).apply(_fleet_plan(fid), _fleet_snapshot(fid))
+    assert outcome.status is OutcomeStatus.FAILED
+    assert emr.writes() == []
 
 
 @pytest.mark.parametrize(
@@ -272,18 +257,14 @@ def _group(state: str, policy_state: str | None) -> dict[str, Any]:
     [(None, True), ("DETACHED", True), ("DETACHING", True), ("ATTACHED", False), ("PENDING", False)],
 )
 def test_reread_reads_an_automatic_scaling_policy_like_the_snapshot_does(
-    stubbed: tuple[Any, Stubber], policy_state: str | None, written: bool
+    policy_state: str | None, written: bool
 ) -> None:
     """A group whose policy EMR is detaching is written; one with a live policy is refused, as the source says."""
-    client, stubber = stubbed
-    group = _group("RUNNING", policy_state)
-    stubber.add_response("list_instance_groups", {"InstanceGroups": [group]}, {"ClusterId": "j-1"})
-    if written:
-        stubber.add_response(
-            "modify_instance_groups",
-            {},
-            {"ClusterId": "j-1", "InstanceGroups": [{"InstanceGroupId": "ig-1", "InstanceCount": 5}]},
-        )
-    (outcome,) = EmrActuator(client, "j-1").apply(Plan((_group_resize("ig-1", 3, 5),)), _task_snapshot("ig-1", 3))
+    emr = FakeEmr()
+    gid = emr.add_group("TASK", 3, market="SPOT")
+    emr.pools[gid].autoscaling_policy = policy_state
+    (outcome,) = EmrActuator(emr, emr.cluster_id).apply(Plan((_group_resize(gid, 3, 5),)), _task_snapshot(gid, 3))
     assert outcome.status is (OutcomeStatus.APPLIED if written else OutcomeStatus.REFUSED)
+    (group,) = emr.list_instance_groups(ClusterId=emr.cluster_id)["InstanceGroups"]
     assert autoscaling_policy_active(group) is not written
+    assert len(emr.writes()) == int(written)

@@ -14,7 +14,7 @@ from autoscaler.instance_types import yarn_resources
 from autoscaler.model import Capacity, InstanceState, Market, PoolKind, PoolRole, PoolState
 from autoscaler.sources import SourceError
 from autoscaler.sources.emr import EmrReader
-from autoscaler.testing import create_emr_cluster, emr_autoscaling_policy
+from autoscaler.testing import EmrFault, FakeEmr, create_emr_cluster, emr_autoscaling_policy
 
 REGION = "us-east-1"
 
@@ -55,9 +55,8 @@ def test_instance_groups_and_paginated_instances() -> None:
     assert all(i.market is Market.SPOT and i.state is InstanceState.RUNNING for i in spot)
     assert all(i.instance_id.startswith("i-") and i.private_dns for i in spot)
     assert all(i.launched_at is not None for i in spot)
-    # moto does not implement GetManagedScalingPolicy: noted, assumed off
-    assert state.managed_scaling_enabled is False
-    assert any("GetManagedScalingPolicy" in n for n in state.notes)
+    assert state.managed_scaling_enabled is False  # the moto_aws fixture answers `{}`, as EMR does
+    assert state.notes == ()
 
 
 @pytest.mark.usefixtures("moto_aws")
@@ -201,12 +200,45 @@ def test_an_html_500_on_managed_scaling_fails_the_read() -> None:
         EmrReader(client).read("j-FLEET")
 
 
-def test_an_unimplemented_managed_scaling_call_is_a_note() -> None:
-    """An endpoint that says the call is not implemented gives a note and "assumed off", not a failure."""
+def test_a_501_not_implemented_on_managed_scaling_fails_the_read() -> None:
+    """An endpoint that says the call is not implemented does not tell us managed scaling is off."""
     client, stub = _stubbed()
     _fleet_responses(stub, None, answer_managed_scaling=False)
     stub.add_client_error("get_managed_scaling_policy", service_error_code="NotImplemented", http_status_code=501)
-    with stub:
-        state = EmrReader(client).read("j-FLEET")
-    assert state.managed_scaling_enabled is False
-    assert [n for n in state.notes if "GetManagedScalingPolicy not supported" in n]
+    with stub, pytest.raises(SourceError, match="get_managed_scaling_policy: NotImplemented"):
+        EmrReader(client).read("j-FLEET")
+
+
+@pytest.mark.parametrize("fault", [EmrFault.THROTTLE, EmrFault.SERVER_ERROR, EmrFault.NOT_IMPLEMENTED])
+def test_the_managed_scaling_check_fails_closed(fault: EmrFault) -> None:
+    """Any error reading managed scaling (a code, a 5xx, NotImplementedError) is "unknown": the read
+    fails, so the snapshot is stale and nothing is resized; it is never "managed scaling off"."""
+    emr = FakeEmr()
+    emr.add_group("MASTER", 1)
+    emr.add_group("TASK", 2, market="SPOT")
+    emr.fail("get_managed_scaling_policy", fault)
+    with pytest.raises(SourceError, match="get_managed_scaling_policy"):
+        EmrReader(emr).read(emr.cluster_id)
+    assert EmrReader(emr).read(emr.cluster_id).managed_scaling_enabled is False  # the fault has passed
+
+
+def test_managed_scaling_on_is_read_from_the_fake_as_from_emr() -> None:
+    emr = FakeEmr()
+    emr.add_fleet("TASK", 1, 3)
+    emr.managed_scaling = True
+    state = EmrReader(emr).read(emr.cluster_id)
+    assert state.managed_scaling_enabled is True
+    (task,) = state.pools
+    assert task.requested == Capacity(on_demand=1, spot=3)
+    assert len(state.instances) == 4
+
+
+def test_every_page_of_groups_and_instances_is_read() -> None:
+    """EMR's Marker pagination is followed for groups and instances (FakeEmr pages by 2 here)."""
+    emr = FakeEmr(page_size=2)
+    for _ in range(3):
+        emr.add_group("TASK", 2, market="SPOT")
+    state = EmrReader(emr).read(emr.cluster_id)
+    assert len(state.pools) == 3
+    assert len(state.instances) == 6
+    assert [c.operation for c in emr.calls].count("list_instances") == 3
