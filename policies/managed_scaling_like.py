@@ -28,16 +28,16 @@ Timing: the one published rule is the speed, "Metrics evaluation frequency: Ever
 scale-in wait and no step size, so this imitation has neither cooldowns nor step limits; it runs
 under the "vendor" guard profile (designs/0004), without our confirmations, cooldowns or
 `limits.max_step_*_units` unless its `guards: ours` asks for them. `scale_down_after_s` is an
-unpublished constant of ours: its default, 300 s, is the value of 60/120/300/600 s that makes this
-imitation cheapest on FB-2009 day 0 (the sensitivity table in BENCHMARKS.md), the least flattering
-choice for the policies compared with it.
+unpublished constant of ours: its default, 60 s, is the value of 60/120/300/600 s that makes this
+imitation cheapest on FB-2009 day 0 (the sensitivity table in BENCHMARKS.md: on the benchmark seed
+and on the mean of three seeds), the least flattering choice for the policies compared with it.
 
 Units are EMR's (instances for groups, weighted units for fleets); the limits count every non-master
 pool of the snapshot, while only managed pools are resized (as EMR counts core even if it is full).
 
 Options: `minimum_units` (default 0), `maximum_units` (default: the cluster's `limits.max_task_units +
 limits.max_core_units`), `maximum_on_demand_units` (default: no cap), `maximum_core_units` (default: no
-separate cap), `scale_down_after_s` (default 300).
+separate cap), `scale_down_after_s` (default 60).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class ManagedScalingLikeOptions(PolicyOptions):
     maximum_on_demand_units: int | None = Field(None, ge=0, description="MaximumOnDemandCapacityUnits.")
     maximum_core_units: int | None = Field(None, ge=0, description="MaximumCoreCapacityUnits.")
     scale_down_after_s: float = Field(
-        300.0, ge=0, description="Seconds of no pending demand before scaling in (unpublished by AWS; see BENCHMARKS)."
+        60.0, ge=0, description="Seconds of no pending demand before scaling in (unpublished by AWS; see BENCHMARKS)."
     )
 
     @model_validator(mode="after")
