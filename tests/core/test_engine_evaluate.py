@@ -6,11 +6,10 @@ from collections.abc import Iterable
 
 import pytest
 
-from autoscaler.engine import evaluate, managed_pools, record_outcomes
+from autoscaler.engine import evaluate, managed_pools
 from autoscaler.model import (
     ClusterSnapshot,
     ControllerMemory,
-    Outcome,
     OutcomeStatus,
     PoolMemory,
     PoolRole,
@@ -22,7 +21,17 @@ from autoscaler.model import (
     YarnMetrics,
 )
 from autoscaler.policy import PolicyContext
-from autoscaler.testing import T0, Wants, make_cluster_config, make_node, make_pool, make_snapshot, sample
+from autoscaler.testing import (
+    T0,
+    RecordingActuator,
+    Wants,
+    make_cluster_config,
+    make_node,
+    make_pool,
+    make_snapshot,
+    sample,
+)
+from autoscaler.tick import run_tick
 
 MASTER = make_pool("ig-master", role=PoolRole.MASTER, requested=1)
 CORE = make_pool("ig-core", role=PoolRole.CORE, requested=3)
@@ -205,12 +214,11 @@ def test_scale_in_cadence_over_ticks() -> None:
         pool = make_pool("ig-task", requested=4 - len(acted))
         snapshot = make_snapshot(pools=(pool,), nodes=nodes[: 4 - len(acted)], taken_at=now)
         target = pool.requested.total - 1
-        decision = evaluate(snapshot, mem, [Wants(name="idle", targets={"ig-task": target})], config)
-        mem = decision.memory
-        if not decision.plan.empty:
+        actuator = RecordingActuator(status=OutcomeStatus.DRY_RUN)
+        result = run_tick(snapshot, mem, [Wants(name="idle", targets={"ig-task": target})], config, actuator)
+        mem = result.memory
+        if actuator.calls:
             acted.append(tick)
-            outcomes = [Outcome("ig-task", OutcomeStatus.DRY_RUN)]
-            mem = record_outcomes(mem, outcomes, decision.plan, now, config)
     # ticks 0,1 await confirmation, 2 acts; 3..11 are in cooldown (confirmations keep counting), 12 acts
     assert acted == [2, 12]
     assert mem.pool("ig-task").last_scale_down_at == T0 + 360

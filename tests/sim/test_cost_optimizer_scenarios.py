@@ -1,7 +1,7 @@
 """cost-optimizer over whole small simulated traces, with invariants checked on every tick.
 
-The loop is the simulator's own (`autoscaler.sim.runner`): snapshot → engine.evaluate → SimActuator →
-record_outcomes, so what is checked here is what `simulate` runs.
+The loop is the simulator's own (`autoscaler.sim.runner`): snapshot → `tick.run_tick` with
+`SimActuator`, so what is checked here is what `simulate` runs.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from autoscaler import engine
 from autoscaler.config import ClusterConfig
 from autoscaler.model import ControllerMemory, InstanceState, Resources
 from autoscaler.policy import load_policies
@@ -21,6 +20,7 @@ from autoscaler.sim.runner import percentile
 from autoscaler.sim.spec import default_spec
 from autoscaler.sim.trace import Job, Stage
 from autoscaler.testing import make_cluster_config
+from autoscaler.tick import run_tick
 
 from .conftest import book
 
@@ -57,14 +57,14 @@ def _simulate(jobs: list[Job], config: ClusterConfig, seed: int = 1, poll: float
     while t < end:
         cluster.advance_to(t)
         snap = cluster.snapshot()
-        decision = engine.evaluate(snap, memory, policies, config)
+        result = run_tick(snap, memory, policies, config, actuator, now=t)
+        decision = result.decision
         am_hosts = {n.instance_id for n in snap.nodes if n.hosts_am}
         for resize in decision.plan.resizes:
             run.am_victims += [i for i in resize.instances_to_terminate if i in am_hosts]
             if resize.target.total < config.limits.min_task_units and snap.pool(resize.pool_id).role.value == "TASK":
                 run.below_floor.append(f"{resize.pool_id} -> {resize.target.total} at {t - spec.start_at:.0f}")
-        outcomes = actuator.apply(decision.plan, snap) if decision.plan.resizes else ()
-        memory = engine.record_outcomes(decision.memory, outcomes, decision.plan, t, config)
+        memory = result.memory
         run.max_rate = max(run.max_rate, _rate(cluster.snapshot()))
         if t >= spec.start_at + max(j.submit_s for j in jobs) and not cluster.workload.active:
             break
