@@ -23,7 +23,7 @@ from autoscaler.actuator import Actuator, DryRunActuator, EmrActuator
 from autoscaler.aws import make_client
 from autoscaler.config import AppConfig, ClusterConfig, ConfigError, parse_config
 from autoscaler.config_check import check_config
-from autoscaler.explain import explain_data, explain_text, fetch_daemon
+from autoscaler.explain import daemon_access, explain_data, explain_text, fetch_daemon
 from autoscaler.logs import EventLogger, configure_logging
 from autoscaler.loop import EXIT_STALE, ClusterDeps, Deps, run
 from autoscaler.metrics import Health, Metrics
@@ -74,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
         "--daemon",
         metavar="URL",
         help="the running daemon's metrics server, whose memory (cooldowns, back-offs, scale-in confirmations) "
-        "explain evaluates with (default http://127.0.0.1:<metrics_port>; 'none' to skip)",
+        "explain evaluates with (default http[s]://127.0.0.1:<metrics_port>, with the config's metrics_tls "
+        "and metrics_basic_auth; 'none' to skip)",
     )
 
     p_validate = sub.add_parser("validate", help="check a config: print the effective config or every error")
@@ -225,8 +226,7 @@ def _validate(args: argparse.Namespace, out: IO[str]) -> int:
 
 def _explain(args: argparse.Namespace, out: IO[str]) -> int:
     loaded = _load(args)
-    url = args.daemon or (f"http://127.0.0.1:{loaded.metrics_port}" if loaded.metrics_port else None)
-    view = fetch_daemon(None if url == "none" else url)
+    view = fetch_daemon(daemon_access(loaded, args.daemon))
     config = loaded.model_copy(update={"dry_run": True, "metrics_port": 0})
     deps = build_deps(config, Metrics(), configure_logging(config.log_format))
     now = time.time()

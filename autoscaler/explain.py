@@ -9,13 +9,17 @@ what it then prints about cooldowns, back-offs and confirmations is not what the
 
 from __future__ import annotations
 
+import base64
 import json
+import ssl
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from types import MappingProxyType
 
+from autoscaler.config import AppConfig
 from autoscaler.logs import inputs_fields, plan_fields, rejection_fields, source_notes
 from autoscaler.memory_codec import CodecError, ControllerState, decode_states
 from autoscaler.model import ClusterSnapshot, ControllerMemory, Decision, Outcome
@@ -50,17 +54,55 @@ class DaemonView:
         return None
 
 
-def fetch_daemon(url: str | None, timeout_s: float = 3.0) -> DaemonView:
+@dataclass(frozen=True, slots=True)
+class DaemonAccess:
+    """How to reach the local daemon's metrics server as its config sets it up: the URL, the
+    certificate to trust (`metrics_tls`) and the basic-auth pair (`metrics_basic_auth`)."""
+
+    url: str | None
+    cafile: str | None = None
+    auth: tuple[str, str] | None = None
+
+
+def daemon_access(settings: AppConfig, url: str | None = None) -> DaemonAccess:
+    """`url` ("none": no daemon), else the loopback address of `metrics_port` from the config."""
+    cafile = settings.metrics_tls.cert_file if settings.metrics_tls is not None else None
+    auth = None
+    if settings.metrics_basic_auth is not None:
+        try:
+            password = Path(settings.metrics_basic_auth.password_file).read_text().rstrip("\r\n")
+            auth = (settings.metrics_basic_auth.username, password)
+        except (OSError, UnicodeDecodeError):
+            auth = None  # the daemon then answers 401: reported as unknown memory, never a crash
+    if url is None and settings.metrics_port:
+        url = f"{'https' if cafile else 'http'}://127.0.0.1:{settings.metrics_port}"
+    return DaemonAccess(None if url == "none" else url, cafile, auth)
+
+
+def _tls(cafile: str) -> ssl.SSLContext:
+    """Trust the daemon's own certificate; on loopback its name need not match."""
+    ctx = ssl.create_default_context(cafile=cafile)
+    ctx.check_hostname = False
+    return ctx
+
+
+def fetch_daemon(url: str | DaemonAccess | None, timeout_s: float = 3.0) -> DaemonView:
     """GET `url` + /debug/decision; any failure is a `DaemonView` with its `error`, never an exception."""
-    if url is None:
+    access = url if isinstance(url, DaemonAccess) else DaemonAccess(url)
+    if access.url is None:
         return DaemonView(None)
+    request = urllib.request.Request(access.url.rstrip("/") + DEBUG_PATH)
+    if access.auth is not None:
+        token = base64.b64encode(":".join(access.auth).encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
     try:
-        with urllib.request.urlopen(url.rstrip("/") + DEBUG_PATH, timeout=timeout_s) as resp:
+        ctx = _tls(access.cafile) if access.cafile and access.url.startswith("https:") else None
+        with urllib.request.urlopen(request, timeout=timeout_s, context=ctx) as resp:
             document = json.loads(resp.read())
-        return DaemonView(url, MappingProxyType(decode_states(document)))
-    except (OSError, ValueError) as err:  # URLError/HTTPError/timeouts are OSError; CodecError, bad JSON ValueError
+        return DaemonView(access.url, MappingProxyType(decode_states(document)))
+    except (OSError, ValueError) as err:  # URLError/HTTPError/timeouts/TLS are OSError; bad JSON ValueError
         kind = "bad document" if isinstance(err, CodecError | json.JSONDecodeError) else type(err).__name__
-        return DaemonView(url, error=f"{kind}: {err}")
+        return DaemonView(access.url, error=f"{kind}: {err}")
 
 
 def _iso(at: float) -> str:

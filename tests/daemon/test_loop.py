@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from autoscaler.actuator import DryRunActuator
-from autoscaler.config import AppConfig
-from autoscaler.explain import fetch_daemon
+from autoscaler.config import AppConfig, MetricsAuthConfig, MetricsTlsConfig
+from autoscaler.explain import daemon_access, fetch_daemon
 from autoscaler.loop import EXIT_NO_PORT, EXIT_STALE, ClusterDeps, Deps, Runner, run, tick
 from autoscaler.memory_codec import decode_states
 from autoscaler.metrics import Health, Metrics, MetricsServer
@@ -251,3 +253,37 @@ def test_the_daemon_serves_its_memory_to_explain_over_http() -> None:
     assert view.memory("j-TEST") == state["j-TEST"]
     assert view.why_unknown("j-TEST") is None
     assert view.why_unknown("j-OTHER") is not None
+
+
+def test_explain_reaches_a_daemon_behind_tls_and_basic_auth_from_the_config(
+    tmp_path: Path, tls_cert: tuple[ssl.SSLContext, Path]
+) -> None:
+    """`explain` on the daemon's host needs no flags: URL scheme, certificate and password come from
+    the same config the daemon runs with; a wrong password is unknown memory, never a crash."""
+    context, cert = tls_cert
+    deps = _deps(_cluster())
+    state = tick(deps, {}, T0)
+    server = MetricsServer(
+        deps.metrics, deps.health, deps.clock, "127.0.0.1", 0, debug=deps.board.document,
+        tls=context, auth=("prom", "s3cret"),
+    )  # fmt: skip
+    password = tmp_path / "password"
+    try:
+        settings = _settings(deps).model_copy(
+            update={
+                "metrics_port": server.port,
+                "metrics_tls": MetricsTlsConfig(cert_file=str(cert)),
+                "metrics_basic_auth": MetricsAuthConfig(username="prom", password_file=str(password)),
+            }
+        )
+        password.write_text("s3cret\n")
+        access = daemon_access(settings)
+        assert access.url == f"https://127.0.0.1:{server.port}"
+        assert fetch_daemon(access).memory("j-TEST") == state["j-TEST"]
+        password.write_text("guess\n")
+        refused = fetch_daemon(daemon_access(settings))
+        assert refused.error is not None
+        assert "401" in refused.error
+        assert daemon_access(settings, "none").url is None
+    finally:
+        server.close()
