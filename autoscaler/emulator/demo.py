@@ -28,8 +28,9 @@ from autoscaler.model import ClusterSnapshot, Market, PoolRole
 from autoscaler.prices import load_ondemand_table
 from autoscaler.sim.billing import PriceBook
 from autoscaler.sim.cluster import SimCluster
+from autoscaler.sim.job import Job
+from autoscaler.sim.native import parse_job
 from autoscaler.sim.spec import ClusterSpec, group
-from autoscaler.sim.trace import Job, parse_job
 
 CLUSTER_ID: Final = "j-EMULATEDDEMO"
 TASK_POOL: Final = "ig-task"

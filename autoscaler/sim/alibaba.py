@@ -16,7 +16,7 @@ from pathlib import Path
 
 from autoscaler.model import Resources
 from autoscaler.sim.conversion import ConversionModel
-from autoscaler.sim.trace import Job, Stage, TraceError
+from autoscaler.sim.job import Job, Stage, TraceError
 
 _KEEP_STATUS = frozenset({"Terminated", "Failed"})
 

@@ -23,11 +23,15 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from autoscaler.instance_types import yarn_resources
-from autoscaler.model import AppInfo, ClusterSnapshot, InstanceOption, Market, PoolKind, PoolRole
+from autoscaler.model import ClusterSnapshot, InstanceOption, Market, PoolKind, PoolRole
 from autoscaler.sim.billing import Ledger, PriceBook
-from autoscaler.sim.spec import ClusterSpec, PoolSpec, band_hazard_per_s
-from autoscaler.sim.trace import Job
-from autoscaler.sim.workload import BOOTING, DECOMMISSIONING, RUNNING, TERMINATED, Batch, JobRun, SimNode, Workload
+from autoscaler.sim.job import Job
+from autoscaler.sim.jobrun import Batch, JobRun
+from autoscaler.sim.node import Lifecycle, SimNode
+from autoscaler.sim.pool import SimPool
+from autoscaler.sim.spec import ClusterSpec, band_hazard_per_s
+from autoscaler.sim.view import SnapshotCache, build_snapshot
+from autoscaler.sim.workload import Workload
 
 SUBMIT: Final = 0
 NODE_UP: Final = 1
@@ -38,36 +42,6 @@ NOTICE: Final = 5
 RECLAIM: Final = 6
 RETRY: Final = 7
 REPLAY: Final = 8
-
-
-class SimPool:
-    """Targets and members of one instance group or fleet."""
-
-    def __init__(
-        self, index: int, spec: PoolSpec, options: tuple[InstanceOption, ...], hazards: dict[str, float]
-    ) -> None:
-        self.index = index
-        self.spec = spec
-        self.options = options
-        self.hazards = hazards  # Spot interruption hazard (1/s) by instance type
-        self.target = {Market.ON_DEMAND: spec.initial_on_demand, Market.SPOT: spec.initial_spot}
-        self.nodes: dict[str, SimNode] = {}  # every non-terminated node
-        self.terminate: tuple[str, ...] = ()
-        self.protect: frozenset[str] = frozenset()
-        self.timeout_s: int | None = None
-        self.retry_at: float | None = None
-
-    @property
-    def pool_id(self) -> str:
-        return self.spec.pool_id
-
-    def held(self, market: Market) -> list[SimNode]:
-        """Nodes counted toward the target: booting or running (incl. under Spot notice)."""
-        return [
-            n
-            for n in self.nodes.values()
-            if n.market is market and (n.state in (BOOTING, RUNNING) or (n.doomed_at is not None and not n.leaving))
-        ]
 
 
 class SimCluster:
@@ -91,7 +65,7 @@ class SimCluster:
         self.reclaims_skipped = 0  # replayed reclaims that found no running Spot node in their pool
         self.resizes = 0
         self.launched = 0  # nodes started by resizes (not the initial ones): what a policy bought
-        self.app_cache: dict[int, tuple[int, AppInfo]] = {}  # snapshot views, by job, per version
+        self.views = SnapshotCache()  # snapshot views of jobs, nodes and pools, rebuilt when they change
         self.rejected: list[Job] = []
         self.on_change: Callable[[float], None] | None = None  # optional observer (plots)
         self._handlers: dict[int, Callable[[object], None]] = {
@@ -177,6 +151,7 @@ class SimCluster:
         node.set_capacity(option.yarn)
         node.requested_at = self.now - (self.spec.min_node_age_s if initial else 0.0)
         pool.nodes[node.instance_id] = node
+        pool.touch()
         self.ledger.open(node.instance_id, option.instance_type, market, self.now)
         if initial:
             self._on_node_up(node)
@@ -184,12 +159,17 @@ class SimCluster:
             self.launched += 1
             self._push(self.now + self.spec.boot_s.sample(self._boot_rng), NODE_UP, node)
 
+    def _set_state(self, node: SimNode, state: Lifecycle) -> None:
+        node.state = state
+        node.touch(self.now)
+        self.pools[node.pool_id].touch()
+
     def _on_node_up(self, obj: object) -> None:
         node = obj
         assert isinstance(node, SimNode)
-        if node.state != BOOTING:
+        if node.state is not Lifecycle.BOOTING:
             return  # cancelled while booting
-        node.state = RUNNING
+        self._set_state(node, Lifecycle.RUNNING)
         node.running_at = self.now
         if node.is_nodemanager:
             self.workload.node_up(node)
@@ -201,20 +181,20 @@ class SimCluster:
             self._push(max(self.now, reclaim - self.spec.interruption_notice_s), NOTICE, (node, reclaim))
 
     def _terminate(self, node: SimNode) -> None:
-        if node.state == TERMINATED:
+        if node.state is Lifecycle.TERMINATED:
             return
         self.lost_containers += self.workload.kill_node(node, self.now)
-        node.state = TERMINATED
+        self._set_state(node, Lifecycle.TERMINATED)
         node.terminated_at = self.now
         self.ledger.close(node.instance_id, self.now)
         self.pools[node.pool_id].nodes.pop(node.instance_id, None)
 
     def _decommission(self, node: SimNode, timeout_s: float) -> None:
-        if node.state == BOOTING:
+        if node.state is Lifecycle.BOOTING:
             self._terminate(node)
             return
-        node.state = DECOMMISSIONING
         node.leaving = True
+        self._set_state(node, Lifecycle.DECOMMISSIONING)
         self.workload.node_closed(node)
         if not node.busy:
             self._terminate(node)
@@ -222,23 +202,23 @@ class SimCluster:
             self._push(self.now + timeout_s, DEADLINE, node)
 
     def _maybe_done_draining(self, node: SimNode) -> None:
-        if node.state == DECOMMISSIONING and not node.busy and node.doomed_at is None:
+        if node.state is Lifecycle.DECOMMISSIONING and not node.busy and node.doomed_at is None:
             self._terminate(node)
 
     def _on_deadline(self, obj: object) -> None:
         assert isinstance(obj, SimNode)
-        if obj.state == DECOMMISSIONING and obj.doomed_at is None:
+        if obj.state is Lifecycle.DECOMMISSIONING and obj.doomed_at is None:
             self._terminate(obj)
 
     def _on_notice(self, obj: object) -> None:
         assert isinstance(obj, tuple)
         node: SimNode = obj[0]
         reclaim: float = obj[1]
-        if node.state in (TERMINATED, BOOTING) or node.doomed_at is not None:
+        if node.state in (Lifecycle.TERMINATED, Lifecycle.BOOTING) or node.doomed_at is not None:
             return
         node.notice_at = self.now
         node.doomed_at = reclaim
-        node.state = DECOMMISSIONING
+        self._set_state(node, Lifecycle.DECOMMISSIONING)
         self.workload.node_closed(node)
         self._push(reclaim, RECLAIM, node)
 
@@ -257,7 +237,7 @@ class SimCluster:
         running = [
             n
             for n in self.pools[pool_id].nodes.values()
-            if n.market is Market.SPOT and n.state == RUNNING and n.doomed_at is None
+            if n.market is Market.SPOT and n.state is Lifecycle.RUNNING and n.doomed_at is None
         ]
         if not running:
             self.reclaims_skipped += 1
@@ -266,7 +246,7 @@ class SimCluster:
 
     def _on_reclaim(self, obj: object) -> None:
         assert isinstance(obj, SimNode)
-        if obj.state == TERMINATED:
+        if obj.state is Lifecycle.TERMINATED:
             return
         self.interruptions += 1
         self.interrupted[obj.instance_type] += 1
@@ -278,6 +258,7 @@ class SimCluster:
         assert isinstance(obj, SimPool)
         if obj.retry_at is not None and obj.retry_at <= self.now:
             obj.retry_at = None
+            obj.touch()
             self._reconcile(obj)
 
     def _cheapest(self, pool: SimPool, market: Market, missing: int) -> InstanceOption:
@@ -317,9 +298,9 @@ class SimCluster:
         def order(n: SimNode) -> tuple[int, int, int, float]:
             if n.instance_id in named:
                 return (0, named[n.instance_id], 0, 0.0)
-            if n.state == BOOTING:
+            if n.state is Lifecycle.BOOTING:
                 return (1, 0, 0, -n.requested_at)
-            return (2, len(n.am_jobs), sum(b.count for b in n.batches), -n.requested_at)
+            return (2, n.ams, n.containers, -n.requested_at)
 
         blocked_until: float | None = None
         for node in sorted((n for n in held if n.doomed_at is None), key=order):
@@ -327,7 +308,7 @@ class SimCluster:
                 break
             if node.weight > excess or node.instance_id in pool.protect:
                 continue
-            if node.state == RUNNING and node.requested_at > age_ok:
+            if node.state is Lifecycle.RUNNING and node.requested_at > age_ok:
                 ready = node.requested_at + self.spec.min_node_age_s
                 blocked_until = ready if blocked_until is None else min(blocked_until, ready)
                 continue
@@ -338,6 +319,7 @@ class SimCluster:
             excess -= node.weight
         if excess > 0 and blocked_until is not None and pool.retry_at is None:
             pool.retry_at = blocked_until
+            pool.touch()
             self._push(blocked_until, RETRY, pool)
 
     def modify_instance_group(
@@ -356,6 +338,7 @@ class SimCluster:
         if pool.spec.role is PoolRole.MASTER and instance_count != pool.target[pool.spec.market]:
             raise ValueError(f"{pool_id}: the master group cannot be resized")
         pool.target[pool.spec.market] = instance_count
+        pool.touch()
         pool.terminate = tuple(instances_to_terminate)
         pool.protect = frozenset(instances_to_protect)
         pool.timeout_s = decommission_timeout_s
@@ -372,6 +355,7 @@ class SimCluster:
                 if value < 0:
                     raise ValueError(f"{pool_id}: target capacity must be >= 0")
                 pool.target[market] = value
+                pool.touch()
         pool.terminate, pool.protect, pool.timeout_s = (), frozenset(), None
         self.resizes += 1
         self._reconcile(pool)
@@ -389,6 +373,4 @@ class SimCluster:
 
     def snapshot(self) -> ClusterSnapshot:
         """The cluster as the daemon's sources would see it at `now` (every source ok)."""
-        from autoscaler.sim.view import build_snapshot  # noqa: PLC0415 - view imports this module
-
-        return build_snapshot(self)
+        return build_snapshot(self, self.views)

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from autoscaler.sim.trace import Job
+from autoscaler.sim.job import Job
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,9 +52,9 @@ from autoscaler.model import (
 )
 from autoscaler.policy import PolicyContext
 from autoscaler.sim.demand import DemandCurve, ideal_demand, pointwise_max
+from autoscaler.sim.job import Job
 from autoscaler.sim.oracle import growable, largest_unit_mb
 from autoscaler.sim.spec import ClusterSpec
-from autoscaler.sim.trace import Job
 
 NAME: Final = "hindsight"
 AM_SHARE: Final = 0.1  # the simulated CapacityScheduler's maximum-am-resource-percent (`Workload.am_share`)

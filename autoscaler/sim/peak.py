@@ -19,8 +19,8 @@ from autoscaler.instance_types import yarn_resources
 from autoscaler.model import Market, PoolKind, PoolRole
 from autoscaler.sim.billing import PriceBook
 from autoscaler.sim.demand import ideal_demand
+from autoscaler.sim.job import Job
 from autoscaler.sim.spec import ClusterSpec
-from autoscaler.sim.trace import Job
 
 
 @dataclass(frozen=True, slots=True)

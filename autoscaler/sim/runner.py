@@ -26,9 +26,9 @@ from autoscaler.sim.actuator import SimActuator
 from autoscaler.sim.billing import PriceBook
 from autoscaler.sim.cluster import SimCluster
 from autoscaler.sim.hindsight import SIM_ONLY_POLICIES, effective_demand, hindsight_policy
+from autoscaler.sim.job import Job
 from autoscaler.sim.oracle import always_on, oracle_floor
 from autoscaler.sim.spec import ClusterSpec
-from autoscaler.sim.trace import Job
 from autoscaler.tick import run_tick
 
 MAX_OVERRUN_S = 7 * 24 * 3600.0

@@ -8,8 +8,8 @@ from autoscaler.model import PoolKind, PoolRole
 from autoscaler.prices import SpotHistory, load_ondemand_table
 from autoscaler.sim.billing import PriceBook
 from autoscaler.sim.cluster import SimCluster
+from autoscaler.sim.native import parse_job
 from autoscaler.sim.spec import ClusterSpec, PoolSpec
-from autoscaler.sim.trace import parse_job
 
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 FLEET = "if-task"

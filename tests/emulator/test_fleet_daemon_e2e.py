@@ -18,7 +18,7 @@ import yaml
 from autoscaler.emulator.demo import daemon_env, running_daemon
 from autoscaler.emulator.server import Emulator
 from autoscaler.model import Market
-from autoscaler.sim.workload import RUNNING
+from autoscaler.sim.node import Lifecycle
 
 from .fleet import FLEET, T0, fleet_cluster
 
@@ -58,7 +58,11 @@ def _running(emu: Emulator, market: Market) -> list[tuple[str, int]]:
     """(instance type, weight) of the fleet's running nodes on `market`."""
     with emu.locked() as cluster:
         pool = cluster.pools[FLEET]  # type: ignore[attr-defined]
-        return [(n.instance_type, n.weight) for n in pool.nodes.values() if n.market is market and n.state == RUNNING]
+        return [
+            (n.instance_type, n.weight)
+            for n in pool.nodes.values()
+            if n.market is market and n.state is Lifecycle.RUNNING
+        ]
 
 
 def _running_units(emu: Emulator, market: Market) -> int:

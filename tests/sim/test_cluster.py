@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from autoscaler.model import Market, PoolKind, PoolRole, PoolState, Resources
+from autoscaler.sim.job import Job, Stage
 from autoscaler.sim.spec import PoolSpec, group
-from autoscaler.sim.trace import Job, Stage
 
 from .conftest import cluster, spec_with
 

@@ -9,11 +9,11 @@ from autoscaler.config import PolicySpec
 from autoscaler.model import Resources
 from autoscaler.sim import runner
 from autoscaler.sim.command import main
+from autoscaler.sim.job import Job, Stage
 from autoscaler.sim.peak import peak_demand_mb, size_for_peak
 from autoscaler.sim.report import format_table
 from autoscaler.sim.runner import simulate_policy
 from autoscaler.sim.spec import default_spec
-from autoscaler.sim.trace import Job, Stage
 from autoscaler.testing import make_cluster_config
 
 from .conftest import book

@@ -6,10 +6,10 @@ import pytest
 
 from autoscaler.config import LimitsConfig, PolicySpec
 from autoscaler.model import Market, PoolRole
+from autoscaler.sim.job import Job, Stage
 from autoscaler.sim.oracle import bounded_minimum_units, oracle_floor
 from autoscaler.sim.runner import build_prices, simulate_policy
 from autoscaler.sim.spec import ClusterSpec, group
-from autoscaler.sim.trace import Job, Stage
 from autoscaler.testing import make_cluster_config
 
 from .conftest import book, spec_with

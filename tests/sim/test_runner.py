@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from autoscaler.config import PolicySpec
 from autoscaler.model import Market, PoolRole
+from autoscaler.sim.job import Job, Stage
 from autoscaler.sim.runner import simulate_policy
 from autoscaler.sim.spec import ClusterSpec, default_spec, group
-from autoscaler.sim.trace import Job, Stage
 from autoscaler.testing import make_cluster_config
 
 

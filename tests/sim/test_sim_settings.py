@@ -11,9 +11,10 @@ from autoscaler.config import PolicySpec
 from autoscaler.model import Market, PoolRole, Resources
 from autoscaler.sim.command import main
 from autoscaler.sim.conversion import MIB
+from autoscaler.sim.job import Job, Stage
 from autoscaler.sim.runner import simulate_policy
 from autoscaler.sim.spec import SpecError, default_spec, group, parse_spec
-from autoscaler.sim.trace import Job, Stage, load_trace
+from autoscaler.sim.trace import load_trace
 from autoscaler.testing import make_cluster_config
 
 from .conftest import cluster, spec_with

@@ -1,0 +1,111 @@
+"""Job and stage bookkeeping: a submitted job's ApplicationMaster state, current stage and queued tasks.
+
+Tasks of the current stage not yet launched are kept as runs `[count, seconds]` (equal durations
+merged), so a 10,000-task stage with one duration is one run. Containers of one stage that start on
+one node at the same moment with the same duration are one `Batch` with one completion event.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from autoscaler.model import Resources
+from autoscaler.sim.job import Job, Stage
+from autoscaler.sim.node import SimNode
+
+
+class AmState(Enum):
+    PENDING = "pending"  # waiting for an AM container
+    STARTING = "starting"  # AM container placed, still starting up
+    READY = "ready"  # the AM asks for the current stage's task containers (or the job has no AM)
+
+
+class JobRun:
+    """A job's progress: AM state, current stage, unlaunched task runs [(count, seconds)]."""
+
+    __slots__ = (
+        "am_node",
+        "am_state",
+        "counted",
+        "done",
+        "finished_at",
+        "job",
+        "queued",
+        "running",
+        "runs",
+        "seq",
+        "shape",
+        "stage",
+        "started_at",
+        "version",
+    )
+
+    def __init__(self, seq: int, job: Job) -> None:
+        self.seq = seq
+        self.job = job
+        self.am_state = AmState.PENDING if job.am is not None else AmState.READY
+        self.am_node: SimNode | None = None
+        self.stage = -1
+        self.shape = Resources(0, 0)  # the current stage's container shape
+        self.runs: list[list[float]] = []
+        self.queued = 0  # tasks in `runs`
+        self.running = 0
+        self.done = 0
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.version = 0  # bumped on every change, so snapshot views can be cached
+        # what the workload's totals count for this job: pending containers, MB, vcores, ACCEPTED (0/1)
+        self.counted: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+    @property
+    def pending_tasks(self) -> int:
+        return self.queued if self.am_state is AmState.READY else 0
+
+    @property
+    def accepted(self) -> bool:
+        """YARN's ACCEPTED: no AM running yet and nothing started."""
+        return self.am_state is AmState.PENDING or self.started_at is None
+
+    def pending_ask(self) -> tuple[Resources, int] | None:
+        """The one outstanding container ask of this job (shape, count): its AM, or its stage's tasks."""
+        job = self.job
+        if self.am_state is AmState.PENDING and job.am is not None:
+            return job.am, 1
+        if self.am_state is AmState.READY and self.queued:
+            return self.shape, self.queued
+        return None
+
+    def queue_stage(self, stage: Stage) -> None:
+        self.shape = stage.shape
+        self.runs = run_list(stage)
+        self.queued = stage.tasks
+
+    def requeue(self, count: int, seconds: float) -> None:
+        """Lost containers go back to the front of the queue."""
+        self.runs.insert(0, [count, seconds])
+        self.queued += count
+
+
+class Batch:
+    __slots__ = ("alive", "count", "end", "job", "mem", "node", "seconds", "start", "vc")
+
+    def __init__(
+        self, job: JobRun, node: SimNode, count: int, seconds: float, *, start: float, shape: Resources
+    ) -> None:
+        self.job, self.node, self.count, self.seconds = job, node, count, seconds
+        self.start, self.end = start, start + seconds
+        self.mem, self.vc = shape.memory_mb, shape.vcores
+        self.alive = True
+
+
+def run_list(stage: Stage) -> list[list[float]]:
+    """The stage's tasks as runs of equal duration, in task order."""
+    if not isinstance(stage.task_s, tuple):
+        return [[stage.tasks, float(stage.task_s)]]
+    runs: list[list[float]] = []
+    for d in stage.task_s:
+        if runs and runs[-1][1] == d:
+            runs[-1][0] += 1
+        else:
+            runs.append([1, d])
+    return runs
