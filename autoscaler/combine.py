@@ -71,22 +71,17 @@ def _combine_pool(current: int, recs: Sequence[Recommendation]) -> tuple[Recomme
 def combine(
     recommendations: Sequence[Recommendation], pools: Sequence[CapacityPool]
 ) -> tuple[dict[str, Recommendation], list[Rejection]]:
-    """One recommendation per pool (absolute target), and a SUPERSEDED rejection for each loser."""
+    """One recommendation per pool (absolute target), and a SUPERSEDED rejection for each loser.
+
+    Every recommendation must be for one of `pools`: the engine's admission (`engine._admit`) is the
+    one place that turns a recommendation for an unknown pool into UNKNOWN_POOL.
+    """
     by_pool: dict[str, list[Recommendation]] = {}
     rejections: list[Rejection] = []
     known = {p.pool_id: p for p in pools}
     for rec in recommendations:
         if rec.pool_id not in known:
-            rejections.append(
-                Rejection(
-                    reason=RejectReason.UNKNOWN_POOL,
-                    detail=f"pool {rec.pool_id!r} is not one of the pools being combined",
-                    pool_id=rec.pool_id,
-                    policy=rec.policy,
-                    wanted_units=rec.target_units,
-                )
-            )
-            continue
+            raise ValueError(f"combine: {rec.policy} recommends pool {rec.pool_id!r}, not one of the pools given")
         by_pool.setdefault(rec.pool_id, []).append(rec)
 
     wanted: dict[str, Recommendation] = {}

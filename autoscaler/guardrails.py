@@ -311,10 +311,8 @@ def apply_guardrails(
     od_groups = {role: _on_demand_alternative(candidates, role, config) for role in (PoolRole.TASK, PoolRole.CORE)}
     for pool_id, rec in wanted.items():
         pool = pools.get(pool_id)
-        if pool is None:
-            detail = f"pool {pool_id!r} is not in the snapshot"
-            rejections.append(Rejection(RejectReason.UNKNOWN_POOL, detail, pool_id, rec.policy, rec.target_units))
-            continue
+        if pool is None:  # admission (`engine._admit`) drops recommendations for unknown pools
+            raise ValueError(f"apply_guardrails: pool {pool_id!r} is not in the snapshot")
         timing = (profiles or {}).get(rec.policy, "ours") != "vendor"
         check = _PoolCheck(pool, rec, config, rejections, od_groups.get(pool.role), hdfs_utilization(snapshot), timing)
         resize, pool_mem = _plan_pool(check, snapshot, memory.pool(pool_id), od_total - pool.requested.on_demand)

@@ -70,8 +70,8 @@ def test_pools_are_combined_independently() -> None:
     assert rejections == []
 
 
-def test_unknown_pool_is_rejected() -> None:
-    """A recommendation for a pool not being combined is named UNKNOWN_POOL, not silently dropped."""
-    wanted, rejections = combine([Recommendation("a", "ig-nope", 3, "x")], [POOL])
-    assert wanted == {}
-    assert [r.reason for r in rejections] == [RejectReason.UNKNOWN_POOL]
+def test_unknown_pool_is_a_caller_error() -> None:
+    """UNKNOWN_POOL is decided once, at admission (tests/core/test_engine_evaluate.py); combine is never
+    handed a recommendation for a pool outside the pools it combines, and says so loudly if it is."""
+    with pytest.raises(ValueError, match="ig-nope"):
+        combine([Recommendation("a", "ig-nope", 3, "x")], [POOL])
