@@ -10,16 +10,16 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from autoscaler.serving import HttpServer, Request, Response, endpoint
 from autoscaler.testing import FakeYarn
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,6 +39,9 @@ class Call:
     body: dict[str, Any]
 
 
+_NOT_FORWARDED = {"content-length", "content-type", "transfer-encoding", "connection", "keep-alive", "server", "date"}
+
+
 @dataclass
 class RecordingProxy:
     """Forwards every request to moto and records its EMR operation and JSON body.
@@ -52,56 +55,34 @@ class RecordingProxy:
     answers: dict[str, dict[str, Any]] = field(default_factory=lambda: {"GetManagedScalingPolicy": {}})
 
     def __post_init__(self) -> None:
-        proxy = self
+        self._server = HttpServer(endpoint(self._handle), name="recording-proxy")
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                target = self.headers.get("X-Amz-Target", "")
-                operation = target.rpartition(".")[2]
-                proxy.calls.append(Call(operation, json.loads(body or b"{}")))
-                if operation in proxy.answers:
-                    self._answer(json.dumps(proxy.answers[operation]).encode())
-                    return
-                conn = http.client.HTTPConnection("127.0.0.1", proxy.target_port, timeout=30)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                conn.request("POST", self.path, body=body, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                self.send_response(resp.status)
-                for key, value in resp.getheaders():
-                    if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                conn.close()
-
-            def _answer(self, data: bytes) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return None
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
+    def _handle(self, request: Request) -> Response:
+        operation = request.headers.get("x-amz-target", "").rpartition(".")[2]
+        self.calls.append(Call(operation, json.loads(request.body or b"{}")))
+        if operation in self.answers:
+            return Response.json(200, self.answers[operation], "application/x-amz-json-1.1")
+        conn = http.client.HTTPConnection("127.0.0.1", self.target_port, timeout=30)
+        try:
+            headers = {k: v for k, v in request.headers.items() if k not in ("host", "connection", "content-length")}
+            query = urllib.parse.urlencode(request.query)
+            conn.request(request.method, request.path + (f"?{query}" if query else ""), request.body, headers)
+            resp = conn.getresponse()
+            data = resp.read()
+        finally:
+            conn.close()
+        passed = tuple((k, v) for k, v in resp.getheaders() if k.lower() not in _NOT_FORWARDED)
+        return Response(resp.status, data, resp.getheader("Content-Type") or "application/json", passed)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     def writes(self) -> list[Call]:
         return [c for c in self.calls if c.operation.startswith("Modify")]
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.close()
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,8 @@ def test_idle_nodes_shrink_with_a_shrink_policy_naming_idle_non_am_instances(
 @pytest.mark.parametrize("failure", ["down", "garbage"])
 def test_yarn_down_or_garbage_means_no_resize_and_a_stale_metric(harness: Harness, failure: str) -> None:
     """With YARN unreachable or answering HTML, the daemon writes nothing, exports stale=1, turns
-    unhealthy, and still stops cleanly on SIGTERM."""
+    unready (/readyz and its old name /healthz 503) but stays live (/livez 200: their outage must not
+    restart us), and still stops cleanly on SIGTERM."""
     yarn, proxy, emr_cluster = harness.yarn, harness.proxy, harness.cluster
     if failure == "garbage":
         yarn.set(_busy(emr_cluster))
@@ -118,6 +119,8 @@ def test_yarn_down_or_garbage_means_no_resize_and_a_stale_metric(harness: Harnes
         stale_line = f'emr_autoscaler_snapshot_stale{{cluster="{emr_cluster.cluster_id}"}} 1.0'
         assert wait_for(lambda: stale_line in (scrape(port) or "")), "stale gauge never reached 1"
         assert wait_for(lambda: _healthz(port) == 503, timeout=10), "healthz stayed healthy on stale input"
+        assert _healthz(port, "/readyz") == 503
+        assert _healthz(port, "/livez") == 200
     finally:
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=20)
@@ -130,9 +133,9 @@ def test_yarn_down_or_garbage_means_no_resize_and_a_stale_metric(harness: Harnes
     assert any("yarn" in reason for reason in events[0]["stale_reasons"])
 
 
-def _healthz(port: int) -> int | None:
+def _healthz(port: int, path: str = "/healthz") -> int | None:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as resp:
             return int(resp.status)
     except urllib.error.HTTPError as err:
         err.close()
