@@ -60,7 +60,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (boot delays, interruptions)")
     parser.add_argument("--report", required=True, metavar="FILE", help="write the JSON report here")
     parser.add_argument("--trace-scale", type=float, default=1.0, metavar="X", help="multiply the trace's data volume")
-    parser.add_argument("--plot", metavar="FILE", help="demand/capacity and cost plot (.png, or .html with SVG)")
+    parser.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="demand/capacity and cost plot by matplotlib (.png, .svg, .pdf, or .html: the SVG in a page)",
+    )
 
 
 def load_sim_config(path: str | None) -> tuple[AppConfig | None, ClusterSpec]:

@@ -52,18 +52,29 @@ def test_plot_extension_matplotlib_cannot_write(tmp_path: Path, capsys: pytest.C
     assert ".png" in err
 
 
-def test_png_without_matplotlib_names_the_plot_extra(
+def test_plot_without_matplotlib_names_the_plot_extra(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With matplotlib hidden, `--plot p.png` says how to install it; `.html` still works without it."""
+    """With matplotlib hidden, `--plot p.png` and `--plot p.html` (matplotlib's SVG) say how to install it."""
     for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib...` raises ImportError
-    err = _refused(capsys, _argv(tmp_path, "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / "p.png")))
-    assert "needs matplotlib, the 'plot' extra: pip install 'emr-autoscaler[plot]'" in err
-    html = tmp_path / "p.html"
-    assert main(_argv(tmp_path, "--report", str(tmp_path / "r.json"), "--plot", str(html))) == 0
-    assert "<svg" in html.read_text()
+    for plot in ("p.png", "p.html"):
+        err = _refused(capsys, _argv(tmp_path, "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / plot)))
+        assert "needs matplotlib, the 'plot' extra: pip install 'emr-autoscaler[plot]'" in err
+
+
+def test_html_plot_is_matplotlibs_svg_in_a_page(tmp_path: Path) -> None:
+    """`.html` is one self-contained page: matplotlib's inline SVG, no script, no prolog inside the body."""
+    pytest.importorskip("matplotlib")
+    page = tmp_path / "p.html"
+    assert main(_argv(tmp_path, "--report", str(tmp_path / "r.json"), "--plot", str(page))) == 0
+    text = page.read_text()
+    assert text.startswith("<!doctype html>")
+    assert "<svg" in text
+    assert "Matplotlib" in text  # the generator matplotlib writes into its SVG metadata
+    assert "<script" not in text
+    assert "<?xml" not in text
 
 
 def test_bad_sim_values_are_located_errors_all_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
