@@ -37,8 +37,8 @@ lint: ## ruff (lint + format check), mypy strict, import-linter, hadolint, deplo
 
 # The same checks run as tests in `make test` (tests/deploy/test_deploy_tools.py); this is the CLI form.
 deploy-lint: ## deploy/ with its users' tools: cfn-lint, parliament, kubernetes-validate, docker-compose, promtool
-	$(BIN)/cfn-lint deploy/cloudformation/*.yaml
-	$(BIN)/parliament --include-community-auditors < deploy/iam/policy.json
+	$(BIN)/cfn-lint deploy/cloudformation/*.yaml deploy/dynamodb/*.yaml
+	for policy in deploy/iam/*.json; do $(BIN)/parliament --include-community-auditors < $$policy || exit 1; done
 	$(BIN)/kubernetes-validate --strict --quiet $$(ls deploy/k8s/*.yaml | grep -v kustomization.yaml)
 	docker-compose -f deploy/compose.yaml --profile live config -q
 	promtool check rules deploy/prometheus/alerts.yml

@@ -24,6 +24,7 @@ from autoscaler.aws import make_client
 from autoscaler.config import AppConfig, ClusterConfig, ConfigError, parse_config
 from autoscaler.config_check import check_config
 from autoscaler.explain import daemon_access, explain_data, explain_text, fetch_daemon
+from autoscaler.ha import FencedActuator, cluster_leases
 from autoscaler.logs import EventLogger, configure_logging
 from autoscaler.loop import EXIT_STALE, ClusterDeps, Deps, run
 from autoscaler.metrics import Health, Metrics
@@ -113,6 +114,7 @@ def build_deps(
     """Real sources and actuators for every configured cluster; raises PolicyErrors listing every
     unknown policy or bad option in every cluster at once."""
     policies = load_all_policies(config)
+    leases = cluster_leases(config, metrics.observe_aws_call, logger, clock)
     clusters = []
     for cluster, cluster_policies in zip(config.clusters, policies, strict=True):
         actuator: Actuator = (
@@ -120,8 +122,11 @@ def build_deps(
             if config.dry_run
             else EmrActuator(make_client("emr", cluster.region, metrics.observe_aws_call), cluster.cluster_id)
         )
+        lease = leases.get(cluster.cluster_id)
+        if lease is not None:
+            actuator = FencedActuator(actuator, lease)  # every write asks the lease first
         collect = _collector(build_sources(cluster, observer=metrics.observe_aws_call), cluster)
-        clusters.append(ClusterDeps(config=cluster, collect=collect, actuator=actuator, policies=cluster_policies))
+        clusters.append(ClusterDeps(cluster, collect, actuator, cluster_policies, lease))
         names = (getattr(p, "name", type(p).__name__) for p in cluster_policies)  # as the engine names them
         metrics.expect(cluster.cluster_id, names, cluster.pools)
     health = Health(config.poll_interval_s, tuple(c.cluster_id for c in config.clusters), started_at=clock())

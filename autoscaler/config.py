@@ -217,6 +217,42 @@ class MetricsAuthConfig(_Strict):
     )
 
 
+class HaConfig(_Strict):
+    lease_table: str | None = Field(
+        None,
+        min_length=3,
+        max_length=255,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="DynamoDB table of per-cluster leases (deploy/dynamodb/lease-table.yaml): set it to run two or "
+        "more replicas; only a cluster's lease holder reads, decides and writes, and its memory travels with the "
+        "lease. Unset: one replica, always acting.",
+    )
+    lease_duration_s: float = Field(
+        90,
+        gt=0,
+        le=DAY_S,
+        description="A leader that has not renewed its lease for this long is replaced; at least poll_interval_s. "
+        "Failover takes at most this plus one poll interval.",
+    )
+    region: str | None = Field(
+        None, pattern=REGION_PATTERN, description="Region of the lease table; default each cluster's region."
+    )
+    memory_file: str | None = Field(
+        None,
+        min_length=1,
+        description="Without lease_table: a JSON file keeping controller memory across restarts of the one replica "
+        "(cooldowns, confirmations, back-offs). Unset: memory starts empty at every start.",
+    )
+
+    @model_validator(mode="after")
+    def _one_store(self) -> Self:
+        if self.lease_table is not None and self.memory_file is not None:
+            raise ValueError(
+                "set lease_table (replicas share memory in DynamoDB) or memory_file (one replica), not both"
+            )
+        return self
+
+
 class AppConfig(_Strict):
     dry_run: bool = Field(True, description="Default true: nothing is resized until an operator turns it off.")
     poll_interval_s: float = Field(30, gt=0, le=DAY_S, description="Seconds between ticks.")
@@ -237,6 +273,16 @@ class AppConfig(_Strict):
         "auto", pattern="^(auto|json|console)$", description="auto: console on a TTY, JSON otherwise."
     )
     clusters: list[ClusterConfig] = Field(min_length=1)
+    ha: HaConfig = Field(default_factory=HaConfig, description="High availability: leases, or a memory file.")
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_tick(self) -> Self:
+        if self.ha.lease_table is not None and self.ha.lease_duration_s < self.poll_interval_s:
+            raise ValueError(
+                f"ha.lease_duration_s ({self.ha.lease_duration_s:g}) must be at least poll_interval_s "
+                f"({self.poll_interval_s:g}): a leader renews once per tick"
+            )
+        return self
 
 
 def validate_all(data: dict[str, Any], overridden: Iterable[str] = ()) -> tuple[AppConfig | None, list[str], list[str]]:

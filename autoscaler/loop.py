@@ -27,8 +27,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from autoscaler.actuation import Actuator
 from autoscaler.config import AppConfig, ClusterConfig
+from autoscaler.ha import ClusterLease, leased_tick
 from autoscaler.logs import EventLogger, tick_event
-from autoscaler.memory_codec import ControllerState, encode_states, summarize
+from autoscaler.memory_codec import ControllerState, DecisionSummary, encode_states, summarize
 from autoscaler.metrics import Health, Metrics, MetricsServer
 from autoscaler.metrics_server import server_security
 from autoscaler.model import ClusterSnapshot, ControllerMemory, Decision, Outcome
@@ -50,6 +51,7 @@ class ClusterDeps:
     collect: Callable[[float], ClusterSnapshot]  # never raises; failed sources make it stale
     actuator: Actuator
     policies: tuple[Policy, ...]
+    lease: ClusterLease | None = None  # HA: tick only as the lease holder (autoscaler/ha.py)
 
 
 class DecisionBoard:
@@ -72,6 +74,11 @@ class DecisionBoard:
             states = list(self._states.values())
         return encode_states(states)
 
+    def last_decision(self, cluster_id: str) -> DecisionSummary | None:
+        with self._lock:
+            state = self._states.get(cluster_id)
+        return state.last_decision if state is not None else None
+
     def any_stale(self) -> bool:
         with self._lock:
             return any(self._stale.values())
@@ -92,9 +99,24 @@ def tick(deps: Deps, state: State, now: float) -> State:
     """One tick for every cluster; returns the new state. Never raises."""
     return MappingProxyType(
         {
-            c.config.cluster_id: tick_cluster(deps, c, state.get(c.config.cluster_id, ControllerMemory()), now)
+            c.config.cluster_id: _tick_one(deps, c, state.get(c.config.cluster_id, ControllerMemory()), now)
             for c in deps.clusters
         }
+    )
+
+
+def _tick_one(deps: Deps, cluster: ClusterDeps, memory: ControllerMemory, now: float) -> ControllerMemory:
+    if cluster.lease is None:
+        return tick_cluster(deps, cluster, memory, now)
+    cid = cluster.config.cluster_id
+    return leased_tick(
+        cid,
+        cluster.lease,
+        memory,
+        now,
+        run=lambda start: tick_cluster(deps, cluster, start, now),
+        state_of=lambda after: ControllerState(cid, after, deps.board.last_decision(cid)),
+        logger=deps.logger,
     )
 
 

@@ -268,3 +268,14 @@ def emr_autoscaling_policy(min_capacity: int = 1, max_capacity: int = 5) -> dict
         },
     }
     return {"Constraints": {"MinCapacity": min_capacity, "MaxCapacity": max_capacity}, "Rules": [rule]}
+
+
+def create_lease_table(dynamodb_client: Any, name: str = "emr-autoscaler-leases") -> str:
+    """The HA lease table as deploy/dynamodb/lease-table.yaml defines it (a deploy test keeps them equal)."""
+    dynamodb_client.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "cluster_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "cluster_id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name

@@ -108,6 +108,7 @@ class OutcomeStatus(StrEnum):
     SKIPPED_CHANGED = "skipped_changed"  # the pool moved between plan and act
     REFUSED = "refused"  # e.g. managed scaling owns the pool
     FAILED = "failed"
+    FENCED = "fenced"  # not written: this replica no longer holds the cluster's lease (autoscaler/ha.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 CFN = DEPLOY / "cloudformation" / "ecs-fargate.yaml"
+LEASE_TABLE = DEPLOY / "dynamodb" / "lease-table.yaml"
 POLICY = DEPLOY / "iam" / "policy.json"
+LEASE_POLICY = DEPLOY / "iam" / "lease-policy.json"
 DOCKER_COMPOSE = shutil.which("docker-compose")
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 
@@ -44,8 +46,8 @@ def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[st
 _CfnLoader.add_multi_constructor("!", _intrinsic)
 
 
-def cfn() -> dict[str, Any]:
-    doc: dict[str, Any] = yaml.load(CFN.read_text(), Loader=_CfnLoader)
+def cfn(path: Path = CFN) -> dict[str, Any]:
+    doc: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)
     return doc
 
 
@@ -75,9 +77,35 @@ def test_compose_has_no_top_level_name() -> None:
 # CloudFormation
 
 
-def test_cfn_lint_accepts_the_fargate_template() -> None:
-    done = subprocess.run([str(CFN_LINT), str(CFN)], capture_output=True, text=True, timeout=300, check=False)
+def test_cfn_lint_accepts_every_template() -> None:
+    """The Fargate service and the HA lease table."""
+    templates = [CFN, LEASE_TABLE]
+    done = subprocess.run(
+        [str(CFN_LINT), *map(str, templates)], capture_output=True, text=True, timeout=300, check=False
+    )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_lease_table_is_the_one_the_daemon_and_tests_use() -> None:
+    """Key schema as `autoscaler.testing.create_lease_table` builds it (the HA tests run on that), and
+    its policy is exactly the three item calls `autoscaler/lease.py` makes, on that table only."""
+    resources = cfn(LEASE_TABLE)["Resources"]
+    table = resources["LeaseTable"]["Properties"]
+    assert table["KeySchema"] == [{"AttributeName": "cluster_id", "KeyType": "HASH"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "cluster_id", "AttributeType": "S"}]
+    (statement,) = resources["LeasePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    (shipped,) = json.loads(LEASE_POLICY.read_text())["Statement"]
+    assert (
+        sorted(statement["Action"])
+        == sorted(shipped["Action"])
+        == [
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+        ]
+    )
+    assert statement["Resource"] == {"GetAtt": "LeaseTable.Arn"}
+    assert shipped["Resource"].endswith(":table/emr-autoscaler-leases")
 
 
 def test_cfn_task_role_grants_exactly_the_iam_policy() -> None:
@@ -120,8 +148,9 @@ def analyze_policy_string(text: str, include_community_auditors: bool = False) -
     return check(text, include_community_auditors=include_community_auditors)
 
 
-def test_parliament_finds_nothing_in_the_iam_policy() -> None:
-    findings = analyze_policy_string(POLICY.read_text(), include_community_auditors=True).findings
+@pytest.mark.parametrize("path", [POLICY, LEASE_POLICY], ids=lambda p: p.name)
+def test_parliament_finds_nothing_in_the_iam_policies(path: Path) -> None:
+    findings = analyze_policy_string(path.read_text(), include_community_auditors=True).findings
     assert [(f.issue, f.detail) for f in findings] == []
 
 

@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -47,12 +48,16 @@ class RecordingProxy:
     """Forwards every request to moto and records its EMR operation and JSON body.
 
     Operations in `answers` are answered here instead: moto does not implement
-    GetManagedScalingPolicy, and real EMR answers `{}` for a cluster without one.
+    GetManagedScalingPolicy, and real EMR answers `{}` for a cluster without one. `hold` names an
+    operation to stop at once: its request waits (and `holding` is set) until `release` is set.
     """
 
     target_port: int
     calls: list[Call] = field(default_factory=list)
     answers: dict[str, dict[str, Any]] = field(default_factory=lambda: {"GetManagedScalingPolicy": {}})
+    hold: str | None = None
+    holding: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self._server = HttpServer(endpoint(self._handle), name="recording-proxy")
@@ -60,6 +65,10 @@ class RecordingProxy:
     def _handle(self, request: Request) -> Response:
         operation = request.headers.get("x-amz-target", "").rpartition(".")[2]
         self.calls.append(Call(operation, json.loads(request.body or b"{}")))
+        if operation == self.hold:
+            self.hold = None
+            self.holding.set()
+            self.release.wait(60)
         if operation in self.answers:
             return Response.json(200, self.answers[operation], "application/x-amz-json-1.1")
         conn = http.client.HTTPConnection("127.0.0.1", self.target_port, timeout=30)
@@ -185,16 +194,21 @@ def start_daemon(config: Path, env: dict[str, str], stdout: int = subprocess.DEV
     )
 
 
-def tick_events(stderr: str) -> list[dict[str, Any]]:
+def log_events(stderr: str) -> list[dict[str, Any]]:
+    """Every JSON event of a daemon's log."""
     events = []
     for line in stderr.splitlines():
         try:
             event = json.loads(line)
         except ValueError:
             continue
-        if isinstance(event, dict) and event.get("event") == "tick":
+        if isinstance(event, dict):
             events.append(event)
     return events
+
+
+def tick_events(stderr: str) -> list[dict[str, Any]]:
+    return [e for e in log_events(stderr) if e.get("event") == "tick"]
 
 
 def scrape(port: int) -> str | None:

@@ -1,0 +1,173 @@
+"""The DynamoDB lease protocol (autoscaler/lease.py) and the HA hook (autoscaler/ha.py) on moto.
+
+Conditional writes decide everything: one holder at a time, a token that grows at every change of
+holder, a fence that refuses a deposed or nearly expired leader, memory saved only by the holder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from autoscaler.ha import DynamoClusterLease, FencedActuator, FileMemory, leased_tick
+from autoscaler.lease import DynamoLeases, LeaseError
+from autoscaler.memory_codec import ControllerState, dumps
+from autoscaler.model import Capacity, ControllerMemory, OutcomeStatus, Plan, PoolMemory, Resize
+from autoscaler.testing import (
+    T0,
+    FakeClock,
+    ListLogger,
+    RecordingActuator,
+    create_lease_table,
+    make_pool,
+    make_snapshot,
+)
+
+REGION = "us-east-1"
+LEASE_S = 30.0
+
+
+@pytest.fixture
+def client(moto_aws: None) -> Any:
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    create_lease_table(dynamodb, "leases")
+    return dynamodb
+
+
+def replicas(client: Any, n: int) -> list[DynamoLeases]:
+    return [DynamoLeases(client, "leases", f"replica-{i}", LEASE_S) for i in range(n)]
+
+
+def test_one_holder_at_a_time_and_takeover_only_after_expiry(client: Any) -> None:
+    a, b, c = replicas(client, 3)
+    held = a.acquire("j-1", T0)
+    assert held is not None
+    assert (held.holder, held.token) == ("replica-0", 1)
+    assert b.acquire("j-1", T0 + 1) is None
+    assert c.acquire("j-1", T0 + LEASE_S - 0.001) is None
+    renewed = a.acquire("j-1", T0 + 20, held)
+    assert renewed is not None
+    assert (renewed.token, renewed.expires_at) == (1, T0 + 20 + LEASE_S)
+    assert b.acquire("j-1", T0 + LEASE_S + 1) is None  # renewed: not expired yet
+    taken = b.acquire("j-1", T0 + 20 + LEASE_S)
+    assert taken is not None
+    assert (taken.holder, taken.token) == ("replica-1", 2)
+    # the deposed holder can neither renew nor take back the live lease
+    assert a.acquire("j-1", T0 + 20 + LEASE_S + 1, renewed) is None
+
+
+def test_clusters_have_independent_leases(client: Any) -> None:
+    a, b = replicas(client, 2)
+    assert a.acquire("j-1", T0) is not None
+    assert b.acquire("j-2", T0) is not None
+    assert b.acquire("j-1", T0) is None
+
+
+def test_fence_refuses_a_deposed_leader_and_a_nearly_expired_lease(client: Any) -> None:
+    a, b = replicas(client, 2)
+    held = a.acquire("j-1", T0)
+    assert held is not None
+    assert a.fence(held, T0 + 1, margin_s=10)
+    assert not a.fence(held, T0 + LEASE_S - 5, margin_s=10)  # would expire mid-write
+    assert b.acquire("j-1", T0 + LEASE_S) is not None
+    assert not a.fence(held, T0 + 1, margin_s=10)  # token moved on: fenced whatever its clock says
+
+
+def test_memory_travels_with_the_lease_and_only_the_holder_saves(client: Any) -> None:
+    a, b = replicas(client, 2)
+    held = a.acquire("j-1", T0)
+    assert held is not None
+    memory = ControllerMemory().with_pool("ig-task", PoolMemory(last_scale_up_at=T0, down_confirmations=2))
+    assert a.save(held, dumps(ControllerState("j-1", memory)))
+    taken = b.acquire("j-1", T0 + LEASE_S)
+    assert taken is not None
+    assert taken.memory == dumps(ControllerState("j-1", memory))
+    assert not a.save(held, dumps(ControllerState("j-1", ControllerMemory())))  # deposed: refused
+    assert b.read("j-1") == taken
+
+
+def test_release_hands_over_at_once(client: Any) -> None:
+    a, b = replicas(client, 2)
+    held = a.acquire("j-1", T0)
+    assert held is not None
+    assert a.release(held, T0 + 1)
+    assert b.acquire("j-1", T0 + 1) is not None
+
+
+def test_a_missing_table_is_a_lease_error_not_leadership(client: Any) -> None:
+    lost = DynamoLeases(client, "no-such-table", "r", LEASE_S)
+    with pytest.raises(LeaseError, match="no-such-table"):
+        lost.acquire("j-1", T0)
+    lease = DynamoClusterLease(lost, "j-1", FakeClock(T0), ListLogger())
+    assert not lease.begin(T0).leader
+
+
+def test_fenced_actuator_writes_only_while_the_lease_holds(client: Any) -> None:
+    a, b = replicas(client, 2)
+    clock = FakeClock(T0)
+    lease = DynamoClusterLease(a, "j-1", clock, ListLogger())
+    assert lease.begin(T0).leader
+    inner = RecordingActuator()
+    actuator = FencedActuator(inner, lease)
+    pool = make_pool(requested=2)
+    snapshot = make_snapshot(pools=[pool])
+    plan = Plan((_resize(pool),))
+    (ok,) = actuator.apply(plan, snapshot)
+    assert ok.status is OutcomeStatus.APPLIED
+    assert b.acquire("j-1", T0 + LEASE_S) is not None  # a paused leader lost its lease meanwhile
+    clock.t = T0 + 2
+    (fenced,) = actuator.apply(plan, snapshot)
+    assert fenced.status is OutcomeStatus.FENCED
+    assert len(inner.calls) == 1
+
+
+def test_leased_tick_runs_only_as_holder_and_continues_from_stored_memory(client: Any) -> None:
+    a, b = replicas(client, 2)
+    logger = ListLogger()
+    first = DynamoClusterLease(a, "j-1", FakeClock(T0), logger)
+    second = DynamoClusterLease(b, "j-1", FakeClock(T0), logger)
+    remembered = ControllerMemory().with_pool("ig-task", PoolMemory(down_confirmations=3))
+    ran: list[ControllerMemory] = []
+
+    def run(start: ControllerMemory) -> ControllerMemory:
+        ran.append(start)
+        return remembered
+
+    def state(m: ControllerMemory) -> ControllerState:
+        return ControllerState("j-1", m)
+
+    assert leased_tick("j-1", first, ControllerMemory(), T0, run=run, state_of=state, logger=logger) == remembered
+    assert leased_tick("j-1", second, ControllerMemory(), T0 + 1, run=run, state_of=state, logger=logger) == (
+        ControllerMemory()
+    )
+    assert len(ran) == 1
+    assert logger.named("standby")
+    leased_tick("j-1", second, ControllerMemory(), T0 + LEASE_S + 1, run=run, state_of=state, logger=logger)
+    assert ran[-1] == remembered  # the new leader started from what the old one saved
+
+
+def test_file_memory_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "memory.json"
+    logger = ListLogger()
+    memory = ControllerMemory().with_pool("ig-task", PoolMemory(last_scale_down_at=T0))
+    lease = FileMemory(path, logger).lease("j-1")
+    assert lease.begin(T0).memory is None
+    lease.end(ControllerState("j-1", memory))
+    again = FileMemory(path, logger).lease("j-1")
+    held = again.begin(T0 + 60)
+    assert (held.leader, held.memory) == (True, memory)
+    assert again.fence() is None
+
+
+def test_unreadable_memory_file_starts_empty_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "memory.json"
+    path.write_text("{not json")
+    logger = ListLogger()
+    assert FileMemory(path, logger).lease("j-1").begin(T0).memory is None
+    assert [event for _, event, _ in logger.events] == ["memory_file_unreadable"]
+
+
+def _resize(pool: Any) -> Resize:
+    return Resize(pool.pool_id, pool.kind, pool.requested, Capacity(0, pool.requested.total + 1), "test")
