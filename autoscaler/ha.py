@@ -44,6 +44,7 @@ class Leadership:
     leader: bool
     memory: ControllerMemory | None = None  # the stored memory to continue from (a new holder only)
     detail: str = ""
+    error: bool = False  # leadership unknown (DynamoDB unreachable): a problem, unlike a healthy standby
 
 
 class ClusterLease(Protocol):
@@ -53,6 +54,9 @@ class ClusterLease(Protocol):
         """None when a write may go ahead, else why not."""
 
     def end(self, state: ControllerState) -> None: ...
+
+    def release(self) -> None:
+        """Clean shutdown: give the lease up so a standby takes over at its next tick."""
 
 
 class DynamoClusterLease:
@@ -70,7 +74,7 @@ class DynamoClusterLease:
             self.held = self.leases.acquire(self.cluster_id, now, before)
         except LeaseError as err:
             self.held = None
-            return Leadership(False, detail=str(err))
+            return Leadership(False, detail=str(err), error=True)
         if self.held is None:
             return Leadership(False, detail="another replica holds the lease")
         if before is not None and before.token == self.held.token:
@@ -168,6 +172,9 @@ class _FileLease:
     def end(self, state: ControllerState) -> None:
         self.store.save(state)
 
+    def release(self) -> None:
+        return None
+
 
 class FencedActuator:
     """Asks the lease before each resize; a fenced resize is not written (outcome `fenced`)."""
@@ -195,11 +202,16 @@ def leased_tick(
     run: Callable[[ControllerMemory], ControllerMemory],
     state_of: Callable[[ControllerMemory], ControllerState],
     logger: EventLogger,
+    on_standby: Callable[[Leadership], None] = lambda _: None,
 ) -> ControllerMemory:
-    """`run` the tick only as the lease holder, from the stored memory when newly the holder; save after."""
+    """`run` the tick only as the lease holder, from the stored memory when newly the holder; save after.
+
+    A standby tick calls `on_standby` (the loop keeps the replica live and, unless the lease store
+    failed, ready: a standby is healthy, and a probe must never restart it for not acting)."""
     held = lease.begin(now)
     if not held.leader:
-        logger.info("standby", cluster=cluster_id, reason=held.detail)
+        (logger.warning if held.error else logger.info)("standby", cluster=cluster_id, reason=held.detail)
+        on_standby(held)
         return memory
     after = run(held.memory if held.memory is not None else memory)
     lease.end(state_of(after))

@@ -117,6 +117,9 @@ def _tick_one(deps: Deps, cluster: ClusterDeps, memory: ControllerMemory, now: f
         run=lambda start: tick_cluster(deps, cluster, start, now),
         state_of=lambda after: ControllerState(cid, after, deps.board.last_decision(cid)),
         logger=deps.logger,
+        on_standby=lambda held: (
+            deps.health.problem(cid, f"lease: {held.detail}", now) if held.error else deps.health.success(cid, now)
+        ),
     )
 
 
@@ -224,6 +227,9 @@ def run(settings: AppConfig, deps: Deps, *, once: bool = False, stop: threading.
         scheduler.start()
         stop.wait()
         scheduler.shutdown(wait=True)  # let a running tick finish: never leave a write half-reported
+        for cluster in deps.clusters:
+            if cluster.lease is not None:
+                cluster.lease.release()  # HA: a standby takes over at its next tick, not after expiry
         deps.logger.info("stopped", ticks=runner.ticks)
         return 0
     finally:

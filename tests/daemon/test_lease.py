@@ -11,9 +11,11 @@ from typing import Any
 import boto3
 import pytest
 
-from autoscaler.ha import DynamoClusterLease, FencedActuator, FileMemory, leased_tick
+from autoscaler.ha import DynamoClusterLease, FencedActuator, FileMemory, Leadership, leased_tick
 from autoscaler.lease import DynamoLeases, LeaseError
+from autoscaler.loop import ClusterDeps, Deps, tick
 from autoscaler.memory_codec import ControllerState, dumps
+from autoscaler.metrics import Health, Metrics
 from autoscaler.model import Capacity, ControllerMemory, OutcomeStatus, Plan, PoolMemory, Resize
 from autoscaler.testing import (
     T0,
@@ -21,6 +23,7 @@ from autoscaler.testing import (
     ListLogger,
     RecordingActuator,
     create_lease_table,
+    make_cluster_config,
     make_pool,
     make_snapshot,
 )
@@ -171,3 +174,50 @@ def test_unreadable_memory_file_starts_empty_and_says_so(tmp_path: Path) -> None
 
 def _resize(pool: Any) -> Resize:
     return Resize(pool.pool_id, pool.kind, pool.requested, Capacity(0, pool.requested.total + 1), "test")
+
+
+class _Standby:
+    """A lease held elsewhere (or, with `error`, a lease store that cannot be reached)."""
+
+    def __init__(self, error: bool = False) -> None:
+        self.error, self.released = error, False
+
+    def begin(self, now: float) -> Leadership:
+        return Leadership(False, detail="unreachable" if self.error else "held by replica-9", error=self.error)
+
+    def fence(self) -> str | None:
+        return "not ours"
+
+    def end(self, state: ControllerState) -> None:
+        raise AssertionError("a standby saves nothing")
+
+    def release(self) -> None:
+        self.released = True
+
+
+@pytest.mark.parametrize("error", [False, True])
+def test_a_standby_stays_live_reads_nothing_and_is_ready_unless_the_store_failed(error: bool) -> None:
+    """A standby never collects or acts, and its probes never restart it: /livez stays ok for hours;
+    /readyz is ok for a healthy standby, not when DynamoDB cannot be reached."""
+    config = make_cluster_config(cluster_id="j-1")
+    collected: list[float] = []
+
+    def collect(now: float) -> Any:
+        collected.append(now)
+        raise AssertionError("a standby reads nothing")
+
+    lease = _Standby(error)
+    inner = RecordingActuator()
+    cluster = ClusterDeps(config, collect, inner, (), lease)
+    health = Health(30, ("j-1",), started_at=T0)
+    logger = ListLogger()
+    deps = Deps((cluster,), Metrics(), health, logger, clock=lambda: T0)
+    state = tick(deps, {}, T0)
+    for n in range(1, 400):  # 400 ticks of 30 s: over three hours
+        state = tick(deps, state, T0 + 30 * n)
+    now = T0 + 30 * 400
+    assert collected == []
+    assert inner.calls == []
+    assert health.live(now)[0]
+    assert health.status(now)[0] is not error
+    assert len(logger.named("standby")) == 400

@@ -128,6 +128,9 @@ def test_sigkill_of_the_leader_fails_over_with_its_memory_and_no_double_write(
 
     survivors = [p for p in daemons if p is not leader]
     events = [e for p in survivors for e in _stop(p)]
+    released = leases.read(cluster.cluster_id)
+    assert released is not None
+    assert released.expires_at <= time.time(), "a clean shutdown gives the lease up at once"
     new_leader_ticks = [e for e in events if e.get("event") == "tick"]
     assert any(r["reason"] == "cooldown_up" for e in new_leader_ticks for r in e.get("rejections", [])), (
         "the new leader did not know the old one's cooldown"
