@@ -15,6 +15,9 @@ history by `autoscaler.boots`, `default_boot_s` until then). So:
   history's per-interval growth of allocated + pending memory, so one burst is not extrapolated),
   at most `MAX_GROWTH_FRACTION` times the pending asks: the `fraction` of them bought.
 
+A backlog older than both the target and one boot is *urgent*: waiting for the cheapest pool to
+finish resizing would add up to another boot, so a dearer pool may be bought as well (`pricing`).
+
 The backlog's age is how long the history has shown something pending without a break, or the
 wait of the oldest app still waiting for its first container, whichever is longer.
 """
@@ -39,7 +42,7 @@ class Forecast:
     buy: bool
     fraction: float  # share of the unplaced asks still pending when new nodes land
     why: str
-    urgent: bool = False  # the backlog is already older than the target
+    urgent: bool = False  # the backlog is already older than the target and than a boot
 
 
 def boot_estimates(memory: ControllerMemory, pool_ids: Iterable[str], default_s: float) -> dict[str, float]:
@@ -140,7 +143,7 @@ def forecast(  # noqa: PLR0917 - one value per input the forecast weighs
     return Forecast(
         fraction > 0,
         fraction,
-        urgent=age >= target_s,
+        urgent=age >= max(target_s, boot_s),
         why=f"backlog {age:.0f} s old, {drained}{grows}; {left / 1024:.1f} GB of {unplaced_mb / 1024:.1f} GB unplaced "
         f"still pending when a node bought now lands ({boot_s:.0f} s boot, target {target_s:g} s)",
     )

@@ -34,6 +34,13 @@ class CostOptimizerOptions(PolicyOptions):
     arrival_window_s: float = Field(
         900, ge=60, le=7200, description="Recent submissions the warm buffer's job rate is measured over."
     )
+    rebuy_probability: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="Chance a released idle node is bought back within its idle stretch: weighs a boot in "
+        "scale-in's cost (0.25 chosen on FB-2009's first 12 h, see BENCHMARKS.md).",
+    )
     min_decommission_timeout_s: int = Field(
         300, ge=0, le=86400, description="Least ShrinkPolicy DecommissionTimeout, raised to victims' remaining work."
     )

@@ -198,6 +198,7 @@ class CostOptimizerPolicy:
                 ctx.config.guards.min_node_age_s,
                 self.options.min_decommission_timeout_s,
                 weights,
+                self.options.rebuy_probability,
             )
             if release is None:
                 continue

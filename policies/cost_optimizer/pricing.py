@@ -14,8 +14,9 @@ A Spot pool backing off after a capacity error offers nothing until its back-off
 falls back to On-Demand; while the cheapest pool is still resizing (not RUNNING, so EMR
 would refuse the write) the next one is used only if it is within `price_improvement_factor` of
 it; otherwise the purchase waits for the cheapest pool (paying twice as much for an On-Demand node
-to save part of one boot's wait is not a saving), unless the backlog is already older than the
-target: then the next pool is bought too, so two pools grow at once.
+to save part of one boot's wait is not a saving), unless the backlog is already older than both the
+target and one boot (`backlog.Forecast.urgent`): then the next pool is bought too, so two pools
+grow at once.
 Capacity keeps being bought where it already is unless another offer is cheaper by
 `price_improvement_factor`, so a few cents never move it back and forth.
 """
@@ -171,7 +172,7 @@ def choose(
         busy_label = best.label
         scored = ready
         best_score, best = scored[0]
-        prefix = f"{busy_label} is resizing and the backlog is past the target, so "
+        prefix = f"{busy_label} is resizing and the backlog is past the target and a boot, so "
     else:
         prefix = ""
     scored = [(s, o) for s, o in scored if not o.busy]

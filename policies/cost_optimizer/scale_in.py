@@ -7,7 +7,8 @@ A node leaves only when the money its release saves exceeds what leaving costs:
   free with nothing pending; idle capacity is expected to stay idle about as long again (capped
   at `HORIZON_S`);
 - cost: if the work comes back the node is bought again, paying a boot during which it runs
-  nothing plus EMR's per-second billing minimum of one minute; draining a node that still runs
+  nothing (weighted by `rebuy_probability`, the chance that happens before the node would have
+  been used) plus EMR's per-second billing minimum of one minute; draining a node that still runs
   containers would add what it is paid until they end, or the re-run of those the decommission
   timeout kills. Only idle nodes (no container, no ApplicationMaster) are candidates, so that term
   is zero, and the engine's victim choice (`autoscaler.drain`) names exactly such nodes.
@@ -75,6 +76,7 @@ def plan_release(  # noqa: PLR0917 - the inputs of one pool's release, each name
     min_age_s: float,
     min_timeout_s: int,
     weights: Mapping[str, int],
+    rebuy_probability: float = 1.0,
 ) -> Release | None:
     """The idle nodes of the pool worth releasing now, or None with nothing idle to consider."""
     nodes = _candidates(snapshot, pool_id, min_age_s)
@@ -92,11 +94,12 @@ def plan_release(  # noqa: PLR0917 - the inputs of one pool's release, each name
             break
         idle_s = min(idle_for(history, snapshot.taken_at, keep_mb + freed_mb + memory_mb(node.capacity)), HORIZON_S)
         saves = quote.usd_per_hour * idle_s / 3600
-        costs = quote.usd_per_hour * (boot_s + MIN_BILLED_S) / 3600
+        costs = quote.usd_per_hour * (rebuy_probability * boot_s + MIN_BILLED_S) / 3600
         if saves <= costs:
             refusal = (
                 f"did not remove {node.host}: idle capacity {idle_s:.0f} s, releasing saves ${saves:.4f}, "
-                f"re-buying costs ${costs:.4f} ({boot_s:.0f} s boot + {MIN_BILLED_S:.0f} s minimum)"
+                f"re-buying costs ${costs:.4f} ({rebuy_probability:g} × {boot_s:.0f} s boot "
+                f"+ {MIN_BILLED_S:.0f} s minimum)"
             )
             break
         chosen.append(node)

@@ -205,13 +205,15 @@ def test_arrival_rate_counts_finished_apps_between_listed_ids() -> None:
 
 
 @pytest.mark.parametrize(
-    ("idle_s", "released"),
+    ("idle_s", "rebuy", "released"),
     [
-        (200, 0),  # idle 200 s: saving < a 330 s re-boot + 60 s minimum
-        (600, 2),  # idle 600 s: both idle nodes pay for their release
+        (200, 1.0, 0),  # idle 200 s: saving < a certain 330 s re-boot + 60 s minimum
+        (120, 0.25, 0),  # idle 120 s: saving < a quarter-likely re-boot (82.5 s) + 60 s minimum
+        (200, 0.25, 2),  # idle 200 s pays for a quarter-likely re-boot
+        (600, 1.0, 2),  # idle 600 s: both idle nodes pay even for a certain re-boot
     ],
 )
-def test_drain_cost_blocks_an_unprofitable_scale_in(idle_s: int, released: int) -> None:
+def test_drain_cost_blocks_an_unprofitable_scale_in(idle_s: int, rebuy: float, released: int) -> None:
     pool = make_pool("ig-task", requested=3)
     nodes = [make_node("a"), make_node("b"), make_node("busy", containers=2), make_node("am", hosts_am=True)]
     instances = [make_instance(f"i-{h}") for h in ("a", "b", "busy", "am")]
@@ -219,7 +221,17 @@ def test_drain_cost_blocks_an_unprofitable_scale_in(idle_s: int, released: int) 
         pools=[pool], nodes=nodes, instances=instances, prices=[_quote("m5.xlarge", Market.SPOT, 0.1, 1)]
     )
     history = [sample(T0 - idle_s + 30 * i, pending_mb=0, available_mb=40000) for i in range(idle_s // 30 + 1)]
-    rel = plan_release(snap, "ig-task", history, keep_mb=0, boot_s=330, min_age_s=600, min_timeout_s=300, weights={})
+    rel = plan_release(
+        snap,
+        "ig-task",
+        history,
+        keep_mb=0,
+        boot_s=330,
+        min_age_s=600,
+        min_timeout_s=300,
+        weights={},
+        rebuy_probability=rebuy,
+    )
     assert rel is not None
     assert rel.units == released
     assert "am" not in rel.hosts
