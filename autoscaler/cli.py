@@ -21,10 +21,10 @@ import yaml
 from autoscaler import __version__
 from autoscaler.actuator import Actuator, DryRunActuator, EmrActuator
 from autoscaler.aws import make_client
-from autoscaler.config import AppConfig, ClusterConfig, ConfigError, parse_config
+from autoscaler.config import AppConfig, ClusterConfig, ConfigError, HaConfig, parse_config
 from autoscaler.config_check import check_config
 from autoscaler.explain import daemon_access, explain_data, explain_text, fetch_daemon
-from autoscaler.ha import FencedActuator, cluster_leases
+from autoscaler.ha import FencedActuator, cluster_leases, with_lease_memory
 from autoscaler.logs import EventLogger, configure_logging
 from autoscaler.loop import EXIT_STALE, ClusterDeps, Deps, run
 from autoscaler.metrics import Health, Metrics
@@ -231,8 +231,9 @@ def _validate(args: argparse.Namespace, out: IO[str]) -> int:
 
 def _explain(args: argparse.Namespace, out: IO[str]) -> int:
     loaded = _load(args)
-    view = fetch_daemon(daemon_access(loaded, args.daemon))
-    config = loaded.model_copy(update={"dry_run": True, "metrics_port": 0})
+    view = with_lease_memory(fetch_daemon(daemon_access(loaded, args.daemon)), loaded)
+    # no lease of its own: explain is not a replica, and writes nothing
+    config = loaded.model_copy(update={"dry_run": True, "metrics_port": 0, "ha": HaConfig()})
     deps = build_deps(config, Metrics(), configure_logging(config.log_format))
     now = time.time()
     stale = False

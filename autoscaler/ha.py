@@ -28,11 +28,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Protocol
 
 from autoscaler.actuation import Actuator
 from autoscaler.aws import CallObserver, make_client
 from autoscaler.config import AppConfig
+from autoscaler.explain import DaemonView
 from autoscaler.lease import DynamoLeases, Lease, LeaseError
 from autoscaler.logs import EventLogger
 from autoscaler.memory_codec import CodecError, ControllerState, decode_states, dumps, encode_states, loads
@@ -248,3 +250,27 @@ def cluster_leases(
         store = FileMemory(Path(ha.memory_file), logger)
         return {c.cluster_id: store.lease(c.cluster_id) for c in config.clusters}
     return {}
+
+
+def with_lease_memory(view: DaemonView, config: AppConfig, observer: CallObserver | None = None) -> DaemonView:
+    """`explain` with replicas: each cluster's memory from its lease where the asked daemon has none
+    (it is a standby, or none answered). The lease's memory is what the leader saved after its last tick."""
+    table = config.ha.lease_table
+    if table is None:
+        return view
+    states = {cid: view.state(cid) for cid in (c.cluster_id for c in config.clusters)}
+    found = {cid: s for cid, s in states.items() if s is not None}
+    errors = []
+    for cluster in config.clusters:
+        if cluster.cluster_id in found:
+            continue
+        client = make_client("dynamodb", config.ha.region or cluster.region, observer)
+        try:
+            lease = DynamoLeases(client, table, "explain", config.ha.lease_duration_s).read(cluster.cluster_id)
+            if lease is not None and lease.memory is not None:
+                found[cluster.cluster_id] = loads(lease.memory)
+        except (LeaseError, CodecError, ValueError) as err:
+            errors.append(f"{cluster.cluster_id}: {err}")
+    if len(found) == len(states) or not errors:
+        return DaemonView(f"{view.url or 'no daemon'} + dynamodb table {table}", MappingProxyType(found))
+    return DaemonView(view.url, error="; ".join(errors))

@@ -6,12 +6,15 @@ holder, a fence that refuses a deposed or nearly expired leader, memory saved on
 from __future__ import annotations
 
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import boto3
 import pytest
 
-from autoscaler.ha import DynamoClusterLease, FencedActuator, FileMemory, Leadership, leased_tick
+from autoscaler.config import AppConfig, ConfigError, HaConfig, parse_config
+from autoscaler.explain import DaemonView
+from autoscaler.ha import DynamoClusterLease, FencedActuator, FileMemory, Leadership, leased_tick, with_lease_memory
 from autoscaler.lease import DynamoLeases, LeaseError
 from autoscaler.loop import ClusterDeps, Deps, tick
 from autoscaler.memory_codec import ControllerState, dumps
@@ -221,3 +224,50 @@ def test_a_standby_stays_live_reads_nothing_and_is_ready_unless_the_store_failed
     assert health.live(now)[0]
     assert health.status(now)[0] is not error
     assert len(logger.named("standby")) == 400
+
+
+def test_explain_reads_the_leaders_memory_from_the_lease_where_the_daemon_has_none(client: Any) -> None:
+    """Asked on a standby (or with no daemon), explain still evaluates with the leader's memory."""
+    cluster = make_cluster_config(cluster_id="j-1")
+    config = AppConfig(clusters=[cluster], ha=HaConfig(lease_table="leases", lease_duration_s=LEASE_S))
+    (a,) = replicas(client, 1)
+    held = a.acquire("j-1", T0)
+    assert held is not None
+    memory = ControllerMemory().with_pool("ig-task", PoolMemory(last_scale_up_at=T0))
+    a.save(held, dumps(ControllerState("j-1", memory)))
+    standby = DaemonView("http://127.0.0.1:9464")  # answered, but has never ticked j-1
+    view = with_lease_memory(standby, config)
+    assert view.why_unknown("j-1") is None
+    assert view.memory("j-1") == memory
+    assert "dynamodb table leases" in str(view.url)
+    mine = DaemonView("http://x", MappingProxyType({"j-1": ControllerState("j-1", ControllerMemory())}))
+    assert with_lease_memory(mine, config).memory("j-1") == ControllerMemory()  # the daemon's own wins
+
+
+@pytest.mark.parametrize(
+    ("ha", "where"),
+    [
+        (
+            {"lease_table": "leases", "lease_duration_s": 10},
+            "lease_duration_s (10) must be at least poll_interval_s (30)",
+        ),
+        ({"lease_table": "leases", "memory_file": "/var/lib/m.json"}, "ha: "),
+        ({"lease_table": "a b"}, "ha.lease_table"),
+        ({"lease_duration_s": 0}, "ha.lease_duration_s"),
+    ],
+)
+def test_bad_ha_settings_are_located_errors(ha: dict[str, Any], where: str) -> None:
+    data = {
+        "poll_interval_s": 30,
+        "clusters": [
+            {
+                "cluster_id": "j-1",
+                "region": REGION,
+                "yarn": {"urls": ["http://rm:8088"]},
+                "policies": [{"type": "static"}],
+            }
+        ],
+    }
+    with pytest.raises(ConfigError) as err:
+        parse_config({**data, "ha": ha}, env={})
+    assert any(where in line for line in err.value.lines()), err.value.lines()
