@@ -146,10 +146,12 @@ class SimCluster:
             instance_type=option.instance_type,
             market=market,
             weight=option.weight,
+            changes=self.views.changed_nodes,
         )
         node.is_nodemanager = pool.spec.role is not PoolRole.MASTER
         node.set_capacity(option.yarn)
         node.requested_at = self.now - (self.spec.min_node_age_s if initial else 0.0)
+        node.touch(self.now)
         pool.nodes[node.instance_id] = node
         pool.touch()
         self.ledger.open(node.instance_id, option.instance_type, market, self.now)

@@ -1,10 +1,10 @@
 """One simulated EC2 instance and its lifecycle: BOOTING → RUNNING → DECOMMISSIONING → TERMINATED.
 
 A node may skip states (a booting node cancelled by a shrink terminates at once; a Spot notice
-moves a running node straight to DECOMMISSIONING). `version` is bumped on every change the daemon's
-sources could see (lifecycle, containers, free resources), so snapshot views of the node are rebuilt
-only when it changed; `changed_at` is when that last happened. Which containers run here is the
-workload's business (`autoscaler.sim.workload`); the node only counts them.
+moves a running node straight to DECOMMISSIONING). `touch` records every change the daemon's
+sources could see (lifecycle, containers, free resources) in a set shared with the cluster, so the
+snapshot views of a node are rebuilt only when it changed; `changed_at` is when that last happened.
+Which containers run here is the workload's business (`autoscaler.sim.workload`); the node counts them.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class SimNode:
     """One EC2 instance; a YARN NodeManager once RUNNING (the master is never one)."""
 
     __slots__ = (
+        "_changes",
         "ams",
         "cap_mem",
         "cap_vc",
@@ -53,8 +54,18 @@ class SimNode:
     )
 
     def __init__(
-        self, seq: int, instance_id: str, host: str, *, pool_id: str, instance_type: str, market: Market, weight: int
+        self,
+        seq: int,
+        instance_id: str,
+        host: str,
+        *,
+        pool_id: str,
+        instance_type: str,
+        market: Market,
+        weight: int,
+        changes: set[SimNode] | None = None,
     ) -> None:
+        self._changes = set() if changes is None else changes  # where `touch` reports the node changed
         self.seq = seq
         self.instance_id = instance_id
         self.host = host
@@ -84,6 +95,7 @@ class SimNode:
         """Something a source would report changed at `now`."""
         self.version += 1
         self.changed_at = now
+        self._changes.add(self)
 
     @property
     def busy(self) -> bool:

@@ -14,8 +14,9 @@ last time its report changed, not `now`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 from types import MappingProxyType
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from autoscaler.model import (
     AppInfo,
@@ -43,6 +44,8 @@ from autoscaler.sim.pool import SimPool
 from autoscaler.sim.spec import BAND_MONTHLY_RATE, ClusterSpec
 from autoscaler.sim.workload import Workload
 
+_V = TypeVar("_V")
+
 
 class SimState(Protocol):
     """What a snapshot is built from (`SimCluster` has it; this module does not import the cluster)."""
@@ -56,14 +59,33 @@ class SimState(Protocol):
     pools: dict[str, SimPool]
 
 
+class PoolNodes:
+    """One pool's node views, each dict in launch order (node seq), as EMR and YARN list them."""
+
+    __slots__ = ("instances", "notices", "yarn")
+
+    def __init__(self) -> None:
+        self.instances: dict[int, InstanceInfo] = {}
+        self.yarn: dict[int, NodeInfo] = {}  # NodeManagers YARN lists (RUNNING, DECOMMISSIONING)
+        self.notices: dict[int, InterruptionNotice] = {}
+
+
 @dataclass(slots=True)
 class SnapshotCache:
-    """Views built for earlier snapshots, each kept until what it shows changes."""
+    """Views built for earlier snapshots, each kept until what it shows changes.
 
+    Nodes report their changes into `changed_nodes` (`SimNode.touch`); only those are re-viewed.
+    """
+
+    changed_nodes: set[SimNode] = field(default_factory=set)
     apps: dict[int, AppInfo] = field(default_factory=dict)  # active jobs, in submit order
     apps_tuple: tuple[AppInfo, ...] = ()
-    nodes: dict[int, tuple[int, NodeInfo]] = field(default_factory=dict)  # by node seq: (node version, view)
-    instances: dict[int, tuple[bool, InstanceInfo]] = field(default_factory=dict)  # by seq: (booting, view)
+    by_pool: dict[str, PoolNodes] = field(default_factory=dict)
+    node_tuples: tuple[tuple[NodeInfo, ...], tuple[InstanceInfo, ...], tuple[InterruptionNotice, ...]] = (
+        (),
+        (),
+        (),
+    )
     pools: dict[str, tuple[int, CapacityPool]] = field(default_factory=dict)  # by pool id: (pool version, view)
 
 
@@ -176,35 +198,55 @@ def _apps(workload: Workload, start_at: float, cache: SnapshotCache) -> tuple[Ap
     return cache.apps_tuple
 
 
+def _put(views: dict[int, _V], seq: int, view: _V) -> None:
+    """Set `views[seq]`, keeping the dict in seq order (nodes come up out of launch order)."""
+    if seq in views or not views or seq > next(reversed(views)):
+        views[seq] = view
+        return
+    views[seq] = view
+    ordered = sorted(views.items())
+    views.clear()
+    views.update(ordered)
+
+
+def _review(node: SimNode, views: PoolNodes) -> None:
+    """Bring one changed node's views up to date."""
+    seq = node.seq
+    if node.state is Lifecycle.TERMINATED:
+        views.instances.pop(seq, None)
+        views.yarn.pop(seq, None)
+        views.notices.pop(seq, None)
+        return
+    _put(views.instances, seq, _instance_info(node))
+    if node.is_yarn_node:
+        _put(views.yarn, seq, _node_info(node))
+    else:
+        views.yarn.pop(seq, None)
+    if node.notice_at is not None and node.doomed_at is not None:
+        _put(views.notices, seq, InterruptionNotice(node.instance_id, "terminate", node.notice_at, node.doomed_at))
+    else:
+        views.notices.pop(seq, None)
+
+
 def _node_views(
     cluster: SimState, cache: SnapshotCache
 ) -> tuple[tuple[NodeInfo, ...], tuple[InstanceInfo, ...], tuple[InterruptionNotice, ...]]:
-    """YARN's nodes, EMR's instances and the interruption notices, each view rebuilt only when its node changed."""
-    nodes: list[NodeInfo] = []
-    instances: list[InstanceInfo] = []
-    notices: list[InterruptionNotice] = []
-    node_cache: dict[int, tuple[int, NodeInfo]] = {}
-    instance_cache: dict[int, tuple[bool, InstanceInfo]] = {}
-    old_nodes, old_instances = cache.nodes, cache.instances
-    for pool in cluster.pools.values():
-        for n in pool.nodes.values():
-            seq = n.seq
-            booting = n.state is Lifecycle.BOOTING
-            inst = old_instances.get(seq)
-            if inst is None or inst[0] != booting:
-                inst = (booting, _instance_info(n))
-            instance_cache[seq] = inst
-            instances.append(inst[1])
-            if n.notice_at is not None and n.doomed_at is not None:
-                notices.append(InterruptionNotice(n.instance_id, "terminate", n.notice_at, n.doomed_at))
-            if n.is_yarn_node:
-                view = old_nodes.get(seq)
-                if view is None or view[0] != n.version:
-                    view = (n.version, _node_info(n))
-                node_cache[seq] = view
-                nodes.append(view[1])
-    cache.nodes, cache.instances = node_cache, instance_cache
-    return tuple(nodes), tuple(instances), tuple(notices)
+    """YARN's nodes, EMR's instances and the interruption notices, in pool then launch order; only the
+    nodes that changed since the last snapshot are viewed again."""
+    if cache.changed_nodes:
+        for node in cache.changed_nodes:
+            views = cache.by_pool.get(node.pool_id)
+            if views is None:
+                views = cache.by_pool[node.pool_id] = PoolNodes()
+            _review(node, views)
+        cache.changed_nodes.clear()
+        pools = [cache.by_pool[p] for p in cluster.pools if p in cache.by_pool]
+        cache.node_tuples = (
+            tuple(chain.from_iterable(v.yarn.values() for v in pools)),
+            tuple(chain.from_iterable(v.instances.values() for v in pools)),
+            tuple(chain.from_iterable(v.notices.values() for v in pools)),
+        )
+    return cache.node_tuples
 
 
 def _pools(cluster: SimState, cache: SnapshotCache) -> tuple[CapacityPool, ...]:
@@ -224,7 +266,7 @@ def build_snapshot(cluster: SimState, cache: SnapshotCache) -> ClusterSnapshot:
     t = workload.totals
     apps = _apps(workload, cluster.spec.start_at, cache)
     nodes, instances, notices = _node_views(cluster, cache)
-    running = sum(1 for n in nodes if n.state is NodeState.RUNNING)
+    running = workload.running_nodes
     apps_pending = t.accepted
     yarn = YarnMetrics(
         apps_pending=apps_pending,

@@ -124,6 +124,11 @@ class Workload:
         t.accepted += accepted - old_accepted
         jr.counted = (n, mem, vc, accepted)
 
+    @property
+    def running_nodes(self) -> int:
+        """RUNNING NodeManagers (YARN's activeNodes)."""
+        return len(self._running)
+
     def take_changed(self) -> set[int]:
         """Seqs of the jobs changed since the last call (finished ones included)."""
         changed, self.changed = self.changed, set()
