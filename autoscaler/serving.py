@@ -34,6 +34,12 @@ class Request:
     query: Mapping[str, str]  # the last value of each parameter
     headers: Mapping[str, str]  # lower-case names
     body: bytes = b""
+    raw_query: str = ""  # as sent, for fakes that log or forward the exact request
+
+    @property
+    def target(self) -> str:
+        """Path and query as the client sent them."""
+        return self.path + (f"?{self.raw_query}" if self.raw_query else "")
 
 
 @dataclass(frozen=True)
@@ -72,8 +78,9 @@ def _request(environ: Mapping[str, Any]) -> Request:
     except ValueError:
         length = 0
     body = environ["wsgi.input"].read(length) if length > 0 else b""
-    query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-    return Request(str(environ["REQUEST_METHOD"]), str(environ.get("PATH_INFO") or "/"), query, headers, body)
+    query = {k: v[-1] for k, v in parse_qs(str(environ.get("QUERY_STRING", ""))).items()}
+    raw = str(environ.get("QUERY_STRING", ""))
+    return Request(str(environ["REQUEST_METHOD"]), str(environ.get("PATH_INFO") or "/"), query, headers, body, raw)
 
 
 def endpoint(handler: Handler) -> WsgiApp:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from types import TracebackType
 from typing import Any, Final, Self
-from urllib.parse import urlencode
 
 from autoscaler.emulator.yarn_api import route
 from autoscaler.model import AppInfo, ClusterSnapshot, NodeInfo, NodeState, PendingRequest, Resources, YarnMetrics
@@ -185,8 +184,7 @@ class FakeYarn:
     # HTTP
 
     def _handle(self, request: Request) -> Response:
-        query = urlencode(request.query)
-        return self.answer(request.path + (f"?{query}" if query else ""), request.method)
+        return self.answer(request.target, request.method)
 
     def _listen(self, host: str, port: int) -> None:
         server = HttpServer(allow_head(endpoint(self._handle)), host, port, name="fake-yarn")

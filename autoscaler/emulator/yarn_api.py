@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Final
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from autoscaler.model import AppInfo, ClusterSnapshot, NodeInfo, NodeState, Resources, YarnMetrics
 from autoscaler.serving import Request, Response, WsgiApp, allow_head, endpoint
@@ -187,7 +187,7 @@ def yarn_app(read: Callable[[], ClusterSnapshot], started_at: float) -> WsgiApp:
     """The RM's REST API as a WSGI app serving `read()`'s snapshot; `read` does the locking."""
 
     def handle(request: Request) -> Response:
-        body = route(request.path + "?" + urlencode(request.query), read(), started_at)
+        body = route(request.target, read(), started_at)
         if body is None:
             return Response.json(404, {"RemoteException": {"exception": "NotFoundException", "message": request.path}})
         return Response.json(200, body)

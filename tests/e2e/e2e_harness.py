@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,8 +73,7 @@ class RecordingProxy:
         conn = http.client.HTTPConnection("127.0.0.1", self.target_port, timeout=30)
         try:
             headers = {k: v for k, v in request.headers.items() if k not in ("host", "connection", "content-length")}
-            query = urllib.parse.urlencode(request.query)
-            conn.request(request.method, request.path + (f"?{query}" if query else ""), request.body, headers)
+            conn.request(request.method, request.target, request.body, headers)
             resp = conn.getresponse()
             data = resp.read()
         finally:

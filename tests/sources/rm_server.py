@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import ssl
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from autoscaler.serving import HttpServer, Request, Response, WsgiApp, endpoint
 
 
 @dataclass
@@ -31,53 +31,30 @@ class FakeRM:
         self.routes[path] = Route(status, body, **kw)
 
 
-def _handler(rm: FakeRM) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            rm.calls.append(self.path)
-            route = rm.routes.get(self.path.split("?")[0])
-            if route is None:
-                self.send_response(404)
-                self.end_headers()
-                return
-            time.sleep(route.delay_s)
-            data = route.body if isinstance(route.body, bytes) else json.dumps(route.body).encode()
-            self.send_response(route.status)
-            for k, v in route.headers.items():
-                self.send_header(k, v)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            with suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(data)
+def _app(rm: FakeRM) -> WsgiApp:
+    def handle(request: Request) -> Response:
+        rm.calls.append(request.target)
+        route = rm.routes.get(request.path)
+        if route is None:
+            return Response(404)
+        time.sleep(route.delay_s)
+        data = route.body if isinstance(route.body, bytes) else json.dumps(route.body).encode()
+        return Response(route.status, data, "application/json", tuple(route.headers.items()))
 
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
-    return Handler
+    return endpoint(handle)
 
 
 @contextmanager
-def serving(handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None) -> Iterator[int]:
-    """`handler` served on a free loopback port (HTTPS with `tls`) until the block ends; yields the port."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    if tls is not None:
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+def serving(app: WsgiApp, tls: ssl.SSLContext | None = None) -> Iterator[int]:
+    """`app` served on a free loopback port (HTTPS with `tls`) until the block ends; yields the port."""
+    with HttpServer(app, tls=tls) as server:
+        yield server.port
 
 
 @contextmanager
 def fake_rm(tls: ssl.SSLContext | None = None) -> Iterator[FakeRM]:
     """An RM on a free port; with `tls` it speaks HTTPS (https://127.0.0.1:PORT)."""
     rm = FakeRM()
-    with serving(_handler(rm), tls) as port:
+    with serving(_app(rm), tls) as port:
         rm.url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
         yield rm

@@ -15,9 +15,8 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import closing, suppress
+from contextlib import closing
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ import pytest
 import requests
 
 from autoscaler.config import YarnConfig
+from autoscaler.serving import Request, Response, WsgiApp, endpoint
 from autoscaler.sources import SourceError
 from autoscaler.sources.yarn import YarnClient
 
@@ -56,54 +56,40 @@ class SpnegoRM:
     rejected: int = 0
 
 
-def _handler(rm: SpnegoRM) -> type[BaseHTTPRequestHandler]:
+def _app(rm: SpnegoRM) -> WsgiApp:
     import gssapi  # noqa: PLC0415 - optional extra; the fixture skips before this runs without it
 
-    class Handler(BaseHTTPRequestHandler):
-        def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-            self.send_response(status)
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            with suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(body)
-
-        def _accept(self) -> tuple[str, bytes | None] | None:
-            """(initiator, mutual-auth token) for a valid single-round Negotiate token, else None."""
-            scheme, _, token = self.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() != "negotiate" or not token:
-                return None
-            try:
-                # Acceptor credentials come from KRB5_KTNAME, i.e. the test realm's keytab.
-                ctx = gssapi.SecurityContext(creds=gssapi.Credentials(usage="accept"), usage="accept")
-                out = ctx.step(base64.b64decode(token))
-            except (gssapi.raw.misc.GSSError, ValueError):
-                return None
-            if not ctx.complete:
-                return None
-            return str(ctx.initiator_name), out
-
-        def do_GET(self) -> None:
-            accepted = self._accept()
-            if accepted is None:
-                rm.rejected += 1
-                self._send(401, b'{"error": "authentication required"}', {"WWW-Authenticate": "Negotiate"})
-                return
-            principal, out = accepted
-            rm.principals.append(principal)
-            body = rm.routes.get(self.path.split("?")[0])
-            headers = {"WWW-Authenticate": "Negotiate " + base64.b64encode(out).decode()} if out else {}
-            if body is None:
-                self._send(404, b"{}", headers)
-                return
-            self._send(200, json.dumps(body).encode(), headers)
-
-        def log_message(self, format: str, *args: Any) -> None:
+    def accept(request: Request) -> tuple[str, bytes | None] | None:
+        """(initiator, mutual-auth token) for a valid single-round Negotiate token, else None."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "negotiate" or not token:
             return None
+        try:
+            # Acceptor credentials come from KRB5_KTNAME, i.e. the test realm's keytab.
+            ctx = gssapi.SecurityContext(creds=gssapi.Credentials(usage="accept"), usage="accept")
+            out = ctx.step(base64.b64decode(token))
+        except (gssapi.raw.misc.GSSError, ValueError):
+            return None
+        if not ctx.complete:
+            return None
+        return str(ctx.initiator_name), out
 
-    return Handler
+    def handle(request: Request) -> Response:
+        accepted = accept(request)
+        if accepted is None:
+            rm.rejected += 1
+            return Response(
+                401, b'{"error": "authentication required"}', "application/json", (("WWW-Authenticate", "Negotiate"),)
+            )
+        principal, out = accepted
+        rm.principals.append(principal)
+        body = rm.routes.get(request.path)
+        headers = (("WWW-Authenticate", "Negotiate " + base64.b64encode(out).decode()),) if out else ()
+        if body is None:
+            return Response(404, b"{}", "application/json", headers)
+        return Response(200, json.dumps(body).encode(), "application/json", headers)
+
+    return endpoint(handle)
 
 
 def _free_port() -> int:
@@ -237,7 +223,7 @@ def spnego_rm(realm: dict[str, str]) -> Iterator[SpnegoRM]:
         "/ws/v1/cluster/apps": {"apps": {"app": [app]}},
     }
     rm = SpnegoRM(url="", routes=routes)
-    with serving(_handler(rm)) as port:
+    with serving(_app(rm)) as port:
         # "localhost", not the IP: the client asks for a ticket to HTTP/<host in the URL>.
         rm.url = f"http://localhost:{port}"
         yield rm
