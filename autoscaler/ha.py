@@ -204,16 +204,16 @@ def leased_tick(
     run: Callable[[ControllerMemory], ControllerMemory],
     state_of: Callable[[ControllerMemory], ControllerState],
     logger: EventLogger,
-    on_standby: Callable[[Leadership], None] = lambda _: None,
+    on_lease: Callable[[Leadership], None] = lambda _: None,
 ) -> ControllerMemory:
     """`run` the tick only as the lease holder, from the stored memory when newly the holder; save after.
 
-    A standby tick calls `on_standby` (the loop keeps the replica live and, unless the lease store
-    failed, ready: a standby is healthy, and a probe must never restart it for not acting)."""
+    `on_lease` hears every tick's leadership (the loop sets the `lease_held` gauge and keeps a standby
+    live and, unless the lease store failed, ready: a probe must never restart it for not acting)."""
     held = lease.begin(now)
+    on_lease(held)
     if not held.leader:
         (logger.warning if held.error else logger.info)("standby", cluster=cluster_id, reason=held.detail)
-        on_standby(held)
         return memory
     after = run(held.memory if held.memory is not None else memory)
     lease.end(state_of(after))

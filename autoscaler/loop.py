@@ -10,7 +10,9 @@ Restart: controller memory starts empty and the cluster's real state is re-read,
 before the restart is trusted. A pool still RESIZING from an earlier write is busy (a guardrail
 rejects any write to it until EMR settles), a scale-in needs its confirmations counted again from
 zero (so a restart can only delay a scale-in, never hasten it), and the scale-up cooldown is not
-carried over: after a restart the daemon may add capacity at once, the safe direction.
+carried over: after a restart the daemon may add capacity at once, the safe direction. With
+`ha.memory_file` (one replica) or `ha.lease_table` (replicas) memory is restored instead: a cluster's
+tick then runs inside `ha.leased_tick`, only on the lease holder, its writes fenced.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from autoscaler.actuation import Actuator
 from autoscaler.config import AppConfig, ClusterConfig
-from autoscaler.ha import ClusterLease, leased_tick
+from autoscaler.ha import ClusterLease, Leadership, leased_tick
 from autoscaler.logs import EventLogger, tick_event
 from autoscaler.memory_codec import ControllerState, DecisionSummary, encode_states, summarize
 from autoscaler.metrics import Health, Metrics, MetricsServer
@@ -117,10 +119,16 @@ def _tick_one(deps: Deps, cluster: ClusterDeps, memory: ControllerMemory, now: f
         run=lambda start: tick_cluster(deps, cluster, start, now),
         state_of=lambda after: ControllerState(cid, after, deps.board.last_decision(cid)),
         logger=deps.logger,
-        on_standby=lambda held: (
-            deps.health.problem(cid, f"lease: {held.detail}", now) if held.error else deps.health.success(cid, now)
-        ),
+        on_lease=lambda held: _lease_seen(deps, cid, held, now),
     )
+
+
+def _lease_seen(deps: Deps, cid: str, held: Leadership, now: float) -> None:
+    deps.metrics.set_lease_held(cid, held.leader)
+    if held.error:
+        deps.health.problem(cid, f"lease: {held.detail}", now)
+    elif not held.leader:
+        deps.health.success(cid, now)  # a standby is healthy: ready to take over, never restarted
 
 
 def tick_cluster(deps: Deps, cluster: ClusterDeps, memory: ControllerMemory, now: float) -> ControllerMemory:

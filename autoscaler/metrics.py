@@ -152,6 +152,12 @@ class Metrics:
             registry=r,
         )
         self.dry_run = Gauge("emr_autoscaler_dry_run", "1 when the daemon writes nothing (dry-run).", registry=r)
+        self.lease_held = Gauge(
+            "emr_autoscaler_lease_held",
+            "HA (ha.lease_table): 1 on the replica holding the cluster's lease, 0 on a standby.",
+            c,
+            registry=r,
+        )
         self.build_info = Gauge(
             "emr_autoscaler_build_info",
             "Always 1; the labels say which version runs on which Python.",
@@ -186,6 +192,9 @@ class Metrics:
 
     def set_dry_run(self, dry_run: bool) -> None:
         self.dry_run.set(1 if dry_run else 0)
+
+    def set_lease_held(self, cluster: str, held: bool) -> None:
+        self.lease_held.labels(cluster).set(1 if held else 0)
 
     def record_snapshot(self, snapshot: ClusterSnapshot) -> None:
         cluster = snapshot.cluster_id

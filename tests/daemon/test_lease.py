@@ -224,6 +224,7 @@ def test_a_standby_stays_live_reads_nothing_and_is_ready_unless_the_store_failed
     assert health.live(now)[0]
     assert health.status(now)[0] is not error
     assert len(logger.named("standby")) == 400
+    assert deps.metrics.registry.get_sample_value("emr_autoscaler_lease_held", {"cluster": "j-1"}) == 0
 
 
 def test_explain_reads_the_leaders_memory_from_the_lease_where_the_daemon_has_none(client: Any) -> None:
