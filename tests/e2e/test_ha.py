@@ -164,3 +164,28 @@ def test_sigstop_between_read_and_write_fences_the_stale_leader(
     outcomes = [o["status"] for e in ticks for o in e.get("outcomes", [])]
     assert outcomes[:1] == ["fenced"], stale_events
     assert "applied" not in outcomes
+
+
+def test_sigkill_in_the_middle_of_the_write_is_not_written_again(
+    harness: Harness, leases: DynamoLeases, daemons: list[subprocess.Popen[str]]
+) -> None:
+    """The leader dies while its ModifyInstanceGroups is in flight, and EMR applies it anyway: the new
+    leader, without that tick's memory, re-reads 7 requested and writes nothing more."""
+    cluster, proxy = harness.cluster, harness.proxy
+    _demand(harness, 10)
+    proxy.hold = "ModifyInstanceGroups"
+    daemons += [start_daemon(_config(harness, leases), harness.env()) for _ in range(2)]
+    assert proxy.holding.wait(40), "no replica wrote"
+    leader = next(p for p in daemons if p.pid == _holder_pid(leases, cluster.cluster_id))
+    leader.kill()
+    leader.communicate(timeout=30)
+    proxy.release.set()  # the request reaches moto after its sender died: applied, never answered
+    assert wait_for(lambda: _holder_pid(leases, cluster.cluster_id) not in (None, leader.pid), timeout=4 * LEASE_S)
+    assert wait_for(lambda: cluster.task_requested() == 7, timeout=10)
+    time.sleep(2.0)  # several ticks of the new leader on the same demand
+    (survivor,) = [p for p in daemons if p is not leader]
+    events = _stop(survivor)
+    assert len(proxy.writes()) == 1
+    ticks = [e for e in events if e.get("event") == "tick"]
+    assert ticks, events
+    assert not [o for e in ticks for o in e.get("outcomes", []) if o["status"] == "applied"]
