@@ -16,7 +16,7 @@ import requests
 
 from autoscaler.config import YarnConfig
 from autoscaler.model import AppInfo, NodeInfo, YarnMetrics
-from autoscaler.sources import SourceError
+from autoscaler.sources import SourceError, redact_url
 from autoscaler.sources.yarn_parse import (
     APPS,
     INFO,
@@ -77,6 +77,7 @@ class YarnClient:
         if self._cfg.kerberos and self._auth is None:
             self._auth = _kerberos_auth()
         url = base.rstrip("/") + endpoint
+        shown = redact_url(base)  # credentials in the URL never reach a message
         try:
             resp = self._session.get(
                 url,
@@ -88,17 +89,19 @@ class YarnClient:
                 headers={"Accept": "application/json"},
             )
         except requests.Timeout:
-            raise SourceError(f"yarn {endpoint}: {base}: timed out after {self._cfg.timeout_s:g}s") from None
+            raise SourceError(f"yarn {endpoint}: {shown}: timed out after {self._cfg.timeout_s:g}s") from None
         except requests.RequestException as err:
-            raise SourceError(f"yarn {endpoint}: {base}: {type(err).__name__}: {err}") from None
+            detail = str(err).replace(base, shown).replace(url, redact_url(url))
+            raise SourceError(f"yarn {endpoint}: {shown}: {type(err).__name__}: {detail}") from None
         if resp.is_redirect:
-            raise _NotActive(f"{base}: HTTP {resp.status_code} to {resp.headers.get('Location', '?')} (standby)")
+            location = redact_url(resp.headers.get("Location", "?"))
+            raise _NotActive(f"{shown}: HTTP {resp.status_code} to {location} (standby)")
         if resp.status_code != 200:
-            raise SourceError(f"yarn {endpoint}: {base}: HTTP {resp.status_code}")
+            raise SourceError(f"yarn {endpoint}: {shown}: HTTP {resp.status_code}")
         try:
             return resp.json()
         except ValueError:
-            raise SourceError(f"yarn {endpoint}: {base}: response is not JSON: {resp.text[:80]!r}") from None
+            raise SourceError(f"yarn {endpoint}: {shown}: response is not JSON: {resp.text[:80]!r}") from None
 
     def _find_active(self) -> str:
         urls = list(self._cfg.urls)
@@ -114,7 +117,7 @@ class YarnClient:
                 continue
             if state is None or state == "ACTIVE":
                 return base
-            problems.append(f"{base}: haState {state}")
+            problems.append(f"{redact_url(base)}: haState {state}")
         raise SourceError("yarn: no active ResourceManager: " + "; ".join(problems))
 
     def fetch(self) -> YarnState:
@@ -128,4 +131,4 @@ class YarnClient:
             self._active = None
             raise SourceError(f"yarn: ResourceManager failed over during the read: {err}") from None
         self._active = base
-        return YarnState(metrics, nodes, apps, base)
+        return YarnState(metrics, nodes, apps, redact_url(base))

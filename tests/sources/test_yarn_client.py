@@ -13,7 +13,7 @@ import certifi
 import pytest
 
 from autoscaler.config import YarnConfig
-from autoscaler.sources import SourceError
+from autoscaler.sources import SourceError, redact_url
 from autoscaler.sources.yarn import YarnClient
 
 from .conftest import DATA
@@ -190,3 +190,30 @@ def test_verify_tls_false_holds_even_with_requests_ca_bundle_set(
         _serve_active(rm)
         state = YarnClient(YarnConfig(urls=[rm.url], verify_tls=False)).fetch()
     assert state.rm_url == rm.url
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://u:p@rm:8088", "http://***@rm:8088"),
+        ("https://only-user@rm", "https://***@rm"),
+        ("http://rm:8088/path?q=1", "http://rm:8088/path?q=1"),
+    ],
+)
+def test_redact_url(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+def test_credentials_in_the_rm_url_never_reach_a_message() -> None:
+    """user:password in a configured RM URL is used, but errors and rm_url show `***@` instead."""
+    with fake_rm() as rm:
+        _serve_active(rm)
+        secret_url = rm.url.replace("http://", "http://operator:s3cret-pw@")
+        state = YarnClient(YarnConfig(urls=[secret_url])).fetch()
+        assert "s3cret" not in state.rm_url
+        assert "operator" not in state.rm_url
+    with pytest.raises(SourceError) as err:
+        YarnClient(YarnConfig(urls=[secret_url], timeout_s=1)).fetch()  # the RM is gone now
+    assert "s3cret" not in str(err.value)
+    assert "operator" not in str(err.value)
+    assert "***@127.0.0.1" in str(err.value)
