@@ -169,8 +169,13 @@ def daemon_env(moto_url: str, emr_url: str) -> dict[str, str]:
 
 
 def run_once(config: Path, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(env, "run", "-c", str(config), "--once", *extra)
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`emr-autoscaler ARGS` as a process, to completion (60 s at most)."""
     return subprocess.run(
-        [sys.executable, "-m", "autoscaler.cli", "run", "-c", str(config), "--once", *extra],
+        [sys.executable, "-m", "autoscaler.cli", *args],
         env=env,
         capture_output=True,
         text=True,

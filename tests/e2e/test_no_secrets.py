@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import base64
 import signal
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
-from e2e_harness import REPO, Harness, free_port, start_daemon, wait_for
+from e2e_harness import Harness, free_port, run_cli, start_daemon, wait_for
 
 from autoscaler.model import Resources
 from autoscaler.testing import YarnFault, make_app, make_node
@@ -71,15 +69,7 @@ def test_planted_secrets_never_appear_in_any_output(harness: Harness, tmp_path: 
         outputs["debug"] = _get(f"http://127.0.0.1:{port}/debug/decision", token)
         outputs["readyz"] = _get(f"http://127.0.0.1:{port}/readyz")
         for fmt in ([], ["--json"]):
-            done = subprocess.run(
-                [sys.executable, "-m", "autoscaler.cli", "explain", "-c", str(config), *fmt],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                cwd=REPO,
-                check=False,
-            )
+            done = run_cli(env, "explain", "-c", str(config), *fmt)
             outputs[f"explain{fmt}"] = done.stdout + done.stderr
         harness.yarn.inject(None)
     finally:
