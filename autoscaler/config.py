@@ -231,8 +231,8 @@ class HaConfig(_Strict):
         90,
         gt=0,
         le=DAY_S,
-        description="A leader that has not renewed its lease for this long is replaced; at least poll_interval_s. "
-        "Failover takes at most this plus one poll interval.",
+        description="A leader that has not renewed its lease for this long (as each standby's own clock measures) "
+        "is replaced; at least 2 x poll_interval_s. Failover takes at most this plus two poll intervals.",
     )
     region: str | None = Field(
         None, pattern=REGION_PATTERN, description="Region of the lease table; default each cluster's region."
@@ -277,10 +277,11 @@ class AppConfig(_Strict):
 
     @model_validator(mode="after")
     def _lease_outlives_a_tick(self) -> Self:
-        if self.ha.lease_table is not None and self.ha.lease_duration_s < self.poll_interval_s:
+        if self.ha.lease_table is not None and self.ha.lease_duration_s < 2 * self.poll_interval_s:
             raise ValueError(
-                f"ha.lease_duration_s ({self.ha.lease_duration_s:g}) must be at least poll_interval_s "
-                f"({self.poll_interval_s:g}): a leader renews once per tick"
+                f"ha.lease_duration_s ({self.ha.lease_duration_s:g}) must be at least 2 x poll_interval_s "
+                f"({2 * self.poll_interval_s:g}): a leader renews once per tick, and failover (lease + two "
+                "intervals) must stay within two lease periods"
             )
         return self
 

@@ -13,8 +13,9 @@ The loop calls `leased_tick` around a cluster's tick (see `loop.tick`):
 
 Without a lease table, `FileMemory` keeps one replica's memory in a local JSON file across restarts
 (optional; without it memory starts empty, as it always did). Failover takes at most one lease
-period plus one poll interval (the standby's next tick after expiry), so within two lease periods
-as long as `ha.lease_duration_s` >= `poll_interval_s` (validated).
+period plus two poll intervals (a standby sees the last renewal at its next tick, and takes over at
+its first tick a whole lease later), so within two lease periods as `ha.lease_duration_s` >=
+2 x `poll_interval_s` (validated).
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ class DynamoClusterLease:
         if self.held is None:
             return "no lease held"
         try:
-            ok = self.leases.fence(self.held, self.clock(), self.margin_s)
+            ok = self.leases.fence(self.held, self.margin_s)
         except LeaseError as err:
             return f"lease check failed: {err}"
         if ok:

@@ -1,38 +1,46 @@
 """Per-cluster leases in DynamoDB: which replica may act on a cluster, and the controller memory
 that travels with the lease.
 
-One item per cluster (partition key `cluster_id`): `holder` (the replica), `token` (the fencing
-token, +1 at every change of holder, never reused), `expires_at` (epoch seconds), `memory` (the
-`memory_codec` JSON the leader saved after its last tick). Every write is conditional:
+One item per cluster (partition key `cluster_id`): `holder` (the replica; empty once released),
+`token` (the fencing token, +1 at every change of holder, never reused), `version` (+1 at every
+write of the lease: take, renew, release), `expires_at` (the holder's wall clock + the lease, for
+people and `explain` only), `memory` (the `memory_codec` JSON the leader saved after its last tick).
 
-- take: only when there is no item, or the item's lease has expired *and* its token is the one
-  read (a renewal or another taker in between makes the condition fail);
+Time is never compared across machines: like Kubernetes' leader election, a replica judges expiry
+by its own monotonic clock. A standby remembers when it first saw the lease's current `version`;
+only when that version is still unchanged one full lease later (the holder stopped renewing) may
+it take the lease, with a write conditional on that very version (a renewal or another taker in
+between makes it fail). The holder counts its lease from just before its renewal request and stops
+writing a margin before that lease ends, so it stops before any standby can have taken over, even
+if the wall clocks of the two jump or disagree by hours. Every write is conditional:
+
+- take: the item is absent, released, or unchanged for a full lease as this replica observed it;
 - renew, save, fence: only while `holder` and `token` are still ours;
-- fence (just before each EMR write) also demands that the lease outlives the write by a margin, so
-  a leader that was paused (SIGSTOP, a long GC, a slow tick) and lost its lease to another replica
-  finds out before it writes, not after.
+- fence (just before each EMR write) also requires, locally, that the lease outlives the write by
+  the margin: a leader that was paused (SIGSTOP, a long GC, a slow tick) finds out before it writes.
 
-Expiry compares wall clocks of different replicas: keep them NTP-synced; the fence margin absorbs
-small skews. An AWS error is never taken as leadership: the tick is skipped (the safe side).
+An AWS error is never taken as leadership: the tick is skipped (the safe side).
 """
 
 from __future__ import annotations
 
-import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-_NAMES = {"#h": "holder", "#t": "token", "#e": "expires_at", "#m": "memory", "#w": "fenced_writes"}
+_NAMES = {"#h": "holder", "#t": "token", "#v": "version", "#e": "expires_at", "#m": "memory", "#w": "fenced_writes"}
 
 
 @dataclass(frozen=True, slots=True)
 class Lease:
     cluster_id: str
-    holder: str
+    holder: str  # "" once released
     token: int
-    expires_at: float
+    version: int
+    expires_at: float  # the holder's wall clock: informational
     memory: str | None = None  # memory_codec JSON, as the last leader saved it
 
 
@@ -45,22 +53,43 @@ def _conditional_failed(err: ClientError) -> bool:
 
 
 def _num(value: float) -> dict[str, str]:
-    return {"N": repr(float(value)) if not float(value).is_integer() else str(int(value))}
+    return {"N": str(int(value)) if float(value).is_integer() else repr(float(value))}
 
 
 def _lease(cluster_id: str, item: dict[str, Any]) -> Lease:
-    memory = item.get("memory", {}).get("S")
-    return Lease(cluster_id, item["holder"]["S"], int(item["token"]["N"]), float(item["expires_at"]["N"]), memory)
+    return Lease(
+        cluster_id,
+        item["holder"]["S"],
+        int(item["token"]["N"]),
+        int(item.get("version", {"N": "0"})["N"]),
+        float(item["expires_at"]["N"]),
+        item.get("memory", {}).get("S"),
+    )
 
 
 class DynamoLeases:
-    """The lease protocol over a DynamoDB client (any region/endpoint boto3 is configured for)."""
+    """The lease protocol over a DynamoDB client (any region/endpoint boto3 is configured for).
 
-    def __init__(self, client: Any, table: str, holder: str, duration_s: float) -> None:
+    `monotonic` is this replica's clock for every expiry decision (injectable for tests)."""
+
+    def __init__(
+        self,
+        client: Any,
+        table: str,
+        holder: str,
+        duration_s: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.client, self.table, self.holder, self.duration_s = client, table, holder, duration_s
+        self.monotonic = monotonic
+        self._seen: dict[str, tuple[int, float]] = {}  # cluster -> (version, when first seen, monotonic)
+        self._renewed: dict[str, float] = {}  # cluster -> monotonic time just before our last take/renew
 
     def _key(self, cluster_id: str) -> dict[str, Any]:
         return {"cluster_id": {"S": cluster_id}}
+
+    def _fail(self, err: Exception) -> LeaseError:
+        return LeaseError(f"dynamodb {self.table}: {err}")
 
     def _update(self, cluster_id: str, update: str, condition: str, values: dict[str, Any]) -> dict[str, Any] | None:
         """The item after a conditional update, or None when the condition failed."""
@@ -78,9 +107,9 @@ class DynamoLeases:
         except ClientError as err:
             if _conditional_failed(err):
                 return None
-            raise LeaseError(f"dynamodb {self.table}: {err}") from err
+            raise self._fail(err) from err
         except BotoCoreError as err:
-            raise LeaseError(f"dynamodb {self.table}: {err}") from err
+            raise self._fail(err) from err
         item: dict[str, Any] = answer["Attributes"]
         return item
 
@@ -88,37 +117,54 @@ class DynamoLeases:
         return {":me": {"S": self.holder}, ":tok": _num(lease.token)}
 
     def acquire(self, cluster_id: str, now: float, held: Lease | None = None) -> Lease | None:
-        """Renew `held`, or take the lease when it is free or expired; None when another replica holds it."""
+        """Renew `held`, or take the lease when it is free, released, or was left unrenewed for a whole
+        lease as this replica watched it; None when another replica holds it. `now` (wall clock) only
+        fills the informational `expires_at`."""
+        started = self.monotonic()
         expires = _num(now + self.duration_s)
         if held is not None:
             item = self._update(
-                cluster_id, "SET #e = :exp", "#h = :me AND #t = :tok", {**self._ours(held), ":exp": expires}
+                cluster_id,
+                "SET #e = :exp ADD #v :one",
+                "#h = :me AND #t = :tok",
+                {**self._ours(held), ":exp": expires, ":one": _num(1)},
             )
             if item is not None:
+                self._renewed[cluster_id] = started
                 return _lease(cluster_id, item)
-        try:
-            current = self.client.get_item(TableName=self.table, Key=self._key(cluster_id), ConsistentRead=True)
-        except (ClientError, BotoCoreError) as err:
-            raise LeaseError(f"dynamodb {self.table}: {err}") from err
-        item = current.get("Item")
-        if item is None:
-            return self._create(cluster_id, now)
-        seen = _lease(cluster_id, item)
-        if seen.expires_at > now:
+            self._renewed.pop(cluster_id, None)
+        seen = self.read(cluster_id)
+        if seen is None:
+            return self._create(cluster_id, now, started)
+        # ours in the table though our renewal looked failed (e.g. a timeout after DynamoDB applied it):
+        # take it back at once; anyone else's: only after watching it go unrenewed for a whole lease
+        if seen.holder and seen.holder != self.holder and not self._unrenewed(seen, started):
             return None
         taken = self._update(
             cluster_id,
-            "SET #h = :me, #t = #t + :one, #e = :exp",
-            "#t = :seen AND #e <= :now",
-            {":me": {"S": self.holder}, ":one": _num(1), ":exp": expires, ":seen": _num(seen.token), ":now": _num(now)},
+            "SET #h = :me, #e = :exp ADD #t :one, #v :one",
+            "#v = :seen",
+            {":me": {"S": self.holder}, ":one": _num(1), ":exp": expires, ":seen": _num(seen.version)},
         )
-        return _lease(cluster_id, taken) if taken is not None else None
+        if taken is None:
+            return None
+        self._renewed[cluster_id] = started
+        return _lease(cluster_id, taken)
 
-    def _create(self, cluster_id: str, now: float) -> Lease | None:
+    def _unrenewed(self, seen: Lease, at: float) -> bool:
+        """Has this replica watched `seen.version` stay unchanged for a whole lease?"""
+        version, since = self._seen.get(seen.cluster_id, (None, at))
+        if version != seen.version:
+            self._seen[seen.cluster_id] = (seen.version, at)
+            return False
+        return at - since >= self.duration_s
+
+    def _create(self, cluster_id: str, now: float, started: float) -> Lease | None:
         item = {
             **self._key(cluster_id),
             "holder": {"S": self.holder},
             "token": _num(1),
+            "version": _num(1),
             "expires_at": _num(now + self.duration_s),
         }
         try:
@@ -128,21 +174,24 @@ class DynamoLeases:
         except ClientError as err:
             if _conditional_failed(err):
                 return None  # another replica created it first
-            raise LeaseError(f"dynamodb {self.table}: {err}") from err
+            raise self._fail(err) from err
         except BotoCoreError as err:
-            raise LeaseError(f"dynamodb {self.table}: {err}") from err
+            raise self._fail(err) from err
+        self._renewed[cluster_id] = started
         return _lease(cluster_id, item)
 
-    def fence(self, lease: Lease, now: float, margin_s: float) -> bool:
-        """True when `lease` is still ours and outlives `now + margin_s`; counts the write on the item."""
-        limit = now + margin_s
-        if not math.isfinite(limit):
+    def valid_for(self, lease: Lease) -> float:
+        """Seconds this replica may still count `lease` as its own (by its monotonic clock); <= 0: none."""
+        renewed = self._renewed.get(lease.cluster_id)
+        return -1.0 if renewed is None else renewed + self.duration_s - self.monotonic()
+
+    def fence(self, lease: Lease, margin_s: float) -> bool:
+        """True when `lease` outlives the next `margin_s` by this replica's clock and is still ours in the
+        table (`holder`, `token`); counts the write on the item."""
+        if self.valid_for(lease) <= margin_s:
             return False
         item = self._update(
-            lease.cluster_id,
-            "ADD #w :one",
-            "#h = :me AND #t = :tok AND #e > :limit",
-            {**self._ours(lease), ":one": _num(1), ":limit": _num(limit)},
+            lease.cluster_id, "ADD #w :one", "#h = :me AND #t = :tok", {**self._ours(lease), ":one": _num(1)}
         )
         return item is not None
 
@@ -154,9 +203,13 @@ class DynamoLeases:
         return item is not None
 
     def release(self, lease: Lease, now: float) -> bool:
-        """Let the lease expire now (clean shutdown), so a standby takes over at its next tick."""
+        """Give the lease up (clean shutdown): a standby takes it at its next tick, without waiting."""
+        self._renewed.pop(lease.cluster_id, None)
         item = self._update(
-            lease.cluster_id, "SET #e = :now", "#h = :me AND #t = :tok", {**self._ours(lease), ":now": _num(now)}
+            lease.cluster_id,
+            "SET #h = :none, #e = :now ADD #v :one",
+            "#h = :me AND #t = :tok",
+            {**self._ours(lease), ":none": {"S": ""}, ":now": _num(now), ":one": _num(1)},
         )
         return item is not None
 
@@ -165,6 +218,6 @@ class DynamoLeases:
         try:
             answer = self.client.get_item(TableName=self.table, Key=self._key(cluster_id), ConsistentRead=True)
         except (ClientError, BotoCoreError) as err:
-            raise LeaseError(f"dynamodb {self.table}: {err}") from err
+            raise self._fail(err) from err
         item = answer.get("Item")
         return _lease(cluster_id, item) if item is not None else None

@@ -1,7 +1,8 @@
 """The DynamoDB lease protocol (autoscaler/lease.py) and the HA hook (autoscaler/ha.py) on moto.
 
 Conditional writes decide everything: one holder at a time, a token that grows at every change of
-holder, a fence that refuses a deposed or nearly expired leader, memory saved only by the holder."""
+holder, a fence that refuses a deposed or nearly expired leader, memory saved only by the holder.
+Each replica judges expiry by its own monotonic clock (a `FakeClock` here), never by wall clocks."""
 
 from __future__ import annotations
 
@@ -42,52 +43,88 @@ def client(moto_aws: None) -> Any:
     return dynamodb
 
 
-def replicas(client: Any, n: int) -> list[DynamoLeases]:
-    return [DynamoLeases(client, "leases", f"replica-{i}", LEASE_S) for i in range(n)]
+def replicas(client: Any, n: int) -> tuple[list[DynamoLeases], list[FakeClock]]:
+    """`n` replicas, each with its own monotonic clock (their expiry decisions never compare clocks)."""
+    clocks = [FakeClock(0.0) for _ in range(n)]
+    return [DynamoLeases(client, "leases", f"replica-{i}", LEASE_S, clocks[i]) for i in range(n)], clocks
 
 
-def test_one_holder_at_a_time_and_takeover_only_after_expiry(client: Any) -> None:
-    a, b, c = replicas(client, 3)
+def test_one_holder_at_a_time_and_takeover_only_after_a_whole_unrenewed_lease(client: Any) -> None:
+    (a, b, c), (ca, cb, cc) = replicas(client, 3)
     held = a.acquire("j-1", T0)
     assert held is not None
     assert (held.holder, held.token) == ("replica-0", 1)
-    assert b.acquire("j-1", T0 + 1) is None
-    assert c.acquire("j-1", T0 + LEASE_S - 0.001) is None
+    assert b.acquire("j-1", T0) is None  # b starts watching version 1
+    cc.t = 1000.0  # however late c starts, it must watch a whole lease itself
+    assert c.acquire("j-1", T0) is None
+    ca.t = cb.t = 20
     renewed = a.acquire("j-1", T0 + 20, held)
     assert renewed is not None
-    assert (renewed.token, renewed.expires_at) == (1, T0 + 20 + LEASE_S)
-    assert b.acquire("j-1", T0 + LEASE_S + 1) is None  # renewed: not expired yet
-    taken = b.acquire("j-1", T0 + 20 + LEASE_S)
+    assert (renewed.token, renewed.version) == (1, 2)
+    cb.t = LEASE_S + 1
+    assert b.acquire("j-1", T0) is None  # renewed meanwhile: b watches version 2 from now
+    cb.t = 2 * LEASE_S  # version 2 unchanged for 29 s of b's clock: not yet
+    assert b.acquire("j-1", T0) is None
+    cb.t = 2 * LEASE_S + 1
+    taken = b.acquire("j-1", T0)
     assert taken is not None
     assert (taken.holder, taken.token) == ("replica-1", 2)
     # the deposed holder can neither renew nor take back the live lease
-    assert a.acquire("j-1", T0 + 20 + LEASE_S + 1, renewed) is None
+    ca.t = 100
+    assert a.acquire("j-1", T0 + 100, renewed) is None
+
+
+def test_wall_clock_jumps_never_move_a_lease(client: Any) -> None:
+    """The holder's wall clock jumps a day ahead, the standby's a day back: only the monotonic
+    clocks count, so the standby waits while the holder renews and takes over a lease after it stops."""
+    (a, b), (ca, cb) = replicas(client, 2)
+    held = a.acquire("j-1", T0)
+    for step in range(1, 6):  # a renews every 10 s with its wall clock a day ahead
+        ca.t = cb.t = 10.0 * step
+        held = a.acquire("j-1", T0 + 86_400 + 10 * step, held)
+        assert held is not None
+        assert b.acquire("j-1", T0 - 86_400) is None
+    assert a.fence(held, margin_s=10)
+    cb.t = 50 + LEASE_S  # a stopped renewing at 50 (died): b has watched that version for a lease
+    taken = b.acquire("j-1", T0 - 86_400)
+    assert taken is not None
+    assert taken.token == 2
 
 
 def test_clusters_have_independent_leases(client: Any) -> None:
-    a, b = replicas(client, 2)
+    (a, b), _ = replicas(client, 2)
     assert a.acquire("j-1", T0) is not None
     assert b.acquire("j-2", T0) is not None
     assert b.acquire("j-1", T0) is None
 
 
+def _take_over(b: DynamoLeases, cb: FakeClock) -> Any:
+    """b watches the lease for a whole lease period on its own clock, then takes it."""
+    assert b.acquire("j-1", T0) is None
+    cb.t += LEASE_S
+    return b.acquire("j-1", T0)
+
+
 def test_fence_refuses_a_deposed_leader_and_a_nearly_expired_lease(client: Any) -> None:
-    a, b = replicas(client, 2)
+    (a, b), (ca, cb) = replicas(client, 2)
     held = a.acquire("j-1", T0)
     assert held is not None
-    assert a.fence(held, T0 + 1, margin_s=10)
-    assert not a.fence(held, T0 + LEASE_S - 5, margin_s=10)  # would expire mid-write
-    assert b.acquire("j-1", T0 + LEASE_S) is not None
-    assert not a.fence(held, T0 + 1, margin_s=10)  # token moved on: fenced whatever its clock says
+    ca.t = 1
+    assert a.fence(held, margin_s=10)
+    ca.t = LEASE_S - 5
+    assert not a.fence(held, margin_s=10)  # would expire mid-write
+    ca.t = 1  # even by a clock that says the lease is young, once the token moved on it is fenced
+    assert _take_over(b, cb) is not None
+    assert not a.fence(held, margin_s=10)
 
 
 def test_memory_travels_with_the_lease_and_only_the_holder_saves(client: Any) -> None:
-    a, b = replicas(client, 2)
+    (a, b), (_, cb) = replicas(client, 2)
     held = a.acquire("j-1", T0)
     assert held is not None
     memory = ControllerMemory().with_pool("ig-task", PoolMemory(last_scale_up_at=T0, down_confirmations=2))
     assert a.save(held, dumps(ControllerState("j-1", memory)))
-    taken = b.acquire("j-1", T0 + LEASE_S)
+    taken = _take_over(b, cb)
     assert taken is not None
     assert taken.memory == dumps(ControllerState("j-1", memory))
     assert not a.save(held, dumps(ControllerState("j-1", ControllerMemory())))  # deposed: refused
@@ -95,15 +132,19 @@ def test_memory_travels_with_the_lease_and_only_the_holder_saves(client: Any) ->
 
 
 def test_release_hands_over_at_once(client: Any) -> None:
-    a, b = replicas(client, 2)
+    (a, b), _ = replicas(client, 2)
     held = a.acquire("j-1", T0)
     assert held is not None
+    assert b.acquire("j-1", T0) is None
     assert a.release(held, T0 + 1)
-    assert b.acquire("j-1", T0 + 1) is not None
+    assert not a.fence(held, margin_s=0)
+    taken = b.acquire("j-1", T0 + 1)  # no waiting: a released lease is free
+    assert taken is not None
+    assert taken.token == 2
 
 
 def test_a_missing_table_is_a_lease_error_not_leadership(client: Any) -> None:
-    lost = DynamoLeases(client, "no-such-table", "r", LEASE_S)
+    lost = DynamoLeases(client, "no-such-table", "r", LEASE_S, FakeClock(0.0))
     with pytest.raises(LeaseError, match="no-such-table"):
         lost.acquire("j-1", T0)
     lease = DynamoClusterLease(lost, "j-1", FakeClock(T0), ListLogger())
@@ -111,9 +152,8 @@ def test_a_missing_table_is_a_lease_error_not_leadership(client: Any) -> None:
 
 
 def test_fenced_actuator_writes_only_while_the_lease_holds(client: Any) -> None:
-    a, b = replicas(client, 2)
-    clock = FakeClock(T0)
-    lease = DynamoClusterLease(a, "j-1", clock, ListLogger())
+    (a, b), (_, cb) = replicas(client, 2)
+    lease = DynamoClusterLease(a, "j-1", FakeClock(T0), ListLogger())
     assert lease.begin(T0).leader
     inner = RecordingActuator()
     actuator = FencedActuator(inner, lease)
@@ -122,15 +162,14 @@ def test_fenced_actuator_writes_only_while_the_lease_holds(client: Any) -> None:
     plan = Plan((_resize(pool),))
     (ok,) = actuator.apply(plan, snapshot)
     assert ok.status is OutcomeStatus.APPLIED
-    assert b.acquire("j-1", T0 + LEASE_S) is not None  # a paused leader lost its lease meanwhile
-    clock.t = T0 + 2
+    assert _take_over(b, cb) is not None  # a was paused (its clock stood still) and lost its lease
     (fenced,) = actuator.apply(plan, snapshot)
     assert fenced.status is OutcomeStatus.FENCED
     assert len(inner.calls) == 1
 
 
 def test_leased_tick_runs_only_as_holder_and_continues_from_stored_memory(client: Any) -> None:
-    a, b = replicas(client, 2)
+    (a, b), (_, cb) = replicas(client, 2)
     logger = ListLogger()
     first = DynamoClusterLease(a, "j-1", FakeClock(T0), logger)
     second = DynamoClusterLease(b, "j-1", FakeClock(T0), logger)
@@ -150,6 +189,7 @@ def test_leased_tick_runs_only_as_holder_and_continues_from_stored_memory(client
     )
     assert len(ran) == 1
     assert logger.named("standby")
+    cb.t += LEASE_S  # the first leader stopped renewing (it died)
     leased_tick("j-1", second, ControllerMemory(), T0 + LEASE_S + 1, run=run, state_of=state, logger=logger)
     assert ran[-1] == remembered  # the new leader started from what the old one saved
 
@@ -230,8 +270,10 @@ def test_a_standby_stays_live_reads_nothing_and_is_ready_unless_the_store_failed
 def test_explain_reads_the_leaders_memory_from_the_lease_where_the_daemon_has_none(client: Any) -> None:
     """Asked on a standby (or with no daemon), explain still evaluates with the leader's memory."""
     cluster = make_cluster_config(cluster_id="j-1")
-    config = AppConfig(clusters=[cluster], ha=HaConfig(lease_table="leases", lease_duration_s=LEASE_S))
-    (a,) = replicas(client, 1)
+    config = AppConfig(
+        clusters=[cluster], poll_interval_s=10, ha=HaConfig(lease_table="leases", lease_duration_s=LEASE_S)
+    )
+    (a,), _ = replicas(client, 1)
     held = a.acquire("j-1", T0)
     assert held is not None
     memory = ControllerMemory().with_pool("ig-task", PoolMemory(last_scale_up_at=T0))
@@ -249,8 +291,8 @@ def test_explain_reads_the_leaders_memory_from_the_lease_where_the_daemon_has_no
     ("ha", "where"),
     [
         (
-            {"lease_table": "leases", "lease_duration_s": 10},
-            "lease_duration_s (10) must be at least poll_interval_s (30)",
+            {"lease_table": "leases", "lease_duration_s": 50},
+            "lease_duration_s (50) must be at least 2 x poll_interval_s (60)",
         ),
         ({"lease_table": "leases", "memory_file": "/var/lib/m.json"}, "ha: "),
         ({"lease_table": "a b"}, "ha.lease_table"),

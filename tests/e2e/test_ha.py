@@ -27,7 +27,7 @@ from autoscaler.testing import create_lease_table, make_app, make_node
 
 pytestmark = pytest.mark.e2e
 
-LEASE_S = 3.0
+LEASE_S = 3.0  # >= 2 x poll_interval_s (0.5)
 TABLE = "leases"
 
 
