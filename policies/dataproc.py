@@ -38,7 +38,7 @@ Timing, each rule with the sentence it follows:
 
 Options: `scale_up_factor` (0..1, default 1.0), `scale_down_factor` (0..1, default 1.0),
 `scale_up_min_worker_fraction` and `scale_down_min_worker_fraction` (0..1, default 0.0),
-`cooldown_s` (>= 120, default 120).
+`cooldown_s` (120..3600, default 120).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class DataprocOptions(PolicyOptions):
     scale_up_min_worker_fraction: float = Field(0.0, ge=0, le=1, description="Smallest scale-up, x cluster size.")
     scale_down_min_worker_fraction: float = Field(0.0, ge=0, le=1, description="Smallest scale-in, x cluster size.")
     cooldown_s: float = Field(
-        120.0, ge=120, description="Pause after a resize completes, and the averaging window (>= 2 min)."
+        120.0, ge=120, le=3600, description="Pause after a resize completes, and the averaging window (>= 2 min)."
     )
 
 

@@ -15,8 +15,8 @@ Capacity that is requested but not yet running is left alone: cancelling it is t
 "shrink what has not arrived first" rule, applied to whatever target wins.
 
 Options:
-- `keep_idle_nodes` (>= 0, default 0): idle nodes per pool to keep as a warm buffer.
-- `idle_for_s` (>= 0, default 0): seconds the cluster must have stayed idle enough, from history.
+- `keep_idle_nodes` (0..100, default 0): idle nodes per pool to keep as a warm buffer.
+- `idle_for_s` (0..3600, default 0): seconds the cluster must have stayed idle enough, from history.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from policies._common import PolicyOptions, has_pending, observed_since, parse_o
 
 
 class IdleCapacityOptions(PolicyOptions):
-    keep_idle_nodes: int = Field(0, ge=0, description="Idle nodes per pool kept as a warm buffer.")
-    idle_for_s: float = Field(0.0, ge=0, description="Seconds the history must show the cluster idle enough.")
+    keep_idle_nodes: int = Field(0, ge=0, le=100, description="Idle nodes per pool kept as a warm buffer.")
+    idle_for_s: float = Field(0.0, ge=0, le=3600, description="Seconds the history must show the cluster idle enough.")
 
 
 class IdleCapacityPolicy:

@@ -32,7 +32,7 @@ Options:
   places containers. Set it false on a cluster that keeps the CapacityScheduler's default
   DefaultResourceCalculator (EMR's default), which places by memory alone and over-commits vcores:
   packing vcores there buys several times the nodes the asks need.
-- `pending_for_s` (>= 0, default 0): act only on a backlog the history shows pending for this long
+- `pending_for_s` (0..1800, default 0): act only on a backlog the history shows pending for this long
   (every sample in the window, and the history must reach back that far). A new node takes ~5-6
   minutes to boot; a backlog of short containers that clears within a minute or two on the running
   nodes would only buy nodes that arrive to nothing.
@@ -76,7 +76,7 @@ from policies._packing import Bins, per_node, place
 class PendingDemandOptions(PolicyOptions):
     headroom_pct: float = Field(0.0, ge=0, le=100, description="Extra % of the new units, rounded up.")
     count_vcores: bool = Field(True, description="Pack vcores too (false: memory-only YARN scheduling).")
-    pending_for_s: float = Field(0.0, ge=0, description="Seconds the history must show demand pending.")
+    pending_for_s: float = Field(0.0, ge=0, le=1800, description="Seconds the history must show demand pending.")
 
 
 def demand(snapshot: ClusterSnapshot) -> dict[Resources, int]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -40,14 +41,24 @@ class SimulateError(Exception):
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser(
-        "simulate",
-        help="replay a workload trace under one or more policies; report cost and job waits",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = add_command(
+        subparsers, "simulate", "replay a workload trace under one or more policies; report cost and job waits", __doc__
     )
     add_arguments(parser)
     parser.set_defaults(handler=run)
+
+
+def add_command(
+    subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
+    name: str,
+    help_: str,
+    doc: str | None,
+) -> argparse.ArgumentParser:
+    """A simulator subcommand whose --help prints its module docstring as written."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name, help=help_, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    return parser
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -135,8 +146,13 @@ def sized_static(
 
 
 def run(args: argparse.Namespace) -> int:
+    return exit_2_on_bad_input(_run, args)
+
+
+def exit_2_on_bad_input(body: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a simulator command: bad input (config, trace, sim spec, policy, plot) is one line per problem, exit 2."""
     try:
-        return _run(args)
+        return body(args)
     except ConfigError as err:
         for line in err.lines():
             print(f"error: {line}", file=sys.stderr)
