@@ -49,7 +49,9 @@ class EmrRulesOptions(PolicyOptions):
     scale_out_below_pct: float = Field(15.0, ge=0, le=100, description="Add when average available % is below.")
     scale_in_above_pct: float = Field(75.0, ge=0, le=100, description="Remove when average available % is above.")
     evaluation_period_s: float = Field(300.0, gt=0, le=3600, description="Averaging period of the alarm, seconds.")
-    cooldown_s: float = Field(300.0, ge=0, le=3600, description="Seconds after a resize of the pool completes before the next.")
+    cooldown_s: float = Field(
+        300.0, ge=0, le=3600, description="Seconds after a resize of the pool completes before the next."
+    )
     adjustment: int = Field(1, ge=1, le=100, description="Units added or removed per trigger.")
 
     @model_validator(mode="after")

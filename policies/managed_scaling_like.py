@@ -70,7 +70,10 @@ class ManagedScalingLikeOptions(PolicyOptions):
     maximum_on_demand_units: int | None = Field(None, ge=0, description="MaximumOnDemandCapacityUnits.")
     maximum_core_units: int | None = Field(None, ge=0, description="MaximumCoreCapacityUnits.")
     scale_down_after_s: float = Field(
-        60.0, ge=0, le=3600, description="Seconds of no pending demand before scaling in (unpublished by AWS; see BENCHMARKS)."
+        60.0,
+        ge=0,
+        le=3600,
+        description="Seconds of no pending demand before scaling in (unpublished by AWS; see BENCHMARKS).",
     )
 
     @model_validator(mode="after")

@@ -36,7 +36,7 @@ def _trace(path: Path, n: int = 6, tasks: int = 40) -> Path:
 
 
 def test_space_of_a_policy_is_its_bounded_fields() -> None:
-    """pending-demand: both-bounded numbers and the bool; managed-scaling-like: nullable and one-bound fields are not."""
+    """pending-demand: bounded numbers and the bool; managed-scaling-like: nullable and one-bound fields are not."""
     assert search_space(["pending-demand"]) == (
         Param("pending-demand", "headroom_pct", "float", 0.0, 100.0),
         Param("pending-demand", "count_vcores", "categorical", choices=(False, True)),
