@@ -26,9 +26,10 @@ from autoscaler.settling import resize_in_flight
 
 
 class PolicyOptions(BaseModel):
-    """Base for each policy's options: immutable, and an unknown key is an error, not ignored."""
+    """Base for each policy's options: immutable, an unknown key is an error, not ignored, and no float is
+    `.inf` or `.nan` (YAML floats, never a duration, a percentage or a price)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 OptionsT = TypeVar("OptionsT", bound=PolicyOptions)

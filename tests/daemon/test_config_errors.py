@@ -61,6 +61,10 @@ CASES = {
         GOOD + "    guards: {cooldown_up_s: .nan}\n",
         ["clusters[0].guards.cooldown_up_s: Input should be a finite number"],
     ),
+    "policy option inf": (
+        GOOD.replace("- {type: pending-demand}", "- {type: pending-demand, options: {pending_for_s: .inf}}"),
+        ["clusters[0].policies[0].options: pending_for_s: Input should be a finite number"],
+    ),
     "deeply nested yaml": (_deep(5000), ["nested too deeply"]),
     "not a mapping": ("- 1\n- 2\n", ["<root>: must be a mapping"]),
 }
