@@ -4,7 +4,6 @@ controller memory came from: the daemon, or nowhere (then cooldowns and confirma
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterable
 from types import MappingProxyType
 
 import pytest
@@ -13,21 +12,13 @@ from autoscaler.cli import explain_data, explain_text
 from autoscaler.engine import evaluate
 from autoscaler.explain import DaemonView, fetch_daemon
 from autoscaler.memory_codec import ControllerState, DecisionSummary
-from autoscaler.model import ClusterSnapshot, ControllerMemory, Recommendation, Rejection, YarnMetrics
-from autoscaler.policy import PolicyContext
-from autoscaler.testing import T0, make_cluster_config, make_snapshot
-
-
-class Quiet:
-    name = "quiet"
-
-    def evaluate(self, snapshot: ClusterSnapshot, ctx: PolicyContext) -> Iterable[Recommendation | Rejection]:
-        return ()
+from autoscaler.model import ControllerMemory, YarnMetrics
+from autoscaler.testing import T0, Wants, make_cluster_config, make_snapshot
 
 
 def _yarn_line(yarn: YarnMetrics) -> str:
     snapshot = make_snapshot(yarn=yarn)
-    decision = evaluate(snapshot, ControllerMemory(), [Quiet()], make_cluster_config())
+    decision = evaluate(snapshot, ControllerMemory(), [Wants(name="quiet")], make_cluster_config())
     return next(line for line in explain_text(snapshot, decision, []).splitlines() if line.startswith("  yarn:"))
 
 
@@ -52,7 +43,10 @@ def test_reported_values_print_as_numbers() -> None:
 def _explained(view: DaemonView | None) -> tuple[str, dict[str, object]]:
     snapshot = make_snapshot()
     decision = evaluate(
-        snapshot, view.memory(snapshot.cluster_id) if view else ControllerMemory(), [Quiet()], make_cluster_config()
+        snapshot,
+        view.memory(snapshot.cluster_id) if view else ControllerMemory(),
+        [Wants(name="quiet")],
+        make_cluster_config(),
     )
     return explain_text(snapshot, decision, [], view), explain_data(snapshot, decision, [], view)
 

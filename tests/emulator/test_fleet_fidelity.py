@@ -19,6 +19,7 @@ from autoscaler.engine import evaluate
 from autoscaler.model import Capacity, ClusterSnapshot, ControllerMemory, PoolKind, PoolState
 from autoscaler.policy import load_policies
 from autoscaler.sim.cluster import SimCluster
+from autoscaler.snapshot import build_sources, collect  # the sources as the daemon builds them
 
 from .fleet import FLEET, T0, fleet_cluster
 
@@ -43,8 +44,6 @@ def fleet_config(yarn_url: str, spot_file: Path) -> ClusterConfig:
 def _served(
     cluster: SimCluster, spot_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[ClusterConfig, ClusterSnapshot]:
-    from autoscaler.snapshot import build_sources, collect  # noqa: PLC0415 - as the daemon builds them
-
     with Emulator(cluster, time_scale=0) as emu:
         monkeypatch.setenv("AWS_ENDPOINT_URL_EMR", emu.emr_url)
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

@@ -3,6 +3,8 @@ a plan made on a snapshot is not applied to a pool that moved since, whatever mo
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from autoscaler.model import Capacity, Market, OutcomeStatus, Plan, PoolKind, PoolRole, Resize
 from autoscaler.sim.actuator import SimActuator
 from autoscaler.sim.spec import PoolSpec, group
@@ -59,3 +61,14 @@ def test_an_unchanged_pool_is_written() -> None:
     (outcome,) = SimActuator(sim).apply(_fleet_resize(Capacity(2, 2), Capacity(2, 6)), sim.snapshot())
     assert outcome.status is OutcomeStatus.APPLIED
     assert sim.pools["if-task"].target == {Market.ON_DEMAND: 2, Market.SPOT: 6}
+
+
+def test_nothing_is_written_next_to_emr_managed_scaling() -> None:
+    """The other half of the contract (`actuation.refusal`): with EMR's own scaling on, refuse."""
+    sim = cluster(spec_with(FLEET))
+    snapshot = replace(sim.snapshot(), managed_scaling_enabled=True)
+    actuator = SimActuator(sim)
+    (outcome,) = actuator.apply(_fleet_resize(Capacity(2, 2), Capacity(2, 6)), snapshot)
+    assert outcome.status is OutcomeStatus.REFUSED
+    assert sim.pools["if-task"].target == {Market.ON_DEMAND: 2, Market.SPOT: 2}
+    assert actuator.applied == []
