@@ -19,7 +19,7 @@ from autoscaler.model import (
     Resize,
 )
 from autoscaler.policy import load_policies
-from autoscaler.testing import T0, make_cluster_config, make_node, make_pool, make_snapshot
+from autoscaler.testing import T0, RecordingActuator, make_cluster_config, make_node, make_pool, make_snapshot
 from autoscaler.tick import ActuatorFailed, run_tick
 
 CONFIG = make_cluster_config(policies=[{"type": "static", "options": {"units": 4}}])
@@ -65,12 +65,9 @@ def test_an_empty_plan_never_reaches_the_actuator() -> None:
 
 
 def test_an_actuator_that_raises_still_yields_the_plan_it_was_given() -> None:
-    class Broken:
-        def apply(self, plan: Plan, snapshot: ClusterSnapshot) -> tuple[Outcome, ...]:
-            raise ConnectionResetError("reset")
-
+    broken = RecordingActuator(error=ConnectionResetError("reset"))
     with pytest.raises(ActuatorFailed, match="ConnectionResetError: reset") as failed:
-        run_tick(_snapshot(2), ControllerMemory(), POLICIES, CONFIG, Broken())
+        run_tick(_snapshot(2), ControllerMemory(), POLICIES, CONFIG, broken)
     assert [r.target.total for r in failed.value.decision.plan.resizes] == [4]
 
 
