@@ -160,12 +160,14 @@ class CostOptimizerPolicy:
             market = max(items, key=lambda it: it[2])[0].market
             nodes = ", ".join(f"{k} × {off.option.instance_type} {off.market.value}" for off, _, k in items if k)
             detail = "; ".join([f"[capacity+packing] {w}" for w in purchase.why] + why)
+            adds = sum(k * off.usd_per_hour for off, _, k in items)
             out.append(
                 Recommendation(
                     self.name,
                     pool_id,
                     pool.requested.total + units,
-                    f"buy {nodes} (+{units} units): {detail}" + (f"; [budget] {cut.why}" if cut.why else ""),
+                    f"buy {nodes} (+{units} units, +${adds:.3f}/h): {detail}"
+                    + (f"; [budget] {cut.why}" if cut.why else ""),
                     market=market if pool.is_fleet else None,
                 )
             )
