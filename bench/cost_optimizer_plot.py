@@ -42,13 +42,24 @@ def main() -> int:
             if report.exists():
                 (r,) = _load(report)
                 curve.append((t, r["wait_s"]["p95"], r["controllable_cost_usd"]))
-        ax.plot([c[1] for c in curve], [c[2] for c in curve], "o-", color="tab:green", label="cost-optimizer")
+        ax.plot(
+            [c[1] for c in curve], [c[2] for c in curve], "o-", color="black", label="cost-optimizer (target sweep)"
+        )
         for t, w, c in curve:
-            ax.annotate(f"{t} s", (w, c), textcoords="offset points", xytext=(4, 4), fontsize=8, color="tab:green")
+            ax.annotate(f"{t} s", (w, c), textcoords="offset points", xytext=(4, 4), fontsize=7, color="black")
+        colors = iter(("tab:blue", "tab:orange", "tab:red", "tab:purple", "tab:green", "tab:brown"))
         for r in _load(Path(refs)):
             marker = "*" if r["policy"] == "hindsight" else "s"
-            ax.plot(r["wait_s"]["p95"], r["controllable_cost_usd"], marker, markersize=9, label=r["policy"])
+            ax.plot(
+                r["wait_s"]["p95"],
+                r["controllable_cost_usd"],
+                marker,
+                color=next(colors),
+                markersize=9,
+                label=r["policy"],
+            )
         ax.set_xscale("symlog", linthresh=10)
+        ax.set_yscale("log")
         ax.set_xlabel("p95 job wait, s (submit → first container)")
         ax.set_ylabel("controllable cost, $ (cost − always-on)")
         ax.set_title(f"{title}: labels are target_p95_wait_s")
