@@ -32,6 +32,7 @@ from autoscaler.metrics_reference import metrics_reference
 from autoscaler.model import ClusterSnapshot
 from autoscaler.policy import Policy, PolicyError, load_policy
 from autoscaler.reference import config_reference
+from autoscaler.shadow import Shadows, shadow_names
 from autoscaler.snapshot import Sources, build_sources, collect
 from autoscaler.tick import run_tick
 
@@ -113,10 +114,10 @@ def build_deps(
 ) -> Deps:
     """Real sources and actuators for every configured cluster; raises PolicyErrors listing every
     unknown policy or bad option in every cluster at once."""
-    policies = load_all_policies(config)
+    policies, shadows = _load_lists(config)
     leases = cluster_leases(config, metrics.observe_aws_call, logger, clock)
     clusters = []
-    for cluster, cluster_policies in zip(config.clusters, policies, strict=True):
+    for cluster, cluster_policies, cluster_shadows in zip(config.clusters, policies, shadows, strict=True):
         actuator: Actuator = (
             DryRunActuator(cluster.cluster_id)
             if config.dry_run
@@ -126,7 +127,7 @@ def build_deps(
         if lease is not None:
             actuator = FencedActuator(actuator, lease)  # every write asks the lease first
         collect = _collector(build_sources(cluster, observer=metrics.observe_aws_call), cluster)
-        clusters.append(ClusterDeps(cluster, collect, actuator, cluster_policies, lease))
+        clusters.append(ClusterDeps(cluster, collect, actuator, cluster_policies, lease, cluster_shadows))
         names = (getattr(p, "name", type(p).__name__) for p in cluster_policies)  # as the engine names them
         metrics.expect(cluster.cluster_id, names, cluster.pools)
     health = Health(config.poll_interval_s, tuple(c.cluster_id for c in config.clusters), started_at=clock())
@@ -143,20 +144,34 @@ class PolicyErrors(PolicyError):
 
 
 def load_all_policies(config: AppConfig) -> list[tuple[Policy, ...]]:
-    """Each cluster's policies; raises PolicyErrors naming every unknown policy or bad option at once."""
+    """Each cluster's policies; raises PolicyErrors naming every unknown policy or bad option (live or
+    shadow) at once."""
+    return _load_lists(config)[0]
+
+
+def load_all_shadows(config: AppConfig) -> list[Shadows]:
+    """Each cluster's shadow policies, named by `shadow_names`; raises like `load_all_policies`."""
+    return _load_lists(config)[1]
+
+
+def _load_lists(config: AppConfig) -> tuple[list[tuple[Policy, ...]], list[Shadows]]:
     loaded: list[tuple[Policy, ...]] = []
+    shadows: list[Shadows] = []
     errors: list[str] = []
     for i, cluster in enumerate(config.clusters):
-        policies = []
-        for j, spec in enumerate(cluster.policies):
-            try:
-                policies.append(load_policy(spec, where=f"clusters[{i}].policies[{j}]"))
-            except PolicyError as err:
-                errors.append(str(err))
-        loaded.append(tuple(policies))
+        lists: dict[str, list[Policy]] = {"policies": [], "shadow_policies": []}
+        for key, out in lists.items():
+            for j, spec in enumerate(getattr(cluster, key)):
+                try:
+                    out.append(load_policy(spec, where=f"clusters[{i}].{key}[{j}]"))
+                except PolicyError as err:
+                    errors.append(str(err))
+        loaded.append(tuple(lists["policies"]))
+        names = shadow_names([s.type for s in cluster.shadow_policies])
+        shadows.append(Shadows(list(zip(names, lists["shadow_policies"], strict=False))))
     if errors:
         raise PolicyErrors(errors)
-    return loaded
+    return loaded, shadows
 
 
 def _collector(sources: Sources, cluster: ClusterConfig) -> Callable[[float], ClusterSnapshot]:

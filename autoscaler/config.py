@@ -183,6 +183,12 @@ class ClusterConfig(_Strict):
     spot: SpotConfig = Field(default_factory=SpotConfig)
     pricing: PricingConfig = Field(default_factory=PricingConfig)
     policies: list[PolicySpec] = Field(min_length=1, description="Evaluated every tick; combined per pool.")
+    shadow_policies: list[PolicySpec] = Field(
+        default_factory=list,
+        description="Candidates evaluated every tick beside `policies`, each on its own with the same guards and "
+        "its own memory, never acting: metrics emr_autoscaler_shadow_target_units and "
+        "emr_autoscaler_shadow_cost_usd_per_hour say what each would hold and spend.",
+    )
     pools: list[str] | None = Field(
         None, description="Pool ids (ig-/if-) to manage; default every TASK pool (and CORE with scale_core)."
     )

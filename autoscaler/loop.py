@@ -36,6 +36,7 @@ from autoscaler.metrics import Health, Metrics, MetricsServer
 from autoscaler.metrics_server import server_security
 from autoscaler.model import ClusterSnapshot, ControllerMemory, Decision, Outcome
 from autoscaler.policy import Policy
+from autoscaler.shadow import ShadowResult, Shadows
 from autoscaler.tick import ActuatorFailed, run_tick
 
 #: `run`'s exit status when the /metrics and probes port cannot be bound (e.g. already in use).
@@ -54,6 +55,7 @@ class ClusterDeps:
     actuator: Actuator
     policies: tuple[Policy, ...]
     lease: ClusterLease | None = None  # HA: tick only as the lease holder (autoscaler/ha.py)
+    shadows: Shadows = field(default_factory=lambda: Shadows(()))  # evaluated beside, never acting
 
 
 class DecisionBoard:
@@ -143,6 +145,7 @@ def tick_cluster(deps: Deps, cluster: ClusterDeps, memory: ControllerMemory, now
         decision, outcomes = result.decision, result.outcomes
         deps.metrics.record_decision(snapshot, decision, outcomes)
         deps.board.post(ControllerState(cid, result.memory, summarize(decision, outcomes)), stale=snapshot.stale)
+        _shadows(deps, cluster, snapshot)
     except Exception as err:  # the loop must survive any bug in a source, policy or actuator
         seconds = time.perf_counter() - started
         if isinstance(err, ActuatorFailed):
@@ -167,6 +170,20 @@ def tick_cluster(deps: Deps, cluster: ClusterDeps, memory: ControllerMemory, now
         deps.health.success(cid, now)
     deps.logger.info("tick", **tick_event(snapshot, decision, outcomes, dry_run=deps.dry_run, seconds=seconds))
     return result.memory
+
+
+def _shadows(deps: Deps, cluster: ClusterDeps, snapshot: ClusterSnapshot) -> None:
+    """Shadow policies, after the live decision is made, applied and reported; never raises into the tick."""
+    if not cluster.shadows:
+        return
+    try:
+        results = cluster.shadows.evaluate(snapshot, cluster.config)
+        deps.metrics.record_shadows(snapshot, results)
+    except Exception as err:  # a shadow (or its reporting) never turns a live tick into an error
+        results = [ShadowResult(name, error=f"{type(err).__name__}: {err}") for name in cluster.shadows.names]
+    for r in results:
+        if r.error is not None:
+            deps.logger.warning("shadow_error", cluster=cluster.config.cluster_id, policy=r.name, error=r.error)
 
 
 @dataclass

@@ -9,6 +9,7 @@ or URLs.
 
 from __future__ import annotations
 
+import contextlib
 import platform
 from collections.abc import Iterable
 
@@ -32,6 +33,7 @@ from autoscaler.model import (
     Outcome,
     RejectReason,
 )
+from autoscaler.shadow import ShadowResult
 
 _AWS_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _TICK_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -151,6 +153,25 @@ class Metrics:
             c,
             registry=r,
         )
+        self.shadow_target = Gauge(
+            "emr_autoscaler_shadow_target_units",
+            "Units a shadow policy (shadow_policies, never acting) would hold in the pool after this tick.",
+            [*cp, "policy"],
+            registry=r,
+        )
+        self.shadow_usd_per_hour = Gauge(
+            "emr_autoscaler_shadow_cost_usd_per_hour",
+            "A shadow policy's would-be spend rate: the estimated cost plus the units its plan would add or"
+            " remove, at each pool's first instance type. Absent while a price it needs is unknown.",
+            [*c, "policy"],
+            registry=r,
+        )
+        self.shadow_errors = Counter(
+            "emr_autoscaler_shadow_errors_total",
+            "Ticks on which a shadow policy raised (the live decision is unaffected).",
+            [*c, "policy"],
+            registry=r,
+        )
         self.dry_run = Gauge("emr_autoscaler_dry_run", "1 when the daemon writes nothing (dry-run).", registry=r)
         self.lease_held = Gauge(
             "emr_autoscaler_lease_held",
@@ -242,6 +263,22 @@ class Metrics:
         for outcome in outcomes:
             self.decisions.labels(cluster, outcome.pool_id, outcome.status.value).inc()
 
+    def record_shadows(self, snapshot: ClusterSnapshot, results: Iterable[ShadowResult]) -> None:
+        """Each shadow's would-be targets and spend rate; a failed or unpriced figure is removed, not zeroed."""
+        cluster = snapshot.cluster_id
+        actual = estimated_usd_per_hour(snapshot)
+        for r in results:
+            if r.error is not None:
+                self.shadow_errors.labels(cluster, r.name).inc()
+                _remove(self.shadow_usd_per_hour, cluster, r.name)
+                continue
+            for pool, units in r.targets.items():
+                self.shadow_target.labels(cluster, pool, r.name).set(units)
+            if actual is None or r.delta_usd_per_hour is None:
+                _remove(self.shadow_usd_per_hour, cluster, r.name)
+            else:
+                self.shadow_usd_per_hour.labels(cluster, r.name).set(round(actual + r.delta_usd_per_hour, 6))
+
     def record_tick(self, cluster: str, outcome: str, seconds: float, now: float) -> None:
         """outcome: ok (fresh snapshot, no error), stale or error."""
         self.tick_seconds.labels(cluster).observe(seconds)
@@ -251,6 +288,11 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return bytes(generate_latest(self.registry))
+
+
+def _remove(gauge: Gauge, *labels: str) -> None:
+    with contextlib.suppress(KeyError):  # never set
+        gauge.remove(*labels)
 
 
 def _bytes(mb: int | None) -> int | None:

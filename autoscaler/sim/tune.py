@@ -19,6 +19,7 @@ import json
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from enum import Enum
 from typing import Any
 
 import optuna
@@ -28,7 +29,7 @@ from autoscaler.policy import PolicyError, load_policy
 from autoscaler.prices import SpotHistory
 from autoscaler.sim.job import Job
 from autoscaler.sim.runner import PolicyResult, simulate_policy
-from autoscaler.sim.space import Param, options_of
+from autoscaler.sim.space import Param, options_model, options_of
 from autoscaler.sim.spec import ClusterSpec
 
 COST, WAIT = "controllable_cost_usd", "p95_wait_s"
@@ -86,6 +87,20 @@ def policy_set(base: Sequence[PolicySpec], params: dict[str, Any]) -> list[Polic
 
 def replace_options(spec: PolicySpec, options: dict[str, Any]) -> PolicySpec:
     return spec.model_copy(update={"options": options})
+
+
+def baseline(base: Sequence[PolicySpec], params: Sequence[Param]) -> dict[str, Any]:
+    """The configured options (else the defaults) as a point of the space, so the search starts from them."""
+    out: dict[str, Any] = {}
+    for p in params:
+        spec = next(s for s in base if s.type == p.policy)
+        field = options_model(p.policy).model_fields[p.option]
+        value = spec.options.get(p.option, field.default)
+        if isinstance(value, Enum):
+            value = value.value
+        if value in p.choices or (p.kind != "categorical" and p.low <= value <= p.high):
+            out[p.name] = value
+    return out
 
 
 def suggest(trial: optuna.Trial, params: Sequence[Param]) -> dict[str, Any]:
@@ -157,6 +172,8 @@ def run_study(problem: Problem, storage: str, name: str, trials: int, workers: i
     study = optuna.create_study(storage=rdb, study_name=name, directions=["minimize", "minimize"], load_if_exists=True)
     workers = max(1, min(workers, trials))
     seed = problem.seed + len(study.trials)  # a resumed study samples on, not the same points again
+    if not study.trials:
+        study.enqueue_trial(baseline(problem.base, problem.params))  # the configured options are a candidate
     if workers == 1:
         study.sampler = make_sampler(seed)
         study.optimize(lambda t: _objective(problem, t), n_trials=trials, catch=())

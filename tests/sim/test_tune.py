@@ -132,6 +132,14 @@ def test_worker_processes_add_to_one_study_on_a_storage_url(tmp_path: Path) -> N
     assert _tune(tmp_path, "b.yaml", "--storage", storage, trials=2, workers=2) == 0
     (summary,) = optuna.get_all_study_summaries(storage)
     assert summary.n_trials == 4
+    study = optuna.load_study(study_name=summary.study_name, storage=storage)
+    assert study.trials[0].params == {  # the first trial is the configured options (here the defaults)
+        "pending-demand.headroom_pct": 0.0,
+        "pending-demand.count_vcores": True,
+        "pending-demand.pending_for_s": 0.0,
+        "idle-capacity.keep_idle_nodes": 0,
+        "idle-capacity.idle_for_s": 0.0,
+    }
 
 
 def test_no_trial_within_the_limit_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
