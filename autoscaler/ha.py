@@ -130,7 +130,7 @@ class FileMemory:
     atomically after each tick, read once at start: a single replica keeps its memory across restarts."""
 
     def __init__(self, path: Path, logger: EventLogger) -> None:
-        self.path = path
+        self.path, self.logger = path, logger
         self._lock = threading.Lock()
         self._states: dict[str, ControllerState] = {}
         try:
@@ -149,12 +149,17 @@ class FileMemory:
         return state.memory if state is not None else None
 
     def save(self, state: ControllerState) -> None:
+        """Write every cluster's state; a failed write (read-only or full disk) is a warning, never a
+        failed tick: the memory stays in the process and the next tick tries again."""
         with self._lock:
             self._states[state.cluster_id] = state
             text = json.dumps(encode_states(self._states.values()), sort_keys=True)
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, self.path)
+            try:
+                tmp.write_text(text, encoding="utf-8")
+                os.replace(tmp, self.path)
+            except OSError as err:
+                self.logger.warning("memory_file_not_saved", path=str(self.path), error=str(err))
 
 
 class _FileLease:

@@ -314,3 +314,13 @@ def test_bad_ha_settings_are_located_errors(ha: dict[str, Any], where: str) -> N
     with pytest.raises(ConfigError) as err:
         parse_config({**data, "ha": ha}, env={})
     assert any(where in line for line in err.value.lines()), err.value.lines()
+
+
+def test_an_unwritable_memory_file_is_a_warning_not_a_failed_tick(tmp_path: Path) -> None:
+    """A read-only root filesystem without a volume for the file: the tick goes on, the log says why."""
+    logger = ListLogger()
+    lease = FileMemory(tmp_path / "no-such-dir" / "memory.json", logger).lease("j-1")
+    assert lease.begin(T0).leader
+    lease.end(ControllerState("j-1", ControllerMemory()))
+    (warning,) = logger.named("memory_file_not_saved")
+    assert "no-such-dir" in str(warning["path"])
