@@ -215,7 +215,22 @@ class Metrics:
         self.dry_run.set(1 if dry_run else 0)
 
     def set_lease_held(self, cluster: str, held: bool) -> None:
+        """HA: 1 on the holder. A standby reads nothing of the cluster, so it drops the cluster's state
+        gauges it exported as a former leader: a stale figure of its own must not alert beside the
+        leader's (`max by (cluster)`)."""
         self.lease_held.labels(cluster).set(1 if held else 0)
+        if held:
+            return
+        state = [self.snapshot_stale, self.unschedulable_shapes, self.budget_bound, self.usd_per_hour]
+        state += [self.yarn_pending_bytes, self.yarn_available_bytes, self.yarn_allocated_bytes]
+        state += [self.yarn_pending_vcores, self.yarn_available_vcores, self.yarn_allocated_vcores]
+        for gauge in (*state, self.yarn_active_nodes):
+            with contextlib.suppress(KeyError):
+                gauge.remove(cluster)
+        for pool in self._pools_seen.pop(cluster, set()):
+            for pool_gauge in (self.pool_requested, self.pool_running, self.pool_target):
+                with contextlib.suppress(KeyError):
+                    pool_gauge.remove(cluster, pool)
 
     def record_snapshot(self, snapshot: ClusterSnapshot) -> None:
         cluster = snapshot.cluster_id

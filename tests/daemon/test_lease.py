@@ -324,3 +324,19 @@ def test_an_unwritable_memory_file_is_a_warning_not_a_failed_tick(tmp_path: Path
     lease.end(ControllerState("j-1", ControllerMemory()))
     (warning,) = logger.named("memory_file_not_saved")
     assert "no-such-dir" in str(warning["path"])
+
+
+def test_a_leader_turned_standby_drops_its_cluster_state_gauges() -> None:
+    """A former leader's last `snapshot_stale 1` must not keep alerting next to the new leader's 0."""
+    metrics = Metrics()
+    pool = make_pool(requested=2)
+    metrics.record_snapshot(make_snapshot(cluster_id="j-1", pools=[pool], yarn=None))  # YARN down: stale
+    sample = metrics.registry.get_sample_value
+    assert sample("emr_autoscaler_snapshot_stale", {"cluster": "j-1"}) == 1
+    metrics.set_lease_held("j-1", True)
+    assert sample("emr_autoscaler_snapshot_stale", {"cluster": "j-1"}) == 1
+    metrics.set_lease_held("j-1", False)
+    assert sample("emr_autoscaler_lease_held", {"cluster": "j-1"}) == 0
+    assert sample("emr_autoscaler_snapshot_stale", {"cluster": "j-1"}) is None
+    assert sample("emr_autoscaler_pool_requested_units", {"cluster": "j-1", "pool": pool.pool_id}) is None
+    metrics.set_lease_held("j-1", False)  # again: nothing left to drop, no error
