@@ -1,5 +1,5 @@
-"""`emr-autoscaler`: run | explain | validate | config-reference (| simulate | tune | demo when installed),
-and the wiring of real sources and actuators into the loop's `Deps`.
+"""`emr-autoscaler`: run | explain | validate | config-reference (| simulate | tune | trace import | demo when
+installed), and the wiring of real sources and actuators into the loop's `Deps`.
 
 Config and policy errors print one line per problem with its path and exit 2, never a traceback.
 """
@@ -96,7 +96,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _register_optional(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`simulate` and `demo` live in their own packages; each exposes `register(subparsers)`."""
-    for module in ("autoscaler.sim.command", "autoscaler.sim.tune_command", "autoscaler.emulator.command"):
+    for module in (
+        "autoscaler.sim.command",
+        "autoscaler.sim.tune_command",
+        "autoscaler.sim.import_command",
+        "autoscaler.emulator.command",
+    ):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as err:

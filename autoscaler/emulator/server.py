@@ -16,15 +16,16 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from autoscaler.emulator.cluster_protocol import EmulatedCluster
 from autoscaler.emulator.emr_api import EmrApi, emr_app
 from autoscaler.emulator.yarn_api import yarn_app
+from autoscaler.emulator.yarn_history import render_history
 from autoscaler.model import ClusterSnapshot
 from autoscaler.serving import HttpServer
 
@@ -112,6 +113,14 @@ class Emulator:
             self._sync()
             yield self.cluster
 
+    def history(self, query: Mapping[str, str]) -> list[dict[str, Any]]:
+        """The finished apps a `/ws/v1/cluster/apps` query selects (none for a model without a workload)."""
+        with self.locked() as cluster:
+            workload, spec = getattr(cluster, "workload", None), getattr(cluster, "spec", None)
+            if workload is None or spec is None:
+                return []
+            return render_history(list(workload.completed), spec.start_at, query, self.present_time)
+
     def snapshot(self) -> ClusterSnapshot:
         """The cluster now, in emulated time."""
         with self.locked() as cluster:
@@ -133,7 +142,7 @@ class Emulator:
         with self._lock:
             self._sim0, self._real0 = self.cluster.now, self._monotonic()
         yarn = HttpServer(
-            yarn_app(lambda: self.present(self.snapshot()), self.present_time(self._started_at)),
+            yarn_app(lambda: self.present(self.snapshot()), self.present_time(self._started_at), self.history),
             self._host,
             self._ports[0],
             name="emulator-yarn",

@@ -8,7 +8,7 @@ empty list (Jersey 1's rendering of an empty collection), and a `states` filter 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
@@ -160,14 +160,24 @@ def render_app(app: AppInfo) -> dict[str, Any]:
     return out
 
 
-def render_apps(snapshot: ClusterSnapshot, states: str | None = None) -> dict[str, Any]:
-    """`/ws/v1/cluster/apps[?states=...]`."""
+#: The finished apps of a query (`autoscaler.emulator.yarn_history`), given its parameters.
+History = Callable[[Mapping[str, str]], list[dict[str, Any]]]
+FINISHED_STATES = frozenset({"FINISHED", "KILLED", "FAILED"})
+
+
+def render_apps(
+    snapshot: ClusterSnapshot, states: str | None = None, finished: Sequence[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    """`/ws/v1/cluster/apps[?states=...]`: live apps from the snapshot, then the `finished` ones."""
     wanted = _wanted(states)
     apps = [render_app(a) for a in snapshot.apps if wanted is None or a.state.upper() in wanted]
+    apps += [a for a in finished if wanted is None or a["state"] in wanted]
     return {"apps": {"app": apps} if apps else None}
 
 
-def route(path: str, snapshot: ClusterSnapshot, started_at: float) -> dict[str, Any] | None:
+def route(
+    path: str, snapshot: ClusterSnapshot, started_at: float, history: History | None = None
+) -> dict[str, Any] | None:
     """The JSON body for a GET of `path` (with query), or None for an unknown path."""
     parts = urlsplit(path)
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
@@ -179,15 +189,19 @@ def route(path: str, snapshot: ClusterSnapshot, started_at: float) -> dict[str, 
     if resource == "/ws/v1/cluster/nodes":
         return render_nodes(snapshot, query.get("states"))
     if resource == "/ws/v1/cluster/apps":
-        return render_apps(snapshot, query.get("states") or query.get("state"))
+        states = query.get("states") or query.get("state")
+        wanted = _wanted(states)
+        asks_finished = history is not None and (wanted is None or bool(wanted & FINISHED_STATES))
+        return render_apps(snapshot, states, history(query) if history is not None and asks_finished else ())
     return None
 
 
-def yarn_app(read: Callable[[], ClusterSnapshot], started_at: float) -> WsgiApp:
-    """The RM's REST API as a WSGI app serving `read()`'s snapshot; `read` does the locking."""
+def yarn_app(read: Callable[[], ClusterSnapshot], started_at: float, history: History | None = None) -> WsgiApp:
+    """The RM's REST API as a WSGI app serving `read()`'s snapshot (and `history`'s finished apps);
+    `read` and `history` do the locking."""
 
     def handle(request: Request) -> Response:
-        body = route(request.target, read(), started_at)
+        body = route(request.target, read(), started_at, history)
         if body is None:
             return Response.json(404, {"RemoteException": {"exception": "NotFoundException", "message": request.path}})
         return Response.json(200, body)
