@@ -2,10 +2,10 @@
 
 Each `shadow_policies:` entry is evaluated on its own, on the live tick's snapshot, through the same
 `engine.evaluate` (admission, combine, the cluster's guards) with its own controller memory: what it
-would hold if it were the cluster's policy. Nothing it plans is applied or handed to an actuator, so
-its memory folds in no outcome (open loop: each tick it sees the real cluster, not the one it would
-have made). It runs after the live decision, and anything it raises is caught here: a shadow cannot
-change, delay or fail the live tick.
+would hold if it were the cluster's policy. It goes through the one tick function (`tick.run_tick`)
+with an actuator that writes nothing and reports no outcome, so its memory folds in no outcome (open
+loop: each tick it sees the real cluster, not the one it would have made). It runs after the live
+decision, and anything it raises is caught here: a shadow cannot change, delay or fail the live tick.
 
 Its would-be spend rate is the cluster's actual one plus the price of the units its plan would add
 (or minus those it would remove), per market, at the pool's first instance type; unknown (None)
@@ -18,9 +18,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from autoscaler.config import ClusterConfig
-from autoscaler.engine import evaluate, managed_pools
-from autoscaler.model import ClusterSnapshot, ControllerMemory, Decision, Market, RejectReason
+from autoscaler.engine import managed_pools
+from autoscaler.model import ClusterSnapshot, ControllerMemory, Decision, Market, Outcome, Plan, RejectReason
 from autoscaler.policy import Policy
+from autoscaler.tick import run_tick
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,13 @@ def shadow_names(types: Sequence[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
+class _NoActuator:
+    """A shadow's actuator: applies nothing and reports no outcome (no cooldown starts, no back-off)."""
+
+    def apply(self, plan: Plan, snapshot: ClusterSnapshot) -> tuple[Outcome, ...]:
+        return ()
+
+
 class Shadows:
     """A cluster's shadow policies and each one's memory, carried from tick to tick (tick thread only)."""
 
@@ -64,10 +72,10 @@ class Shadows:
 
     def _one(self, name: str, policy: Policy, snapshot: ClusterSnapshot, config: ClusterConfig) -> ShadowResult:
         try:
-            decision = evaluate(snapshot, self._memory[name], (policy,), config)
+            result = run_tick(snapshot, self._memory[name], (policy,), config, _NoActuator())
         except Exception as err:  # a shadow never reaches the live tick, whatever it does
             return ShadowResult(name, error=f"{type(err).__name__}: {err}")
-        self._memory[name] = decision.memory
+        decision, self._memory[name] = result.decision, result.memory
         failed = [r.detail for r in decision.rejections if r.reason is RejectReason.POLICY_ERROR]
         if failed:
             return ShadowResult(name, error="; ".join(failed), decision=decision)
