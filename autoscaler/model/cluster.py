@@ -310,6 +310,8 @@ class ClusterSnapshot:
     cloudwatch: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     sources: tuple[SourceStatus, ...] = ()
     managed_scaling_enabled: bool = False
+    # every app's asks in one tuple, built on first use: several policies ask for it each tick
+    _pending: tuple[PendingRequest, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def stale(self) -> bool:
@@ -335,4 +337,9 @@ class ClusterSnapshot:
         return None
 
     def pending_requests(self) -> tuple[PendingRequest, ...]:
-        return tuple(r for a in self.apps for r in a.pending)
+        """Every app's outstanding asks, in app order (computed once per snapshot)."""
+        if self._pending is None:
+            # a cache, not state: the snapshot's fields never change
+            object.__setattr__(self, "_pending", tuple(r for a in self.apps for r in a.pending))
+        assert self._pending is not None
+        return self._pending

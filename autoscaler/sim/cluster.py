@@ -127,7 +127,8 @@ class SimCluster:
     def _on_batch(self, obj: object) -> None:
         assert isinstance(obj, Batch)
         self.workload.batch_done(obj, self.now)
-        self._maybe_done_draining(obj.node)
+        if obj.node.state is Lifecycle.DECOMMISSIONING:
+            self._maybe_done_draining(obj.node)
 
     def _on_am(self, obj: object) -> None:
         assert isinstance(obj, JobRun)

@@ -217,7 +217,10 @@ def _review(node: SimNode, views: PoolNodes) -> None:
         views.yarn.pop(seq, None)
         views.notices.pop(seq, None)
         return
-    _put(views.instances, seq, _instance_info(node))
+    booting = node.state is Lifecycle.BOOTING
+    seen = views.instances.get(seq)
+    if seen is None or (seen.state is InstanceState.PROVISIONING) != booting:  # the only part that changes
+        _put(views.instances, seq, _instance_info(node))
     if node.is_yarn_node:
         _put(views.yarn, seq, _node_info(node))
     else:
