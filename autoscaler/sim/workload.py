@@ -28,37 +28,12 @@ from typing import Final
 from autoscaler.sim.job import Job
 from autoscaler.sim.jobrun import AmState, Batch, JobRun
 from autoscaler.sim.node import Lifecycle, SimNode
+from autoscaler.sim.totals import Totals
 
 _PLACED: Final = 0
 _NO_ROOM: Final = 1
 _AM_LIMIT: Final = 2
 _NO_JOB: Final = 1 << 62  # after every job seq: an exhausted queue sorts last in the merge
-
-
-class Totals:
-    """What YARN's cluster metrics add up, kept as containers start and end.
-
-    `pending_*`: outstanding asks of active jobs; `accepted`: active jobs YARN calls ACCEPTED;
-    `allocated`: containers (tasks and AMs) on any NodeManager; `total_*`/`free_*`: RUNNING
-    NodeManagers' capacity and what is unallocated on them (free vcores may go negative).
-    """
-
-    __slots__ = (
-        "accepted",
-        "allocated",
-        "free_mem",
-        "free_vc",
-        "pending_containers",
-        "pending_mem",
-        "pending_vc",
-        "total_mem",
-        "total_vc",
-    )
-
-    def __init__(self) -> None:
-        self.pending_containers = self.pending_mem = self.pending_vc = 0
-        self.accepted = self.allocated = 0
-        self.total_mem = self.total_vc = self.free_mem = self.free_vc = 0
 
 
 Schedule = Callable[[float, int, object], None]
