@@ -10,6 +10,11 @@ policies), reported as `A+B`.
 `static` without options in the config is "sized for the peak": a fixed number of units of the
 cheapest task pool, enough (with the core nodes) for the peak running-container memory of the
 trace's ideal no-wait schedule (`autoscaler.sim.peak`); the report gives it as `static_units`.
+
+`hindsight` is a contestant only the simulator has: it knows the trace's future demand and buys one
+boot ahead from the cheapest pools (`autoscaler.sim.hindsight`). Every report carries the bounds:
+`oracle_floor_usd`, `no_wait_floor_usd`, `always_on_usd` and `controllable_cost_usd`
+(`autoscaler.sim.oracle`).
 """
 
 from __future__ import annotations
