@@ -18,7 +18,6 @@ from pydantic_core import PydanticUndefined
 
 from autoscaler.config import ENV_PREFIX, AppConfig
 from autoscaler.policy import available_policies
-from autoscaler.sim.settings import SimSettings
 
 _HEADER = f"""# Configuration reference
 
@@ -152,6 +151,8 @@ and booleans and numbers are strict (`interruptions: "false"` is an error, not t
 
 
 def config_reference() -> str:
+    from autoscaler.sim.settings import SimSettings  # noqa: PLC0415 - keeps the simulator out of the daemon's imports
+
     out = [_HEADER]
     _section(AppConfig, "", out)
     out.append(_SIM_INTRO)
