@@ -20,7 +20,7 @@ from prometheus_client import make_wsgi_app
 from autoscaler.serving import HttpServer, Response, allow_head, basic_auth, endpoint, routes, tls_context
 
 if TYPE_CHECKING:
-    from autoscaler.config import AppConfig
+    from autoscaler.config import AppConfig, MetricsAuthConfig, MetricsTlsConfig
     from autoscaler.metrics import Metrics
 
 HEALTHY_INTERVALS = 3
@@ -139,36 +139,36 @@ def server_security(settings: AppConfig) -> dict[str, Any]:
     """`MetricsServer`'s `tls` and `auth` from the config; OSError (ssl.SSLError is one) names the file."""
     out: dict[str, Any] = {}
     if settings.metrics_tls is not None:
-        out["tls"] = _tls(settings)
+        out["tls"] = _tls(settings.metrics_tls)
     if settings.metrics_basic_auth is not None:
-        out["auth"] = _auth(settings)
+        out["auth"] = _auth(settings.metrics_basic_auth)
     return out
 
 
 def security_problems(settings: AppConfig) -> list[str]:
     """Every file of `metrics_tls` / `metrics_basic_auth` that would not load, one located line each."""
     problems = []
-    for part, load in (("metrics_tls", _tls), ("metrics_basic_auth", _auth)):
-        if getattr(settings, part) is not None:
-            try:
-                load(settings)
-            except OSError as err:
-                problems.append(str(err))
+    if settings.metrics_tls is not None:
+        try:
+            _tls(settings.metrics_tls)
+        except OSError as err:
+            problems.append(str(err))
+    if settings.metrics_basic_auth is not None:
+        try:
+            _auth(settings.metrics_basic_auth)
+        except OSError as err:
+            problems.append(str(err))
     return problems
 
 
-def _tls(settings: AppConfig) -> ssl.SSLContext:
-    tls = settings.metrics_tls
-    assert tls is not None
+def _tls(tls: MetricsTlsConfig) -> ssl.SSLContext:
     try:
         return tls_context(tls.cert_file, tls.key_file)
     except OSError as err:
         raise OSError(f"metrics_tls: {tls.cert_file}: {err.strerror or err}") from None
 
 
-def _auth(settings: AppConfig) -> tuple[str, str]:
-    auth = settings.metrics_basic_auth
-    assert auth is not None
+def _auth(auth: MetricsAuthConfig) -> tuple[str, str]:
     try:
         password = Path(auth.password_file).read_text().rstrip("\r\n")
     except (OSError, UnicodeDecodeError) as err:
