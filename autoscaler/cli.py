@@ -34,6 +34,7 @@ from autoscaler.policy import Policy, PolicyError, load_policy
 from autoscaler.reference import config_reference
 from autoscaler.shadow import Shadows, shadow_names
 from autoscaler.snapshot import Sources, build_sources, collect
+from autoscaler.sources import redact_url
 from autoscaler.tick import run_tick
 
 EXIT_CONFIG = 2
@@ -242,6 +243,8 @@ def _validate(args: argparse.Namespace, out: IO[str]) -> int:
     config = _load(args)
     load_all_policies(config)
     data = config.model_dump(mode="json")
+    for cluster in data["clusters"]:  # the echo gets pasted into tickets: URL credentials stay out of it
+        cluster["yarn"]["urls"] = [redact_url(url) for url in cluster["yarn"]["urls"]]
     if args.format == "json":
         out.write(json.dumps(data, indent=2) + "\n")
     else:

@@ -130,3 +130,13 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
     assert done.value.code == 0
     assert capsys.readouterr().out.startswith(f"emr-autoscaler {__version__} ")
+
+
+def test_validate_echo_hides_rm_url_credentials(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The effective config `validate` prints shows `***@` for a user:password in an RM URL."""
+    path = tmp_path / "config.yaml"
+    path.write_text(GOOD.replace("http://10.0.0.5:8088", "http://ops:s3cret@10.0.0.5:8088"))
+    assert main(["validate", "-c", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "http://***@10.0.0.5:8088" in out
+    assert "s3cret" not in out
