@@ -10,7 +10,7 @@ Each source's `fetched_at` is when it answered: `now` (the tick start, the snaps
 plus the seconds elapsed since `collect` began, measured on an injectable monotonic clock. A required
 source that answered more than `guards.stale_after_s` after the tick began is marked failed
 (`engine.source_lateness` decides), so a tick that took that long is stale everywhere: the engine,
-the `snapshot_stale` gauge, `/healthz` and the `tick` event.
+the `snapshot_stale` gauge, `/readyz` and the `tick` event.
 """
 
 from __future__ import annotations
