@@ -1,4 +1,5 @@
-"""Small fakes a test or a plugin author needs: a clock, a logger, an actuator and a policy.
+"""Small fakes a test or a plugin author needs: a clock, a logger, an actuator and a policy; and
+`metric_value`, to read one series of the daemon's metrics as a scrape would.
 
 Re-exported by `autoscaler.testing`. Each one records what it was asked, so a test asserts on
 behaviour (what was logged, which plans were applied, which context a policy saw), and none of them
@@ -11,6 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
+
+from autoscaler.metrics import Metrics
 from autoscaler.model import ClusterSnapshot, Market, Outcome, OutcomeStatus, Plan, Recommendation, Rejection
 from autoscaler.policy import PolicyContext
 
@@ -85,3 +89,12 @@ class Wants:
         self.seen.append(ctx)
         for pool_id, units in self.targets.items():
             yield Recommendation(self.name, pool_id, units, f"{self.name} wants {units}", market=self.market)
+
+
+def metric_value(metrics: Metrics, name: str, **labels: str) -> float | None:
+    """The value of the series `name{labels}` (labels matched exactly) in the exposition, or None."""
+    for family in text_string_to_metric_families(metrics.exposition().decode()):
+        for s in family.samples:
+            if s.name == name and s.labels == labels:
+                return float(s.value)
+    return None

@@ -12,8 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from autoscaler.actuator import DryRunActuator
 from autoscaler.config import AppConfig, MetricsAuthConfig, MetricsTlsConfig
 from autoscaler.explain import daemon_access, fetch_daemon
@@ -30,6 +28,7 @@ from autoscaler.testing import (
     make_node,
     make_pool,
     make_snapshot,
+    metric_value,
 )
 
 
@@ -57,14 +56,6 @@ def _deps(*clusters: ClusterDeps, logger: ListLogger | None = None) -> Deps:
     return Deps(clusters, Metrics(), Health(30, ids, started_at=T0), logger or ListLogger(), clock=lambda: T0)
 
 
-def _sample(metrics: Metrics, name: str, **labels: str) -> float | None:
-    for family in text_string_to_metric_families(metrics.exposition().decode()):
-        for s in family.samples:
-            if s.name == name and s.labels == labels:
-                return float(s.value)
-    return None
-
-
 def test_tick_acts_on_the_plan_and_reports_once() -> None:
     """A healthy tick applies the plan, logs exactly one tick event with its parts, and marks success."""
     logger, actuator = ListLogger(), RecordingActuator()
@@ -78,7 +69,7 @@ def test_tick_acts_on_the_plan_and_reports_once() -> None:
     assert event["stale"] is False
     assert event["inputs"]["pools"][0]["requested"] == 2
     assert state["j-TEST"].pool("ig-t").last_scale_up_at == T0
-    assert _sample(deps.metrics, "emr_autoscaler_last_successful_tick_timestamp_seconds", cluster="j-TEST") == T0
+    assert metric_value(deps.metrics, "emr_autoscaler_last_successful_tick_timestamp_seconds", cluster="j-TEST") == T0
     assert deps.health.status(T0 + 1) == (True, "ok")
 
 
@@ -95,8 +86,8 @@ def test_stale_snapshot_resizes_nothing() -> None:
     (event,) = logger.ticks()
     assert event["stale"] is True
     assert event["stale_reasons"]
-    assert _sample(deps.metrics, "emr_autoscaler_snapshot_stale", cluster="j-TEST") == 1
-    assert _sample(deps.metrics, "emr_autoscaler_ticks_total", cluster="j-TEST", outcome="stale") == 1
+    assert metric_value(deps.metrics, "emr_autoscaler_snapshot_stale", cluster="j-TEST") == 1
+    assert metric_value(deps.metrics, "emr_autoscaler_ticks_total", cluster="j-TEST", outcome="stale") == 1
     assert "j-TEST" not in deps.health.last_success
 
 
@@ -114,7 +105,7 @@ def test_tick_survives_a_failing_source_and_keeps_memory() -> None:
     ((level, event, fields),) = logger.events
     assert (level, event) == ("error", "tick")
     assert fields["error"] == "RuntimeError: boom"
-    assert _sample(deps.metrics, "emr_autoscaler_ticks_total", cluster="j-TEST", outcome="error") == 1
+    assert metric_value(deps.metrics, "emr_autoscaler_ticks_total", cluster="j-TEST", outcome="error") == 1
     assert "boom" in deps.health.last_problem["j-TEST"]
 
 

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from autoscaler.cli import main as cli_main
 from autoscaler.config import ClusterConfig
@@ -16,7 +15,15 @@ from autoscaler.metrics import Health, Metrics
 from autoscaler.model import ClusterSnapshot, Market, PriceQuote, Recommendation, Rejection
 from autoscaler.policy import Policy, PolicyContext, load_policies
 from autoscaler.shadow import Shadows, shadow_names
-from autoscaler.testing import T0, ListLogger, RecordingActuator, make_cluster_config, make_pool, make_snapshot
+from autoscaler.testing import (
+    T0,
+    ListLogger,
+    RecordingActuator,
+    make_cluster_config,
+    make_pool,
+    make_snapshot,
+    metric_value,
+)
 
 SPOT = PriceQuote("m5.xlarge", Market.SPOT, 0.08, 0.048)  # 0.128 $/h a unit
 
@@ -59,32 +66,24 @@ def _run(config: ClusterConfig, shadows: list[tuple[str, Policy]]) -> tuple[Deps
     return deps, actuator, state
 
 
-def _sample(metrics: Metrics, name: str, **labels: str) -> float | None:
-    for family in text_string_to_metric_families(metrics.exposition().decode()):
-        for s in family.samples:
-            if s.name == name and s.labels == labels:
-                return float(s.value)
-    return None
-
-
 def test_shadows_report_what_they_would_hold_and_spend_and_write_nothing() -> None:
     config = _config([{"type": "static", "options": {"units": 8}}, {"type": "static", "options": {"units": 1}}])
     shadows = list(zip(shadow_names(["static", "static"]), load_policies(config.shadow_policies), strict=True))
     deps, actuator, _ = _run(config, shadows)
     assert [r.target.total for plan in actuator.calls for r in plan.resizes] == [4]  # the live plan alone
     m = deps.metrics
-    assert _sample(m, "emr_autoscaler_pool_target_units", cluster="j-TEST", pool="ig-t") == 4
-    assert _sample(m, "emr_autoscaler_shadow_target_units", cluster="j-TEST", pool="ig-t", policy="static") == 8
+    assert metric_value(m, "emr_autoscaler_pool_target_units", cluster="j-TEST", pool="ig-t") == 4
+    assert metric_value(m, "emr_autoscaler_shadow_target_units", cluster="j-TEST", pool="ig-t", policy="static") == 8
     # static#2 wants 1: a scale-in, which the cluster's guards confirm over several ticks first, as for a live policy
-    assert _sample(m, "emr_autoscaler_shadow_target_units", cluster="j-TEST", pool="ig-t", policy="static#2") == 2
-    actual = _sample(m, "emr_autoscaler_estimated_cost_usd_per_hour", cluster="j-TEST")
+    assert metric_value(m, "emr_autoscaler_shadow_target_units", cluster="j-TEST", pool="ig-t", policy="static#2") == 2
+    actual = metric_value(m, "emr_autoscaler_estimated_cost_usd_per_hour", cluster="j-TEST")
     assert actual == pytest.approx(2 * 0.128)
-    assert _sample(m, "emr_autoscaler_shadow_cost_usd_per_hour", cluster="j-TEST", policy="static") == pytest.approx(
-        8 * 0.128
-    )
-    assert _sample(m, "emr_autoscaler_shadow_cost_usd_per_hour", cluster="j-TEST", policy="static#2") == pytest.approx(
-        2 * 0.128
-    )
+    assert metric_value(
+        m, "emr_autoscaler_shadow_cost_usd_per_hour", cluster="j-TEST", policy="static"
+    ) == pytest.approx(8 * 0.128)
+    assert metric_value(
+        m, "emr_autoscaler_shadow_cost_usd_per_hour", cluster="j-TEST", policy="static#2"
+    ) == pytest.approx(2 * 0.128)
 
 
 @pytest.mark.parametrize("bad", [Raises(), Hostile()], ids=["policy-raises", "engine-raises"])
@@ -102,8 +101,10 @@ def test_a_failing_shadow_never_affects_the_live_decision(bad: Policy) -> None:
     assert "error" not in live
     (err,) = deps.logger.named("shadow_error")  # type: ignore[attr-defined]
     assert err["policy"] == bad.name
-    assert _sample(deps.metrics, "emr_autoscaler_shadow_errors_total", cluster="j-TEST", policy=bad.name) == 1
-    assert _sample(deps.metrics, "emr_autoscaler_shadow_cost_usd_per_hour", cluster="j-TEST", policy=bad.name) is None
+    assert metric_value(deps.metrics, "emr_autoscaler_shadow_errors_total", cluster="j-TEST", policy=bad.name) == 1
+    assert (
+        metric_value(deps.metrics, "emr_autoscaler_shadow_cost_usd_per_hour", cluster="j-TEST", policy=bad.name) is None
+    )
     assert deps.health.status(T0 + 1) == (True, "ok")
 
 
