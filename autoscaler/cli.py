@@ -1,6 +1,8 @@
 """`emr-autoscaler`: run | explain | validate | config-reference (| simulate | tune | trace import | demo when
-installed), and the wiring of real sources and actuators into the loop's `Deps`.
+installed): the parser and the dispatch.
 
+The daemon's commands live in `autoscaler.cli_daemon`, imported only when one of them runs, so the
+simulator's commands start without boto3, the metrics server and the logging stack.
 Config and policy errors print one line per problem with its path and exit 2, never a traceback.
 """
 
@@ -8,37 +10,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import platform
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
-
-import yaml
+from typing import Any
 
 from autoscaler import __version__
-from autoscaler.actuator import Actuator, DryRunActuator, EmrActuator
-from autoscaler.aws import make_client
-from autoscaler.config import AppConfig, ClusterConfig, ConfigError, HaConfig, parse_config
-from autoscaler.config_check import check_config
-from autoscaler.explain import daemon_access, explain_data, explain_text, fetch_daemon
-from autoscaler.ha import FencedActuator, cluster_leases, with_lease_memory
-from autoscaler.logs import EventLogger, configure_logging
-from autoscaler.loop import EXIT_STALE, ClusterDeps, Deps, run
-from autoscaler.metrics import Health, Metrics
-from autoscaler.metrics_reference import metrics_reference
-from autoscaler.model import ClusterSnapshot
-from autoscaler.policy import Policy, PolicyError, load_policy
-from autoscaler.reference import config_reference
-from autoscaler.shadow import Shadows, shadow_names
-from autoscaler.snapshot import Sources, build_sources, collect
-from autoscaler.sources import redact_url
-from autoscaler.tick import run_tick
+from autoscaler.config import ConfigError
+from autoscaler.exits import EXIT_STALE
 
 EXIT_CONFIG = 2
-__all__ = ["EXIT_CONFIG", "EXIT_STALE", "explain_data", "explain_text", "main"]
+__all__ = ["EXIT_CONFIG", "EXIT_STALE", "explain_data", "explain_text", "main"]  # noqa: F822 - two are lazy
 
 EXIT_CODES = (
     "exit status: 0 ok; 1 the metrics port cannot be bound (run); 2 bad config or policy;"
@@ -112,97 +95,31 @@ def _register_optional(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         mod.register(sub)
 
 
-def build_deps(
-    config: AppConfig,
-    metrics: Metrics,
-    logger: EventLogger,
-    clock: Callable[[], float] = time.time,
-) -> Deps:
-    """Real sources and actuators for every configured cluster; raises PolicyErrors listing every
-    unknown policy or bad option in every cluster at once."""
-    policies, shadows = _load_lists(config)
-    leases = cluster_leases(config, metrics.observe_aws_call, logger, clock)
-    clusters = []
-    for cluster, cluster_policies, cluster_shadows in zip(config.clusters, policies, shadows, strict=True):
-        actuator: Actuator = (
-            DryRunActuator(cluster.cluster_id)
-            if config.dry_run
-            else EmrActuator(make_client("emr", cluster.region, metrics.observe_aws_call), cluster.cluster_id)
-        )
-        lease = leases.get(cluster.cluster_id)
-        if lease is not None:
-            actuator = FencedActuator(actuator, lease)  # every write asks the lease first
-        collect = _collector(build_sources(cluster, observer=metrics.observe_aws_call), cluster)
-        clusters.append(ClusterDeps(cluster, collect, actuator, cluster_policies, lease, cluster_shadows))
-        names = (getattr(p, "name", type(p).__name__) for p in cluster_policies)  # as the engine names them
-        metrics.expect(cluster.cluster_id, names, cluster.pools)
-    health = Health(config.poll_interval_s, tuple(c.cluster_id for c in config.clusters), started_at=clock())
-    metrics.set_dry_run(config.dry_run)
-    return Deps(tuple(clusters), metrics, health, logger, clock, config.dry_run)
+_LAZY = {"explain_data", "explain_text", "build_deps", "load_all_policies", "load_all_shadows", "PolicyErrors"}
 
 
-class PolicyErrors(PolicyError):
-    """Every policy problem in a config, one string per problem, each starting with its path."""
+def __getattr__(name: str) -> Any:
+    """The daemon's names, still importable from here, loaded on first use."""
+    if name in _LAZY or name == "_load":
+        from autoscaler import cli_daemon  # noqa: PLC0415 - not on the simulator's start-up path
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
-
-
-def load_all_policies(config: AppConfig) -> list[tuple[Policy, ...]]:
-    """Each cluster's policies; raises PolicyErrors naming every unknown policy or bad option (live or
-    shadow) at once."""
-    return _load_lists(config)[0]
-
-
-def load_all_shadows(config: AppConfig) -> list[Shadows]:
-    """Each cluster's shadow policies, named by `shadow_names`; raises like `load_all_policies`."""
-    return _load_lists(config)[1]
-
-
-def _load_lists(config: AppConfig) -> tuple[list[tuple[Policy, ...]], list[Shadows]]:
-    loaded: list[tuple[Policy, ...]] = []
-    shadows: list[Shadows] = []
-    errors: list[str] = []
-    for i, cluster in enumerate(config.clusters):
-        lists: dict[str, list[Policy]] = {"policies": [], "shadow_policies": []}
-        for key, out in lists.items():
-            for j, spec in enumerate(getattr(cluster, key)):
-                try:
-                    out.append(load_policy(spec, where=f"clusters[{i}].{key}[{j}]"))
-                except PolicyError as err:
-                    errors.append(str(err))
-        loaded.append(tuple(lists["policies"]))
-        names = shadow_names([s.type for s in cluster.shadow_policies])
-        shadows.append(Shadows(list(zip(names, lists["shadow_policies"], strict=False))))
-    if errors:
-        raise PolicyErrors(errors)
-    return loaded, shadows
-
-
-def _collector(sources: Sources, cluster: ClusterConfig) -> Callable[[float], ClusterSnapshot]:
-    def run(now: float) -> ClusterSnapshot:
-        return collect(sources, cluster, now)
-
-    return run
+        return getattr(cli_daemon, "load_args" if name == "_load" else name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("run", "explain", "validate"):
+        return _daemon_command(args)
     try:
-        if args.command == "run":
-            return _run(args)
-        if args.command == "explain":
-            return _explain(args, sys.stdout)
-        if args.command == "validate":
-            return _validate(args, sys.stdout)
-        if args.command in ("config-reference", "metrics-reference"):
-            text = config_reference() if args.command == "config-reference" else metrics_reference()
-            if args.output:
-                Path(args.output).write_text(text)
-            else:
-                sys.stdout.write(text)
-            return 0
+        if args.command == "config-reference":
+            from autoscaler.reference import config_reference  # noqa: PLC0415 - imports every policy
+
+            return _write(config_reference(), args.output)
+        if args.command == "metrics-reference":
+            from autoscaler.metrics_reference import metrics_reference  # noqa: PLC0415 - imports prometheus_client
+
+            return _write(metrics_reference(), args.output)
         handler = getattr(args, "handler", None)
         if handler is None:
             raise AssertionError(f"no handler for {args.command}")
@@ -211,65 +128,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in err.lines():
             print(f"error: {line}", file=sys.stderr)
         return EXIT_CONFIG
-    except PolicyErrors as err:
-        for problem in err.problems:
-            print(f"error: {args.config}: {problem}", file=sys.stderr)
-        return EXIT_CONFIG
 
 
-def _load(args: argparse.Namespace) -> AppConfig:
-    config = check_config(args.config)
-    updates: dict[str, object] = {}
-    if getattr(args, "dry_run", None) is not None:
-        updates["dry_run"] = args.dry_run
-    for key in ("metrics_port", "metrics_bind_address"):
-        if getattr(args, key, None) is not None:
-            updates[key] = getattr(args, key)
-    if not updates:
-        return config
-    # validated like the file (model_copy would not); the environment is already applied and a
-    # flag beats it, so it is not applied again
-    return parse_config({**config.model_dump(), **updates}, "command line", env={})
-
-
-def _run(args: argparse.Namespace) -> int:
-    config = _load(args)
-    logger = configure_logging(config.log_format)
-    deps = build_deps(config, Metrics(), logger)
-    return run(config, deps, once=args.once)
-
-
-def _validate(args: argparse.Namespace, out: IO[str]) -> int:
-    config = _load(args)
-    load_all_policies(config)
-    data = config.model_dump(mode="json")
-    for cluster in data["clusters"]:  # the echo gets pasted into tickets: URL credentials stay out of it
-        cluster["yarn"]["urls"] = [redact_url(url) for url in cluster["yarn"]["urls"]]
-    if args.format == "json":
-        out.write(json.dumps(data, indent=2) + "\n")
+def _write(text: str, output: str | None) -> int:
+    if output:
+        Path(output).write_text(text)
     else:
-        out.write(yaml.safe_dump(data, sort_keys=False))
+        sys.stdout.write(text)
     return 0
 
 
-def _explain(args: argparse.Namespace, out: IO[str]) -> int:
-    loaded = _load(args)
-    view = with_lease_memory(fetch_daemon(daemon_access(loaded, args.daemon)), loaded)
-    # no lease of its own: explain is not a replica, and writes nothing
-    config = loaded.model_copy(update={"dry_run": True, "metrics_port": 0, "ha": HaConfig()})
-    deps = build_deps(config, Metrics(), configure_logging(config.log_format))
-    now = time.time()
-    stale = False
-    for cluster in deps.clusters:
-        snapshot = cluster.collect(now)
-        memory = view.memory(cluster.config.cluster_id)
-        result = run_tick(snapshot, memory, cluster.policies, cluster.config, cluster.actuator, now=now)
-        stale = stale or snapshot.stale
-        if args.json:
-            out.write(json.dumps(explain_data(snapshot, result.decision, result.outcomes, view), indent=2) + "\n")
-        else:
-            out.write(explain_text(snapshot, result.decision, result.outcomes, view))
-    return EXIT_STALE if stale else 0
+def _daemon_command(args: argparse.Namespace) -> int:
+    from autoscaler import cli_daemon  # noqa: PLC0415 - boto3, prometheus and structlog only for the daemon
+
+    try:
+        if args.command == "run":
+            return cli_daemon.run_command(args)
+        if args.command == "explain":
+            return cli_daemon.explain_command(args, sys.stdout)
+        return cli_daemon.validate_command(args, sys.stdout)
+    except ConfigError as err:
+        for line in err.lines():
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_CONFIG
+    except cli_daemon.PolicyErrors as err:
+        for problem in err.problems:
+            print(f"error: {args.config}: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
 
 
 if __name__ == "__main__":

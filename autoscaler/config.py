@@ -20,13 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from autoscaler.config_env import (
     ENV_PREFIX,
     ConfigError,
-    EnvOverrides,
     Loc,
     env_var,
     format_errors,
     loc_text,
     located,
     prune,
+    read_env,
 )
 
 __all__ = ["ENV_PREFIX", "AppConfig", "ClusterConfig", "ConfigError", "format_errors", "load_config", "parse_config"]
@@ -335,7 +335,7 @@ def parse_config(data: Any, source: str = "<config>", env: Mapping[str, str] | N
     if not isinstance(data, dict):
         raise ConfigError(source, ["<root>: must be a mapping"])
     try:
-        overrides = EnvOverrides.read(os.environ if env is None else env)
+        overrides = read_env(os.environ if env is None else env)
         env_problems: list[str] = []
     except ConfigError as err:
         overrides, env_problems = {}, err.env_problems

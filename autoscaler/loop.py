@@ -29,6 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from autoscaler.actuation import Actuator
 from autoscaler.config import AppConfig, ClusterConfig
+from autoscaler.exits import EXIT_NO_PORT, EXIT_STALE
 from autoscaler.ha import ClusterLease, Leadership, leased_tick
 from autoscaler.logs import EventLogger, tick_event
 from autoscaler.memory_codec import ControllerState, DecisionSummary, encode_states, summarize
@@ -38,11 +39,6 @@ from autoscaler.model import ClusterSnapshot, ControllerMemory, Decision, Outcom
 from autoscaler.policy import Policy
 from autoscaler.shadow import ShadowResult, Shadows
 from autoscaler.tick import ActuatorFailed, run_tick
-
-#: `run`'s exit status when the /metrics and probes port cannot be bound (e.g. already in use).
-EXIT_NO_PORT = 1
-#: `run --once` and `explain`: a cluster's snapshot was stale, so nothing could be decided.
-EXIT_STALE = 3
 
 #: Controller memory per cluster id, carried from one tick to the next.
 State = Mapping[str, ControllerMemory]

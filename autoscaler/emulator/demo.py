@@ -19,11 +19,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 import yaml
 
-from autoscaler.emulator.server import Emulator
 from autoscaler.model import ClusterSnapshot, Market, PoolRole
 from autoscaler.prices import load_ondemand_table
 from autoscaler.sim.billing import PriceBook
@@ -31,6 +30,9 @@ from autoscaler.sim.cluster import SimCluster
 from autoscaler.sim.job import Job
 from autoscaler.sim.native import parse_job
 from autoscaler.sim.spec import ClusterSpec, group
+
+if TYPE_CHECKING:
+    from autoscaler.emulator.server import Emulator
 
 CLUSTER_ID: Final = "j-EMULATEDDEMO"
 TASK_POOL: Final = "ig-task"
@@ -215,6 +217,8 @@ def _stop_on_sigterm() -> None:
 
 def run_demo(settings: DemoSettings, out: TextIO = sys.stdout) -> int:
     """Run the demo; 0 once a scale-up and a scale-in were seen (or on Ctrl-C with keep_running), else 1."""
+    from autoscaler.emulator.server import Emulator  # noqa: PLC0415 - botocore's service model, only for the demo
+
     _stop_on_sigterm()
     cluster = build_cluster(time.time())
     jobs = len(demo_jobs())

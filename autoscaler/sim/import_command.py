@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from autoscaler.sim.command import SimulateError, add_command, exit_2_on_bad_input, load_sim_config
-from autoscaler.sim.yarn_import import ImportStats, RmReadError, convert, fetch_history, http_fetch, write_jsonl
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -59,6 +58,16 @@ def _run(args: argparse.Namespace) -> int:
     if out.is_dir() or not out.parent.is_dir():
         raise SimulateError(f"-o {out}: not a file in an existing folder")
     _, spec = load_sim_config(args.config)
+    # requests only for this command, not on every CLI start-up
+    from autoscaler.sim.yarn_import import (  # noqa: PLC0415
+        ImportStats,
+        RmReadError,
+        convert,
+        fetch_history,
+        http_fetch,
+        write_jsonl,
+    )
+
     stats = ImportStats()
     apps = fetch_history(
         http_fetch(args.yarn), int(since * 1000), int(until * 1000), stats, window_ms=max(1, int(args.window_s * 1000))

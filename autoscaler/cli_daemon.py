@@ -1,0 +1,176 @@
+"""The daemon's commands behind `emr-autoscaler` (run | explain | validate): loading a config with its
+policies, and the wiring of real sources and actuators into the loop's `Deps`.
+
+Apart from `autoscaler.cli` so that `simulate` and the other simulator commands do not import boto3,
+the metrics server and the logging stack they never use (start-up time of every simulator run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from typing import IO
+
+import yaml
+
+from autoscaler.actuator import Actuator, DryRunActuator, EmrActuator
+from autoscaler.aws import make_client
+from autoscaler.config import AppConfig, ClusterConfig, HaConfig, parse_config
+from autoscaler.config_check import check_config
+from autoscaler.exits import EXIT_STALE
+from autoscaler.explain import daemon_access, explain_data, explain_text, fetch_daemon
+from autoscaler.ha import FencedActuator, cluster_leases, with_lease_memory
+from autoscaler.logs import EventLogger, configure_logging
+from autoscaler.loop import ClusterDeps, Deps, run
+from autoscaler.metrics import Health, Metrics
+from autoscaler.model import ClusterSnapshot
+from autoscaler.policy import Policy, PolicyError, load_policy
+from autoscaler.shadow import Shadows, shadow_names
+from autoscaler.snapshot import Sources, build_sources, collect
+from autoscaler.sources import redact_url
+from autoscaler.tick import run_tick
+
+__all__ = [
+    "PolicyErrors",
+    "build_deps",
+    "explain_command",
+    "explain_data",
+    "explain_text",
+    "load_all_policies",
+    "load_all_shadows",
+    "load_args",
+    "run_command",
+    "validate_command",
+]
+
+
+def build_deps(
+    config: AppConfig,
+    metrics: Metrics,
+    logger: EventLogger,
+    clock: Callable[[], float] = time.time,
+) -> Deps:
+    """Real sources and actuators for every configured cluster; raises PolicyErrors listing every
+    unknown policy or bad option in every cluster at once."""
+    policies, shadows = _load_lists(config)
+    leases = cluster_leases(config, metrics.observe_aws_call, logger, clock)
+    clusters = []
+    for cluster, cluster_policies, cluster_shadows in zip(config.clusters, policies, shadows, strict=True):
+        actuator: Actuator = (
+            DryRunActuator(cluster.cluster_id)
+            if config.dry_run
+            else EmrActuator(make_client("emr", cluster.region, metrics.observe_aws_call), cluster.cluster_id)
+        )
+        lease = leases.get(cluster.cluster_id)
+        if lease is not None:
+            actuator = FencedActuator(actuator, lease)  # every write asks the lease first
+        collect = _collector(build_sources(cluster, observer=metrics.observe_aws_call), cluster)
+        clusters.append(ClusterDeps(cluster, collect, actuator, cluster_policies, lease, cluster_shadows))
+        names = (getattr(p, "name", type(p).__name__) for p in cluster_policies)  # as the engine names them
+        metrics.expect(cluster.cluster_id, names, cluster.pools)
+    health = Health(config.poll_interval_s, tuple(c.cluster_id for c in config.clusters), started_at=clock())
+    metrics.set_dry_run(config.dry_run)
+    return Deps(tuple(clusters), metrics, health, logger, clock, config.dry_run)
+
+
+class PolicyErrors(PolicyError):
+    """Every policy problem in a config, one string per problem, each starting with its path."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+def load_all_policies(config: AppConfig) -> list[tuple[Policy, ...]]:
+    """Each cluster's policies; raises PolicyErrors naming every unknown policy or bad option (live or
+    shadow) at once."""
+    return _load_lists(config)[0]
+
+
+def load_all_shadows(config: AppConfig) -> list[Shadows]:
+    """Each cluster's shadow policies, named by `shadow_names`; raises like `load_all_policies`."""
+    return _load_lists(config)[1]
+
+
+def _load_lists(config: AppConfig) -> tuple[list[tuple[Policy, ...]], list[Shadows]]:
+    loaded: list[tuple[Policy, ...]] = []
+    shadows: list[Shadows] = []
+    errors: list[str] = []
+    for i, cluster in enumerate(config.clusters):
+        lists: dict[str, list[Policy]] = {"policies": [], "shadow_policies": []}
+        for key, out in lists.items():
+            for j, spec in enumerate(getattr(cluster, key)):
+                try:
+                    out.append(load_policy(spec, where=f"clusters[{i}].{key}[{j}]"))
+                except PolicyError as err:
+                    errors.append(str(err))
+        loaded.append(tuple(lists["policies"]))
+        names = shadow_names([s.type for s in cluster.shadow_policies])
+        shadows.append(Shadows(list(zip(names, lists["shadow_policies"], strict=False))))
+    if errors:
+        raise PolicyErrors(errors)
+    return loaded, shadows
+
+
+def _collector(sources: Sources, cluster: ClusterConfig) -> Callable[[float], ClusterSnapshot]:
+    def run(now: float) -> ClusterSnapshot:
+        return collect(sources, cluster, now)
+
+    return run
+
+
+def load_args(args: argparse.Namespace) -> AppConfig:
+    config = check_config(args.config)
+    updates: dict[str, object] = {}
+    if getattr(args, "dry_run", None) is not None:
+        updates["dry_run"] = args.dry_run
+    for key in ("metrics_port", "metrics_bind_address"):
+        if getattr(args, key, None) is not None:
+            updates[key] = getattr(args, key)
+    if not updates:
+        return config
+    # validated like the file (model_copy would not); the environment is already applied and a
+    # flag beats it, so it is not applied again
+    return parse_config({**config.model_dump(), **updates}, "command line", env={})
+
+
+def run_command(args: argparse.Namespace) -> int:
+    config = load_args(args)
+    logger = configure_logging(config.log_format)
+    deps = build_deps(config, Metrics(), logger)
+    return run(config, deps, once=args.once)
+
+
+def validate_command(args: argparse.Namespace, out: IO[str]) -> int:
+    config = load_args(args)
+    load_all_policies(config)
+    data = config.model_dump(mode="json")
+    for cluster in data["clusters"]:  # the echo gets pasted into tickets: URL credentials stay out of it
+        cluster["yarn"]["urls"] = [redact_url(url) for url in cluster["yarn"]["urls"]]
+    if args.format == "json":
+        out.write(json.dumps(data, indent=2) + "\n")
+    else:
+        out.write(yaml.safe_dump(data, sort_keys=False))
+    return 0
+
+
+def explain_command(args: argparse.Namespace, out: IO[str]) -> int:
+    loaded = load_args(args)
+    view = with_lease_memory(fetch_daemon(daemon_access(loaded, args.daemon)), loaded)
+    # no lease of its own: explain is not a replica, and writes nothing
+    config = loaded.model_copy(update={"dry_run": True, "metrics_port": 0, "ha": HaConfig()})
+    deps = build_deps(config, Metrics(), configure_logging(config.log_format))
+    now = time.time()
+    stale = False
+    for cluster in deps.clusters:
+        snapshot = cluster.collect(now)
+        memory = view.memory(cluster.config.cluster_id)
+        result = run_tick(snapshot, memory, cluster.policies, cluster.config, cluster.actuator, now=now)
+        stale = stale or snapshot.stale
+        if args.json:
+            out.write(json.dumps(explain_data(snapshot, result.decision, result.outcomes, view), indent=2) + "\n")
+        else:
+            out.write(explain_text(snapshot, result.decision, result.outcomes, view))
+    return EXIT_STALE if stale else 0
