@@ -202,15 +202,13 @@ def write_best(
     best: Point,
     rows: dict[str, tuple[float, float, float, float]],
 ) -> None:
-    """The --config (without `sim:`) with the tuned policies' options replaced, checked like `validate`."""
+    """The --config (without `sim:`) whose first cluster's `policies:` is the tuned set, exactly what was
+    simulated (a configured policy of another type is dropped, and named in the header), checked like
+    `validate`."""
     data = _config_data(args.config, app)
-    policies: list[dict[str, Any]] = data["clusters"][0].setdefault("policies", [])
-    for spec in chosen:
-        entry = next((p for p in policies if p.get("type") == spec.type), None)
-        if entry is None:
-            policies.append({"type": spec.type, "options": _plain(spec.options)})
-        else:
-            entry["options"] = _plain(spec.options)
+    cluster = data["clusters"][0]
+    dropped = sorted({str(p.get("type")) for p in cluster.get("policies", [])} - {s.type for s in chosen})
+    cluster["policies"] = [_entry(spec) for spec in chosen]
     app_checked = parse_config(data, str(out))
     for i, cluster in enumerate(app_checked.clusters):
         load_policies(cluster.policies, f"clusters[{i}].policies")
@@ -221,6 +219,8 @@ def write_best(
         f"# trial {best.number}: train ctrl ${tc:.2f}, p95 wait {tw:.0f} s;"
         f" holdout ctrl ${hc:.2f}, p95 wait {hw:.0f} s\n"
     )
+    if dropped:
+        header += f"# policies: the tuned set; dropped from --config (not simulated with it): {', '.join(dropped)}\n"
     out.write_text(header + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
@@ -232,5 +232,8 @@ def _config_data(path: str | None, app: AppConfig | None) -> dict[str, Any]:
     return data
 
 
-def _plain(options: dict[str, Any]) -> dict[str, Any]:
-    return dict(options)
+def _entry(spec: PolicySpec) -> dict[str, Any]:
+    entry: dict[str, Any] = {"type": spec.type, "options": dict(spec.options)}
+    if spec.guards is not None:
+        entry["guards"] = spec.guards
+    return entry

@@ -10,6 +10,7 @@ from typing import Literal
 
 import optuna
 import pytest
+import yaml
 from pydantic import BaseModel, Field
 
 from autoscaler.cli import main as cli_main
@@ -127,9 +128,19 @@ def test_tune_fixed_seed_is_repeatable_and_writes_a_valid_config(
 
 
 def test_worker_processes_add_to_one_study_on_a_storage_url(tmp_path: Path) -> None:
+    """Also: best.yaml's policies are exactly the tuned set (a configured `static` was not simulated with it)."""
     storage = f"sqlite:///{tmp_path / 'shared.db'}"
-    assert _tune(tmp_path, "a.yaml", "--storage", storage, trials=2) == 0
-    assert _tune(tmp_path, "b.yaml", "--storage", storage, trials=2, workers=2) == 0
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "clusters:\n- cluster_id: j-ABC\n  yarn: {urls: ['http://rm:8088']}\n  policies: [{type: static}]\n"
+        "sim: {interruptions: false}\n"
+    )
+    assert _tune(tmp_path, "a.yaml", "--storage", storage, "--config", str(config), trials=2) == 0
+    best = (tmp_path / "a.yaml").read_text()
+    assert "dropped from --config (not simulated with it): static" in best
+    assert [p["type"] for p in yaml.safe_load(best)["clusters"][0]["policies"]] == ["pending-demand", "idle-capacity"]
+    assert "sim" not in yaml.safe_load(best)
+    assert _tune(tmp_path, "b.yaml", "--storage", storage, "--config", str(config), trials=2, workers=2) == 0
     (summary,) = optuna.get_all_study_summaries(storage)
     assert summary.n_trials == 4
     study = optuna.load_study(study_name=summary.study_name, storage=storage)
