@@ -11,6 +11,7 @@ import pytest
 
 from autoscaler.cli import main as cli_main
 from autoscaler.emulator.server import Emulator
+from autoscaler.emulator.yarn_history import render_finished
 from autoscaler.model import Market, PoolRole, Resources
 from autoscaler.sim.billing import PriceBook
 from autoscaler.sim.cluster import SimCluster
@@ -139,3 +140,23 @@ def test_an_rm_that_is_not_there_is_exit_2(tmp_path: Path, capsys: pytest.Captur
     err = capsys.readouterr().err
     assert err.startswith("error: --yarn http://127.0.0.1:9:")
     assert "Traceback" not in err
+
+
+def test_a_compressed_clock_serves_a_consistent_workload() -> None:
+    """demo's wall clock serves times 10x compressed: resource-seconds shrink alike, so the import's task
+    count (memory-seconds over size x span) is the same as on the emulated clock."""
+    jr = _finished_cluster().workload.completed[0]
+
+    def fast(t: float) -> float:
+        return START + (t - START) / 10
+
+    plain = render_finished(jr, START)
+    compressed = render_finished(jr, START, fast)
+    assert plain is not None
+    assert compressed is not None
+    assert compressed["memorySeconds"] == pytest.approx(plain["memorySeconds"] / 10, rel=0.01)
+    (a,), (b,) = (
+        convert(iter([plain]), ConversionModel(), ImportStats()),
+        convert(iter([compressed]), ConversionModel(), ImportStats()),
+    )
+    assert a["stages"][0]["tasks"] == b["stages"][0]["tasks"]
