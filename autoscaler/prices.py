@@ -154,12 +154,17 @@ class SpotHistory:
         first = text.split("\n", 1)[0]
         reader = csv.reader(io.StringIO(text), delimiter="\t" if "\t" in first else ",")
         rows = []
+        epochs: dict[str, float] = {}  # rows share few timestamps: each is parsed once
         for lineno, rec in enumerate(reader, start=1):
             if not rec or (lineno == 1 and rec[0] == "AvailabilityZone"):
                 continue
             try:
                 az, itype, product, price, ts = rec[:5]
-                rows.append((az, itype, product, float(price), _epoch(ts)))
+                usd = float(price)
+                at = epochs.get(ts)
+                if at is None:
+                    at = epochs[ts] = _epoch(ts)
+                rows.append((az, itype, product, usd, at))
             except ValueError as err:
                 raise ValueError(f"{source}:{lineno}: expected AZ, type, product, price, ISO time: {err}") from None
         return cls.from_rows(rows, region)

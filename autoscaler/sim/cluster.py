@@ -20,7 +20,7 @@ import heapq
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Final, cast
+from typing import Final
 
 from autoscaler.instance_types import yarn_resources
 from autoscaler.model import ClusterSnapshot, InstanceOption, Market, PoolKind, PoolRole
@@ -104,7 +104,7 @@ class SimCluster:
             at, _, kind, obj = pop(events)
             self.now = at
             if kind == BATCH:  # `_on_batch` inlined: most events are container-batch completions
-                batch = cast(Batch, obj)
+                batch: Batch = obj  # type: ignore[assignment] # only batches are pushed as BATCH
                 batch_done(batch, at)
                 if batch.node.state is draining:
                     self._maybe_done_draining(batch.node)
