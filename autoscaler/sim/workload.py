@@ -269,6 +269,8 @@ class Workload:
         if not self._open or not (self._am_q or self._task_q):
             return
         nodes, full = self._with_room([self._open[k] for k in sorted(self._open)])
+        # the most free memory on any node: an upper bound for the whole pass, as a pass only allocates
+        top = max((n.free_mem for n in nodes), default=0)
         am_q, task_q = self._am_q, self._task_q
         am_keep: list[int] = []
         task_keep: list[int] = []
@@ -298,6 +300,9 @@ class Workload:
                 if jr.am_state is not AmState.READY or not jr.runs:
                     self._task_set.discard(jr.seq)
                     continue
+                if jr.shape.memory_mb > top:  # fits on no node: what _place_tasks would find, cheaper
+                    task_keep.append(jr.seq)
+                    continue
                 filled = self._place_tasks(jr, nodes, now)
                 if jr.runs:
                     task_keep.append(jr.seq)
@@ -306,6 +311,7 @@ class Workload:
             if filled:  # only a node that just took containers can have run out of room
                 nodes, now_full = self._with_room(nodes)
                 full += now_full
+                top = max((n.free_mem for n in nodes), default=0)
         self._am_q = am_keep + am_q[i:]
         self._task_q = task_keep + task_q[j:]
         for n in full:
@@ -318,10 +324,6 @@ class Workload:
         if len(room) == len(nodes):
             return room, []
         return room, [n for n in nodes if n.free_mem < min_mem or n.free_vc < min_vc]
-
-    def _has_room(self, node: SimNode) -> bool:
-        """Room for the smallest shape any job asks for."""
-        return node.free_mem >= self._min_mem and node.free_vc >= self._min_vc
 
     def _start(self, jr: JobRun, now: float) -> None:
         if jr.started_at is None:
@@ -345,7 +347,7 @@ class Workload:
                 self._start(jr, now)
                 # an event even for a zero start-up: the queues must not change during a pass
                 self._on_am(now + jr.job.am_start_s, self._am_kind, jr)
-                return _PLACED, not self._has_room(node)
+                return _PLACED, node.free_mem < self._min_mem or node.free_vc < self._min_vc
         return _NO_ROOM, False
 
     def _place_tasks(self, jr: JobRun, nodes: list[SimNode], now: float) -> bool:
