@@ -3,8 +3,10 @@
 Each `shadow_policies:` entry is evaluated on its own, on the live tick's snapshot, through the same
 `engine.evaluate` (admission, combine, the cluster's guards) with its own controller memory: what it
 would hold if it were the cluster's policy. It goes through the one tick function (`tick.run_tick`)
-with an actuator that writes nothing and reports no outcome, so its memory folds in no outcome (open
-loop: each tick it sees the real cluster, not the one it would have made). It runs after the live
+with an actuator that writes nothing and reports each resize as DRY_RUN, exactly as a dry-run daemon
+does, so its cooldowns start and its scale-in confirmations reset as they would if it were live (its
+cadence is the daemon's); it stays open loop: each tick it sees the real cluster, not the one it
+would have made. It runs after the live
 decision, and anything it raises is caught here: a shadow cannot change, delay or fail the live tick.
 
 Its would-be spend rate is the cluster's actual one plus the price of the units its plan would add
@@ -19,7 +21,16 @@ from dataclasses import dataclass, field
 
 from autoscaler.config import ClusterConfig
 from autoscaler.engine import managed_pools
-from autoscaler.model import ClusterSnapshot, ControllerMemory, Decision, Market, Outcome, Plan, RejectReason
+from autoscaler.model import (
+    ClusterSnapshot,
+    ControllerMemory,
+    Decision,
+    Market,
+    Outcome,
+    OutcomeStatus,
+    Plan,
+    RejectReason,
+)
 from autoscaler.policy import Policy
 from autoscaler.tick import run_tick
 
@@ -45,11 +56,15 @@ def shadow_names(types: Sequence[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
-class _NoActuator:
-    """A shadow's actuator: applies nothing and reports no outcome (no cooldown starts, no back-off)."""
+class _ShadowActuator:
+    """A shadow's actuator: applies nothing and reports every resize as DRY_RUN, so `record_outcomes`
+    starts the shadow's cooldowns and resets its confirmations as a dry-run daemon's (never a back-off)."""
 
     def apply(self, plan: Plan, snapshot: ClusterSnapshot) -> tuple[Outcome, ...]:
-        return ()
+        return tuple(
+            Outcome(r.pool_id, OutcomeStatus.DRY_RUN, f"shadow: would resize {r.current.total} -> {r.target.total}")
+            for r in plan.resizes
+        )
 
 
 class Shadows:
@@ -72,7 +87,7 @@ class Shadows:
 
     def _one(self, name: str, policy: Policy, snapshot: ClusterSnapshot, config: ClusterConfig) -> ShadowResult:
         try:
-            result = run_tick(snapshot, self._memory[name], (policy,), config, _NoActuator())
+            result = run_tick(snapshot, self._memory[name], (policy,), config, _ShadowActuator())
         except Exception as err:  # a shadow never reaches the live tick, whatever it does
             return ShadowResult(name, error=f"{type(err).__name__}: {err}")
         decision, self._memory[name] = result.decision, result.memory

@@ -118,3 +118,17 @@ def test_shadow_policies_are_validated_with_their_path(tmp_path: Any, capsys: py
     err = capsys.readouterr().err
     assert "clusters[0].shadow_policies[0].type: unknown policy 'nope'" in err
     assert "clusters[0].shadow_policies[1].options: headroom_pct" in err
+
+
+def test_a_shadow_keeps_the_daemons_cadence_its_planned_resizes_start_cooldowns() -> None:
+    """Like a dry-run daemon, a shadow's planned resize starts its cooldown: static wants 8 of 2 units,
+    planned at once; 30 s later, the pool unchanged (a shadow writes nothing), it is held by cooldown_up
+    (120 s) rather than planned again on every tick, and planned again once the cooldown has passed."""
+    config = _config([{"type": "static", "options": {"units": 8}}])
+    shadows = Shadows(list(zip(["static"], load_policies(config.shadow_policies), strict=True)))
+    results = [shadows.evaluate(_snapshot(T0 + dt), config)[0] for dt in (0, 30, 150)]
+    planned = [[r.target.total for r in res.decision.plan.resizes] for res in results if res.decision]
+    assert planned == [[8], [], [8]]
+    held = results[1].decision
+    assert held is not None
+    assert "cooldown_up" in {r.reason.value for r in held.rejections}
