@@ -19,10 +19,13 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from autoscaler.sources.interruptions import INTERRUPTION, REBALANCE, parse_event
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 CFN = DEPLOY / "cloudformation" / "ecs-fargate.yaml"
 LEASE_TABLE = DEPLOY / "dynamodb" / "lease-table.yaml"
+SPOT_QUEUE = DEPLOY / "cloudformation" / "spot-interruptions.yaml"
 POLICY = DEPLOY / "iam" / "policy.json"
 LEASE_POLICY = DEPLOY / "iam" / "lease-policy.json"
 DOCKER_COMPOSE = shutil.which("docker-compose")
@@ -78,8 +81,8 @@ def test_compose_has_no_top_level_name() -> None:
 
 
 def test_cfn_lint_accepts_every_template() -> None:
-    """The Fargate service and the HA lease table."""
-    templates = [CFN, LEASE_TABLE]
+    """The Fargate service, the HA lease table and the Spot interruption queue."""
+    templates = [CFN, LEASE_TABLE, SPOT_QUEUE]
     done = subprocess.run(
         [str(CFN_LINT), *map(str, templates)], capture_output=True, text=True, timeout=300, check=False
     )
@@ -106,6 +109,64 @@ def test_lease_table_is_the_one_the_daemon_and_tests_use() -> None:
     )
     assert statement["Resource"] == {"GetAtt": "LeaseTable.Arn"}
     assert shipped["Resource"].endswith(":table/emr-autoscaler-leases")
+
+
+def test_spot_queue_gets_the_events_the_daemon_parses_from_this_rule_only() -> None:
+    """The rule matches exactly the two detail-types `sources/interruptions.py` parses and sends the event
+    unchanged (the body is the EventBridge JSON it reads); only EventBridge, from this rule, may send;
+    the queue is encrypted; the consumer policy is policy.json's SQS statement, on this queue only."""
+    resources = cfn(SPOT_QUEUE)["Resources"]
+    queue = resources["InterruptionQueue"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+    assert 600 <= queue["MessageRetentionPeriod"] <= 3600
+    rule = resources["InterruptionRule"]["Properties"]
+    assert rule["EventPattern"] == {"source": ["aws.ec2"], "detail-type": [INTERRUPTION, REBALANCE]}
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"GetAtt": "InterruptionQueue.Arn"}
+    assert not {"Input", "InputPath", "InputTransformer"} & target.keys()
+    allow, deny = resources["InterruptionQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert (allow["Effect"], allow["Principal"], allow["Action"]) == (
+        "Allow",
+        {"Service": "events.amazonaws.com"},
+        "sqs:SendMessage",
+    )
+    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": {"GetAtt": "InterruptionRule.Arn"}}}
+    assert (deny["Effect"], deny["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+    (consumer,) = resources["ConsumerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    shipped = next(s for s in json.loads(POLICY.read_text())["Statement"] if s["Sid"] == consumer["Sid"])
+    assert sorted(consumer["Action"]) == sorted(shipped["Action"]) == ["sqs:DeleteMessage", "sqs:ReceiveMessage"]
+    assert consumer["Resource"] == {"GetAtt": "InterruptionQueue.Arn"}
+    assert shipped["Resource"].endswith(":" + cfn(SPOT_QUEUE)["Parameters"]["QueueName"]["Default"])
+    assert cfn(SPOT_QUEUE)["Outputs"]["QueueUrl"]["Value"] == {"Ref": "InterruptionQueue"}
+
+
+@pytest.mark.parametrize(
+    ("detail_type", "detail", "action"),
+    [
+        (INTERRUPTION, {"instance-id": "i-0abc", "instance-action": "terminate"}, "terminate"),
+        (REBALANCE, {"instance-id": "i-0abc"}, "rebalance"),
+    ],
+)
+def test_events_the_rule_matches_are_parsed_by_the_daemon(
+    detail_type: str, detail: dict[str, str], action: str
+) -> None:
+    """An event of AWS's documented shape, as the rule delivers it (body = the event), becomes a notice."""
+    pattern = cfn(SPOT_QUEUE)["Resources"]["InterruptionRule"]["Properties"]["EventPattern"]
+    event = {
+        "version": "0",
+        "id": "7bf73129-1428-4cd3-a780-95db273d1602",
+        "detail-type": detail_type,
+        "source": "aws.ec2",
+        "account": "123456789012",
+        "time": "2026-12-02T03:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:ec2:us-east-1:123456789012:instance/i-0abc"],
+        "detail": detail,
+    }
+    assert all(event[key] in values for key, values in pattern.items())
+    notice = parse_event(json.dumps(event))
+    assert notice is not None
+    assert (notice.instance_id, notice.action) == ("i-0abc", action)
 
 
 def test_cfn_task_role_grants_exactly_the_iam_policy() -> None:
