@@ -36,7 +36,14 @@ from autoscaler.model import (
 
 # -- fakes (EMR, YARN RM, clock, logger, actuator, test policy) live in their own modules, re-exported here --
 from autoscaler.testing_emr import EmrCall, EmrFault, FakeEmr, FakePool  # noqa: F401
-from autoscaler.testing_fakes import FakeClock, ListLogger, RecordingActuator, Wants, metric_value  # noqa: F401
+from autoscaler.testing_fakes import (  # noqa: F401
+    FakeClock,
+    ListLogger,
+    RecordingActuator,
+    Wants,
+    free_port,
+    metric_value,
+)
 from autoscaler.testing_yarn import FakeYarn, YarnCall, YarnFault, make_app, yarn_from_nodes  # noqa: F401
 
 T0: Final = 1_700_000_000.0

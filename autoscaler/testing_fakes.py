@@ -1,5 +1,6 @@
 """Small fakes a test or a plugin author needs: a clock, a logger, an actuator and a policy; and
-`metric_value`, to read one series of the daemon's metrics as a scrape would.
+`metric_value`, to read one series of the daemon's metrics as a scrape would; `free_port`, for a
+test's local servers.
 
 Re-exported by `autoscaler.testing`. Each one records what it was asked, so a test asserts on
 behaviour (what was logged, which plans were applied, which context a policy saw), and none of them
@@ -8,6 +9,7 @@ reaches for a real clock, log sink or AWS.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,3 +100,10 @@ def metric_value(metrics: Metrics, name: str, **labels: str) -> float | None:
             if s.name == name and s.labels == labels:
                 return float(s.value)
     return None
+
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on right now (the OS picks it), for a test's local servers."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

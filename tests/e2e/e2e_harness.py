@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -20,17 +19,11 @@ from typing import Any
 import yaml
 
 from autoscaler.serving import HttpServer, Request, Response, endpoint
-from autoscaler.testing import FakeYarn
+from autoscaler.testing import FakeYarn, free_port  # noqa: F401 - free_port re-exported: the e2e tests import it from here
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 CREDS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -9,7 +9,6 @@ One job waits for 60 × 2 GB containers that the core nodes cannot hold.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from autoscaler.sim.billing import PriceBook
 from autoscaler.sim.cluster import SimCluster
 from autoscaler.sim.spec import ClusterSpec, group
 from autoscaler.sim.trace import parse_job
+from autoscaler.testing import free_port
 
 T0 = 1_700_000_000.0
 TIME_SCALE = 60.0
@@ -34,12 +34,6 @@ SPOT_ROWS = (
     "us-east-1a\tm5.xlarge\tLinux/UNIX\t0.070000\t2023-11-14T22:13:20+00:00\n"
     "us-east-1a\tm5a.xlarge\tLinux/UNIX\t0.050000\t2023-11-14T22:13:20+00:00\n"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _cluster(spot_file: Path) -> SimCluster:
@@ -107,7 +101,7 @@ def test_daemon_grows_the_cheaper_spot_group_and_explain_says_why(tmp_path: Path
             check=False,
         )
         log_path = tmp_path / "daemon.log"
-        with log_path.open("w") as log, running_daemon(config, _free_port(), env, log) as proc:
+        with log_path.open("w") as log, running_daemon(config, free_port(), env, log) as proc:
             writes: list[tuple[str, dict[str, Any]]] = []
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline and proc.poll() is None and not writes:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -12,14 +11,9 @@ import requests
 from autoscaler.config import parse_config
 from autoscaler.emulator.demo import TASK_POOL, DemoSettings, Progress, build_cluster, daemon_config
 from autoscaler.policy import load_policies
+from autoscaler.testing import free_port
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_daemon_config_is_valid_and_live() -> None:
@@ -58,7 +52,7 @@ def test_progress_needs_growth_then_shrink() -> None:
 def test_demo_scales_up_and_in_with_the_real_daemon() -> None:
     """`emr-autoscaler demo` runs the real daemon against the emulator: it grows the task group, then shrinks it,
     serves /metrics meanwhile, and exits 0."""
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, "-m", "autoscaler.cli", "demo", "--time-scale", "30", "--duration", "50"]
     proc = subprocess.Popen(
         [*cmd, "--metrics-port", str(port)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

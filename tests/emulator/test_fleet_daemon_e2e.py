@@ -7,7 +7,6 @@ absolute on-demand and Spot targets, and the simulated fleet then grows by those
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -19,16 +18,11 @@ from autoscaler.emulator.demo import daemon_env, running_daemon
 from autoscaler.emulator.server import Emulator
 from autoscaler.model import Market
 from autoscaler.sim.node import Lifecycle
+from autoscaler.testing import free_port
 
 from .fleet import FLEET, T0, fleet_cluster
 
 TIME_SCALE = 60.0  # a 5-6 minute boot takes 5-6 real seconds
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _daemon_config(yarn_url: str, spot_file: Path) -> dict[str, Any]:
@@ -80,7 +74,7 @@ def test_daemon_grows_a_fleet_with_absolute_targets(tmp_path: Path, spot_file: P
         config = tmp_path / "daemon.yaml"
         config.write_text(yaml.safe_dump(_daemon_config(emu.yarn_url, spot_file)))
         log_path = tmp_path / "daemon.log"
-        with log_path.open("w") as log, running_daemon(config, _free_port(), daemon_env(emu.emr_url), log) as proc:
+        with log_path.open("w") as log, running_daemon(config, free_port(), daemon_env(emu.emr_url), log) as proc:
             deadline = time.monotonic() + 15
             writes: list[tuple[str, dict[str, Any]]] = []
             target_spot = None
