@@ -83,7 +83,7 @@ def _register_optional(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     for module in (
         "autoscaler.sim.command",
         "autoscaler.sim.tune_command",
-        "autoscaler.sim.import_command",
+        "autoscaler.trace_import.command",
         "autoscaler.emulator.command",
     ):
         try:

@@ -132,3 +132,14 @@ class YarnClient:
             raise SourceError(f"yarn: ResourceManager failed over during the read: {err}") from None
         self._active = base
         return YarnState(metrics, nodes, apps, redact_url(base))
+
+    def read_apps(self, query: dict[str, str]) -> Any:
+        """The active RM's raw `/ws/v1/cluster/apps?query` (history import); `SourceError` on any problem."""
+        base = self._find_active()
+        try:
+            body = self._get(base, APPS, query)
+        except _NotActive as err:
+            self._active = None
+            raise SourceError(f"yarn: ResourceManager failed over during the read: {err}") from None
+        self._active = base
+        return body

@@ -19,7 +19,7 @@ from autoscaler.sim.conversion import ConversionModel
 from autoscaler.sim.job import Job, Stage
 from autoscaler.sim.spec import ClusterSpec, group
 from autoscaler.sim.trace import load_trace
-from autoscaler.sim.yarn_import import ImportStats, convert, fetch_history, http_fetch
+from autoscaler.trace_import.yarn import YarnStats, convert, fetch_history, rm_fetch
 
 START = 1_699_920_000.0  # 2023-11-14T00:00:00Z
 JOBS = 12
@@ -50,7 +50,7 @@ def emulator() -> object:
 
 
 def test_emulator_serves_finished_apps_with_the_fields_import_reads(emulator: Emulator) -> None:
-    fetch = http_fetch(emulator.yarn_url)
+    fetch = rm_fetch(emulator.yarn_url)
     body = fetch({"states": "FINISHED,KILLED,FAILED"})
     apps = body["apps"]["app"]
     assert len(apps) == JOBS
@@ -66,10 +66,10 @@ def test_emulator_serves_finished_apps_with_the_fields_import_reads(emulator: Em
 
 
 def test_history_pages_by_halving_full_windows(emulator: Emulator) -> None:
-    stats = ImportStats()
+    stats = YarnStats()
     apps = list(
         fetch_history(
-            http_fetch(emulator.yarn_url),
+            rm_fetch(emulator.yarn_url),
             int(START * 1000),
             int((START + 6 * 3600) * 1000),
             stats,
@@ -124,7 +124,7 @@ def test_bad_records_are_counted_by_reason_with_the_first_one() -> None:
         {**good, "id": "application_1_0006", "launchTime": 0},
         good,  # the same app again (a window edge): one app
     ]
-    stats = ImportStats()
+    stats = YarnStats()
     (job,) = convert(iter([good, *bad]), ConversionModel(), stats)
     assert (stats.read, stats.kept, sum(stats.skipped.values())) == (7, 1, 6)
     assert stats.skipped["times out of order (submit <= launch <= finish)"] == 1
@@ -156,7 +156,7 @@ def test_a_compressed_clock_serves_a_consistent_workload() -> None:
     assert compressed is not None
     assert compressed["memorySeconds"] == pytest.approx(plain["memorySeconds"] / 10, rel=0.01)
     (a,), (b,) = (
-        convert(iter([plain]), ConversionModel(), ImportStats()),
-        convert(iter([compressed]), ConversionModel(), ImportStats()),
+        convert(iter([plain]), ConversionModel(), YarnStats()),
+        convert(iter([compressed]), ConversionModel(), YarnStats()),
     )
     assert a["stages"][0]["tasks"] == b["stages"][0]["tasks"]

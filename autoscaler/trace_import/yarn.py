@@ -15,22 +15,26 @@ count once. The mapping, and what it cannot recover, is docs/trace-import.md:
   This keeps the app's memory-seconds and its run time with unlimited room; how the work was split
   into stages, waves and task durations is not in the RM's record.
 
+The RM is read through the daemon's `YarnClient`, so the import gets the same CA bundle, TLS
+verification, Kerberos (SPNEGO) and RM HA handling as the daemon (`--config`'s first cluster's `yarn:`
+settings; several comma-separated `--yarn` URLs are an HA pair).
+
 Records the mapping cannot use (missing or negative times, finish before launch, no memory-seconds,
 another state) are skipped and counted by reason, never a crash.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import requests
-
+from autoscaler.config import YarnConfig
 from autoscaler.sim.conversion import ConversionModel
+from autoscaler.sources import SourceError, redact_url
+from autoscaler.sources.yarn import YarnClient
+from autoscaler.trace_import.stats import ImportStats, relative_submits
 
 APPS = "/ws/v1/cluster/apps"
 STATES = "FINISHED,KILLED,FAILED"
@@ -42,44 +46,43 @@ class RmReadError(Exception):
 
 
 @dataclass
-class ImportStats:
-    read: int = 0
-    kept: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)
-    first: dict[str, str] = field(default_factory=dict)  # reason → the first record skipped for it
+class YarnStats(ImportStats):
     requests: int = 0
     full_windows: int = 0
 
-    def skip(self, why: str, where: str) -> None:
-        self.skipped[why] += 1
-        self.first.setdefault(why, where)
-
-    def summary(self) -> str:
+    def headline(self) -> str:
         skipped = sum(self.skipped.values())
-        lines = [f"read {self.read} apps in {self.requests} requests, kept {self.kept}, skipped {skipped}"]
-        for why, n in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
-            lines.append(f"  skipped {n}: {why} (first: {self.first[why]})")
-        if self.full_windows:
-            lines.append(
-                f"  warning: {self.full_windows} one-millisecond window(s) returned the limit: apps may be missing"
-            )
-        return "\n".join(lines)
+        return f"read {self.read} apps in {self.requests} requests, kept {self.kept}, skipped {skipped}"
+
+    def notes(self) -> list[str]:
+        if not self.full_windows:
+            return []
+        return [f"{self.full_windows} one-millisecond window(s) returned the limit: apps may be missing"]
 
 
-def http_fetch(url: str, timeout_s: float = 30.0) -> Fetch:
-    """GET the RM's apps resource with a query; raises RmReadError for anything but a JSON 200."""
-    session = requests.Session()
-    base = url.rstrip("/") + APPS
+#: History pages are larger than the daemon's live reads: the import waits at least this long for one.
+MIN_TIMEOUT_S = 30.0
+
+
+def rm_fetch(urls: str, tls: YarnConfig | None = None) -> Fetch:
+    """GET the active RM's apps resource with a query, through the daemon's `YarnClient`.
+
+    `urls` is one RM base URL or several comma-separated (HA); `tls` lends its `verify_tls`,
+    `ca_bundle`, `kerberos` and `timeout_s` (at least MIN_TIMEOUT_S). Raises RmReadError.
+    """
+    listed = [u.strip() for u in urls.split(",") if u.strip()]
+    if not listed:
+        raise RmReadError(f"--yarn {urls!r}: no URL")
+    settings = {} if tls is None else tls.model_dump(exclude={"urls"})
+    settings["timeout_s"] = max(settings.get("timeout_s", 0.0), MIN_TIMEOUT_S)
+    client = YarnClient(YarnConfig(urls=listed, **settings))
+    shown = ",".join(redact_url(u) for u in listed)
 
     def fetch(params: Mapping[str, str]) -> Any:
         try:
-            resp = session.get(base, params=dict(params), timeout=timeout_s, headers={"Accept": "application/json"})
-            resp.raise_for_status()
-            return resp.json()
-        except requests.RequestException as err:
-            raise RmReadError(f"--yarn {url}: {err}") from None
-        except ValueError:
-            raise RmReadError(f"--yarn {url}: {APPS} did not answer JSON") from None
+            return client.read_apps(dict(params))
+        except SourceError as err:
+            raise RmReadError(f"--yarn {shown}: {err}") from None
 
     return fetch
 
@@ -95,7 +98,7 @@ def _apps(body: Any) -> list[Any]:
 
 
 def fetch_history(
-    fetch: Fetch, since_ms: int, until_ms: int, stats: ImportStats, *, window_ms: int = 3_600_000, limit: int = 1000
+    fetch: Fetch, since_ms: int, until_ms: int, stats: YarnStats, *, window_ms: int = 3_600_000, limit: int = 1000
 ) -> Iterator[Any]:
     """Every finished app with `since_ms` <= finishedTime <= `until_ms`, each window at most `limit` apps."""
     start = since_ms
@@ -104,7 +107,7 @@ def fetch_history(
         start += window_ms
 
 
-def _window(fetch: Fetch, begin: int, end: int, stats: ImportStats, limit: int) -> Iterator[Any]:
+def _window(fetch: Fetch, begin: int, end: int, stats: YarnStats, limit: int) -> Iterator[Any]:
     query = {"states": STATES, "finishedTimeBegin": str(begin), "finishedTimeEnd": str(end), "limit": str(limit)}
     stats.requests += 1
     apps = _apps(fetch(query))
@@ -192,16 +195,5 @@ def convert(apps: Iterator[Any], model: ConversionModel, stats: ImportStats) -> 
             continue
         seen.add(job["id"])
         jobs.append(job)
-    jobs.sort(key=lambda j: (j["submit_ms"], j["id"]))
-    t0 = jobs[0]["submit_ms"] if jobs else 0
-    for j in jobs:
-        j["submit_s"] = round((j.pop("submit_ms") - t0) / 1000.0, 3)
     stats.kept = len(jobs)
-    return jobs
-
-
-def write_jsonl(path: str, jobs: list[dict[str, Any]]) -> None:
-    order = ("id", "submit_s", "queue", "am", "am_start_s", "stages")
-    with open(path, "w", encoding="utf-8") as fh:
-        for j in jobs:
-            fh.write(json.dumps({k: j[k] for k in order}) + "\n")
+    return relative_submits(jobs)
