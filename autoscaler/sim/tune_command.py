@@ -1,14 +1,16 @@
 """`emr-autoscaler tune`: search a policy's options on a trace for the least controllable cost within a p95 wait.
 
     emr-autoscaler tune --trace T --policy NAME [--config FILE] --max-p95-wait S --trials N
-                        [--storage URL] [--holdout-fraction F] [--seed N] -o best.yaml
+                        [--storage URL] [--holdout-fraction F] [--seed N] [--spot-prices FILE] -o best.yaml
 
 The flags are a contract. `--trace`, `--policy` (`A+B` tunes both together) and `--config` (the daemon's
 YAML with an optional `sim:` section) read as in `simulate`. The options searched, and their ranges, are
 the policy's option fields with both bounds (`autoscaler.sim.space`); the others keep the config's
 values. Trials simulate the first 1 - F of the trace's time (default F = 0.2) in one process per core
 (`--workers`), stored in `--storage` (an Optuna storage URL; default SQLite `<best>.optuna.db` beside
--o; a PostgreSQL URL lets several machines run the same command on one study). It prints the Pareto
+-o; a PostgreSQL URL lets several machines run the same command on one study). `--spot-prices` replays
+a Spot price history as `simulate`'s does (trials and the holdout at their own hours; without it Spot
+pays on-demand x `sim.spot_price_fraction`). It prints the Pareto
 front, picks the cheapest point whose p95 wait is within S, replays it and the configured options on
 the held-out last F of the trace, prints both figures, and writes `-o` as a config `validate`
 accepts (the --config with the policy's options replaced, or a minimal one). Exit 0; 1 when no trial
@@ -36,6 +38,7 @@ from autoscaler.sim.command import (
     exit_2_on_bad_input,
     load_sim_config,
     policy_runs,
+    spot_history,
 )
 from autoscaler.sim.hindsight import SIM_ONLY_POLICIES
 from autoscaler.sim.job import Job
@@ -66,6 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--holdout-fraction", type=float, default=0.2, metavar="F", help="last fraction of the trace's time held out"
     )
+    parser.add_argument("--spot-prices", metavar="FILE", help="Spot price history to replay (CSV/TSV), as simulate's")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="simulator and sampler seed")
     parser.add_argument("--workers", type=int, default=None, metavar="N", help="worker processes (default: cores)")
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="write the chosen config here")
@@ -116,8 +120,11 @@ def _run(args: argparse.Namespace) -> int:
     train, held, held_spec = split_trace(jobs, spec, args.holdout_fraction)
     if not train or not held:
         raise SimulateError(f"{args.trace}: too few jobs to hold out {args.holdout_fraction:g} of its time")
-    problem = Problem(tuple(train), spec, tuple(base), params, config, None, args.seed, poll, args.max_p95_wait)
+    history, _ = spot_history(args.spot_prices, config.region, spec)
+    problem = Problem(tuple(train), spec, tuple(base), params, config, history, args.seed, poll, args.max_p95_wait)
     digest = hashlib.sha256(Path(args.trace).read_bytes()).hexdigest()
+    if args.spot_prices is not None:  # other prices, another study (without the flag: the name it always had)
+        digest += "|spot:" + hashlib.sha256(Path(args.spot_prices).read_bytes()).hexdigest()
     name = study_name(args.policy, digest, problem, args.holdout_fraction)
     storage = args.storage or f"sqlite:///{out.resolve().with_suffix('.optuna.db')}"
     print(f"tuning {args.policy} on {len(train)} jobs ({len(held)} held out); study {name} in {storage}")
@@ -215,7 +222,9 @@ def write_best(
     tc, tw, hc, hw = rows["chosen"]
     header = (
         f"# emr-autoscaler tune --policy {args.policy} --trace {args.trace} --max-p95-wait {args.max_p95_wait:g}"
-        f" --trials {args.trials} --seed {args.seed} --holdout-fraction {args.holdout_fraction:g}\n"
+        f" --trials {args.trials} --seed {args.seed} --holdout-fraction {args.holdout_fraction:g}"
+        + (f" --spot-prices {args.spot_prices}" if args.spot_prices else "")
+        + "\n"
         f"# trial {best.number}: train ctrl ${tc:.2f}, p95 wait {tw:.0f} s;"
         f" holdout ctrl ${hc:.2f}, p95 wait {hw:.0f} s\n"
     )

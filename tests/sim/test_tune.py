@@ -179,3 +179,37 @@ def test_bad_input_is_exit_2(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+def _spot(path: Path, usd_per_hour: float) -> Path:
+    """One AZ's m5.xlarge Spot price, flat over the trace's day (the default start is 2023-11-14)."""
+    rows = [f"use1-az1\tm5.xlarge\tLinux/UNIX\t{usd_per_hour}\t2023-11-1{d}T00:00:00+00:00\n" for d in (3, 5)]
+    path.write_text("".join(rows))
+    return path
+
+
+def test_spot_prices_replay_as_simulate_s_and_name_their_own_study(tmp_path: Path) -> None:
+    """`--spot-prices`: the same history as simulate replays; a dearer Spot price costs more, in its own study."""
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "clusters:\n- cluster_id: j-ABC\n  yarn: {urls: ['http://rm:8088']}\n  policies: [{type: pending-demand}]\n"
+        "sim:\n  interruptions: false\n  pools:\n"
+        "  - {id: ig-core, role: CORE, market: ON_DEMAND, types: [m5.xlarge], initial: 1}\n"
+        "  - {id: ig-spot, role: TASK, market: SPOT, types: [m5.xlarge], initial: 0}\n"
+    )
+    storage = f"sqlite:///{tmp_path / 'shared.db'}"
+    costs = {}
+    for price in (0.05, 0.5):
+        out = f"best-{price}.yaml"
+        spot = _spot(tmp_path / f"spot-{price}.tsv", price)
+        extra = ("--config", str(config), "--storage", storage, "--spot-prices", str(spot))
+        assert _tune(tmp_path, out, *extra, trials=1) == 0
+        header = (tmp_path / out).read_text().splitlines()
+        assert header[0].endswith(f"--spot-prices {spot}")
+        costs[price] = float(header[1].split("train ctrl $", 1)[1].split(",", 1)[0])
+    assert costs[0.5] > 3 * costs[0.05] > 0
+    assert len(optuna.get_all_study_summaries(storage)) == 2
+    trace = str(tmp_path / "t.jsonl")
+    argv = ["tune", "--trace", trace, "--policy", "pending-demand", "--max-p95-wait", "60", "--trials", "1"]
+    argv += ["--spot-prices", str(tmp_path / "missing.tsv"), "-o", str(tmp_path / "x.yaml")]
+    assert cli_main(argv) == 2
