@@ -27,6 +27,7 @@ from autoscaler.loop import ClusterDeps, Deps, run
 from autoscaler.metrics import Health, Metrics
 from autoscaler.model import ClusterSnapshot
 from autoscaler.policy import Policy, PolicyError, load_policy
+from autoscaler.recorder import Recorder
 from autoscaler.shadow import Shadows, shadow_names
 from autoscaler.snapshot import Sources, build_sources, collect
 from autoscaler.sources import redact_url
@@ -67,7 +68,19 @@ def build_deps(
         if lease is not None:
             actuator = FencedActuator(actuator, lease)  # every write asks the lease first
         collect = _collector(build_sources(cluster, observer=metrics.observe_aws_call), cluster)
-        clusters.append(ClusterDeps(cluster, collect, actuator, cluster_policies, lease, cluster_shadows))
+        recorder = (
+            Recorder(
+                cluster.cluster_id,
+                cluster.record_dir,
+                cluster.recording,
+                logger,
+                dropped=metrics.count_record_dropped,
+                written=metrics.count_record_written,
+            )
+            if cluster.record_dir
+            else None
+        )  # its thread and files start with the first tick: explain, which never ticks, records nothing
+        clusters.append(ClusterDeps(cluster, collect, actuator, cluster_policies, lease, cluster_shadows, recorder))
         names = (getattr(p, "name", type(p).__name__) for p in cluster_policies)  # as the engine names them
         metrics.expect(cluster.cluster_id, names, cluster.pools)
     health = Health(config.poll_interval_s, tuple(c.cluster_id for c in config.clusters), started_at=clock())

@@ -28,6 +28,7 @@ from autoscaler.config_env import (
     prune,
     read_env,
 )
+from autoscaler.config_recording import RecordingConfig
 
 __all__ = ["ENV_PREFIX", "AppConfig", "ClusterConfig", "ConfigError", "format_errors", "load_config", "parse_config"]
 
@@ -204,6 +205,16 @@ class ClusterConfig(_Strict):
     )
     history_window_s: float = Field(
         1800, gt=0, le=WEEK_S, description="How much metric history policies may average over."
+    )
+    record_dir: str | None = Field(
+        None,
+        min_length=1,
+        description="Record every tick's snapshot and decision here (JSON lines, rotated and bounded by "
+        "`recording`) for `simulate --replay` and `trace import --recording`; written by a thread, never "
+        "delaying a tick. Unset: nothing recorded.",
+    )
+    recording: RecordingConfig = Field(
+        default_factory=RecordingConfig, description="Bounds of record_dir: file size, file count, queue."
     )
 
 

@@ -37,6 +37,8 @@ from autoscaler.metrics import Health, Metrics, MetricsServer
 from autoscaler.metrics_server import server_security
 from autoscaler.model import ClusterSnapshot, ControllerMemory, Decision, Outcome
 from autoscaler.policy import Policy
+from autoscaler.record_codec import TickRecord
+from autoscaler.recorder import Recorder
 from autoscaler.shadow import ShadowResult, Shadows
 from autoscaler.tick import ActuatorFailed, run_tick
 
@@ -52,6 +54,7 @@ class ClusterDeps:
     policies: tuple[Policy, ...]
     lease: ClusterLease | None = None  # HA: tick only as the lease holder (autoscaler/ha.py)
     shadows: Shadows = field(default_factory=lambda: Shadows(()))  # evaluated beside, never acting
+    recorder: Recorder | None = None  # record_dir: every tick's snapshot and decision, never blocking
 
 
 class DecisionBoard:
@@ -156,6 +159,7 @@ def tick_cluster(deps: Deps, cluster: ClusterDeps, memory: ControllerMemory, now
             else {"cluster": cid, "dry_run": deps.dry_run, "duration_s": round(seconds, 4), "error": error}
         )
         deps.logger.error("tick", **fields, exc_info=True)
+        _record(cluster, snapshot, decision, outcomes, now, error)
         return memory
     seconds = time.perf_counter() - started
     outcome = "stale" if snapshot.stale else "ok"
@@ -165,7 +169,26 @@ def tick_cluster(deps: Deps, cluster: ClusterDeps, memory: ControllerMemory, now
     else:
         deps.health.success(cid, now)
     deps.logger.info("tick", **tick_event(snapshot, decision, outcomes, dry_run=deps.dry_run, seconds=seconds))
+    _record(cluster, snapshot, decision, outcomes, now)
     return result.memory
+
+
+def _record(  # noqa: PLR0917 - the tick's own values, in the order tick_cluster has them
+    cluster: ClusterDeps,
+    snapshot: ClusterSnapshot | None,
+    decision: Decision | None,
+    outcomes: tuple[Outcome, ...],
+    now: float,
+    error: str | None = None,
+) -> None:
+    """Hand the tick to the cluster's recorder (a queue put: it never blocks or raises)."""
+    if cluster.recorder is None or snapshot is None:
+        return
+    if decision is None:
+        cluster.recorder.submit(TickRecord(now, snapshot, outcomes=outcomes, error=error))
+    else:
+        plan, recs, rejections = decision.plan, decision.recommendations, decision.rejections
+        cluster.recorder.submit(TickRecord(now, snapshot, recs, rejections, plan, outcomes, error))
 
 
 def _shadows(deps: Deps, cluster: ClusterDeps, snapshot: ClusterSnapshot) -> None:
@@ -254,6 +277,9 @@ def run(settings: AppConfig, deps: Deps, *, once: bool = False, stop: threading.
         deps.logger.info("stopped", ticks=runner.ticks)
         return 0
     finally:
+        for cluster in deps.clusters:
+            if cluster.recorder is not None:
+                cluster.recorder.close()  # what is queued is written (bounded wait), then the file closed
         if server is not None:
             server.close()
 

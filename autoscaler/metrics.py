@@ -172,6 +172,19 @@ class Metrics:
             [*c, "policy"],
             registry=r,
         )
+        self.record_lines = Counter(
+            "emr_autoscaler_record_lines_total", "Ticks written to the cluster's record_dir.", c, registry=r
+        )
+        self.record_bytes = Counter(
+            "emr_autoscaler_record_written_bytes_total", "Bytes written to the cluster's record_dir.", c, registry=r
+        )
+        self.record_dropped = Counter(
+            "emr_autoscaler_record_dropped_total",
+            "Ticks not recorded, by reason: queue_full (the writer is recording.queue_ticks behind; the tick never"
+            " waits), write_error (disk full, permission, read-only), encode_error.",
+            [*c, "reason"],
+            registry=r,
+        )
         self.dry_run = Gauge("emr_autoscaler_dry_run", "1 when the daemon writes nothing (dry-run).", registry=r)
         self.lease_held = Gauge(
             "emr_autoscaler_lease_held",
@@ -300,6 +313,13 @@ class Metrics:
         self.ticks.labels(cluster, outcome).inc()
         if outcome == "ok":
             self.last_success.labels(cluster).set(now)
+
+    def count_record_written(self, cluster: str, nbytes: int) -> None:
+        self.record_lines.labels(cluster).inc()
+        self.record_bytes.labels(cluster).inc(nbytes)
+
+    def count_record_dropped(self, cluster: str, reason: str) -> None:
+        self.record_dropped.labels(cluster, reason).inc()
 
     def exposition(self) -> bytes:
         return bytes(generate_latest(self.registry))

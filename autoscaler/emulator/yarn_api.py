@@ -157,6 +157,10 @@ def render_app(app: AppInfo) -> dict[str, Any]:
     }
     if app.am_host:
         out["amHostHttpAddress"] = f"{app.am_host}:{NM_HTTP_PORT}"
+    # an RM reports -1 for what an app does not hold a report of; this one always knows
+    out["allocatedMB"] = app.allocated.memory_mb if app.allocated is not None else -1
+    out["allocatedVCores"] = app.allocated.vcores if app.allocated is not None else -1
+    out["runningContainers"] = app.running_containers if app.running_containers is not None else -1
     return out
 
 

@@ -171,6 +171,9 @@ class AppInfo:
     am_host: str | None = None
     pending: tuple[PendingRequest, ...] = ()
     submitted_at: float | None = None
+    # what the app holds now, AM included (allocatedMB/VCores, runningContainers); None = not reported
+    allocated: Resources | None = None
+    running_containers: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

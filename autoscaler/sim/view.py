@@ -93,6 +93,8 @@ def app_info(jr: JobRun, start_at: float) -> AppInfo:
     job = jr.job
     app_id = f"application_{int(start_at)}_{jr.seq + 1:04d}"
     ask = jr.pending_ask()
+    am = job.am if jr.am_node is not None else None  # the AM holds its container from placement on
+    am_mb, am_vc = (am.memory_mb, am.vcores) if am is not None else (0, 0)
     return AppInfo(
         app_id=app_id,
         state="ACCEPTED" if jr.accepted else "RUNNING",
@@ -100,6 +102,8 @@ def app_info(jr: JobRun, start_at: float) -> AppInfo:
         am_host=jr.am_node.host if jr.am_node is not None else None,
         pending=() if ask is None else (PendingRequest(ask[0], ask[1], app_id, job.queue),),
         submitted_at=start_at + job.submit_s,
+        allocated=Resources(jr.running * jr.shape.memory_mb + am_mb, jr.running * jr.shape.vcores + am_vc),
+        running_containers=jr.running + (am is not None),
     )
 
 

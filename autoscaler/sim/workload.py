@@ -14,9 +14,8 @@ Placement counts memory only unless `count_vcores` is set: the CapacityScheduler
 EMR keeps, so a node's vcores can be over-committed (YARN then reports allocated vcores above the
 total). With `count_vcores` (the DominantResourceCalculator) memory and vcores both bind.
 
-The workload keeps what the ResourceManager's cluster metrics report as running totals, updated as
-containers start and end (`Totals`), and the set of jobs changed since the last snapshot, so a
-snapshot's cost does not grow with the queue.
+The workload keeps the RM's cluster metrics as running totals updated as containers start and end
+(`Totals`), and the jobs changed since the last snapshot: a snapshot's cost does not grow with the queue.
 """
 
 from __future__ import annotations
@@ -230,6 +229,7 @@ class Workload:
                 self._open[seq] = node
         jr.running -= count
         jr.done += count
+        self.changed.add(jr.seq)  # the app's allocation changed (no ask did: not a _touch)
         if jr.done >= jr.job.stages[jr.stage].tasks:  # running and done alone are not in the app's view
             self._next_stage(jr, now)
             self._touch(jr)
@@ -385,6 +385,7 @@ class Workload:
                     totals.free_vc -= vc * n
                 jr.running += n
                 jr.queued -= n
+                self.changed.add(jr.seq)
                 fit -= n
                 run[0] -= n
                 if run[0] <= 0:

@@ -193,6 +193,8 @@ def _app(raw: Any, path: str) -> AppInfo:
         vc = _int(APPS, f"{rpath}.capability.virtualCores", cap.get("virtualCores", cap.get("vCores"))) or 0
         pending.append(PendingRequest(Resources(mem, vc), count, app_id, queue))
     submitted = _int(APPS, f"{path}.startedTime", a.get("submittedTime", a.get("startedTime")))
+    alloc_mb = _int(APPS, f"{path}.allocatedMB", a.get("allocatedMB"))
+    alloc_vc = _int(APPS, f"{path}.allocatedVCores", a.get("allocatedVCores"))
     return AppInfo(
         app_id=app_id,
         state=_str(APPS, f"{path}.state", a.get("state")),
@@ -200,6 +202,8 @@ def _app(raw: Any, path: str) -> AppInfo:
         am_host=_host_of(_str(APPS, f"{path}.amHostHttpAddress", a.get("amHostHttpAddress"))),
         pending=tuple(pending),
         submitted_at=submitted / 1000.0 if submitted else None,
+        allocated=None if alloc_mb is None or alloc_vc is None else Resources(alloc_mb, alloc_vc),
+        running_containers=_int(APPS, f"{path}.runningContainers", a.get("runningContainers")),
     )
 
 

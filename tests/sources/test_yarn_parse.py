@@ -156,3 +156,14 @@ def test_info_ha_state() -> None:
     """haState is read from clusterInfo; absent means HA is off."""
     assert parse_ha_state(_load("cluster_info.hadoop3_doc.json")) == "ACTIVE"
     assert parse_ha_state({"clusterInfo": {"state": "STARTED"}}) is None
+
+
+def test_app_allocation_is_read_and_minus_one_is_unknown() -> None:
+    """allocatedMB/allocatedVCores/runningContainers: what a recording needs for demand over time; -1 = unknown."""
+    apps = parse_apps(_load("cluster_apps.hadoop3_doc.json"))
+    assert (apps[0].allocated, apps[0].running_containers) == (Resources(0, 0), 0)  # the doc's finished app
+    raw = {"id": "a", "state": "RUNNING", "allocatedMB": 7168, "allocatedVCores": 3, "runningContainers": 3}
+    (app,) = parse_apps({"apps": {"app": [raw]}})
+    assert (app.allocated, app.running_containers) == (Resources(7168, 3), 3)
+    (unknown,) = parse_apps({"apps": {"app": [{**raw, "allocatedMB": -1, "runningContainers": -1}]}})
+    assert (unknown.allocated, unknown.running_containers) == (None, None)
