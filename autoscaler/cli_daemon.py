@@ -19,11 +19,12 @@ from autoscaler.actuator import Actuator, DryRunActuator, EmrActuator
 from autoscaler.aws import make_client
 from autoscaler.config import AppConfig, ClusterConfig, HaConfig, parse_config
 from autoscaler.config_check import check_config
+from autoscaler.daemon import run
 from autoscaler.exits import EXIT_STALE
 from autoscaler.explain import daemon_access, explain_data, explain_text, fetch_daemon
 from autoscaler.ha import FencedActuator, cluster_leases, with_lease_memory
 from autoscaler.logs import EventLogger, configure_logging
-from autoscaler.loop import ClusterDeps, Deps, run
+from autoscaler.loop import ClusterDeps, Deps
 from autoscaler.metrics import Health, Metrics
 from autoscaler.model import ClusterSnapshot
 from autoscaler.policy import Policy, PolicyError, load_policy
@@ -85,7 +86,16 @@ def build_deps(
         metrics.expect(cluster.cluster_id, names, cluster.pools)
     health = Health(config.poll_interval_s, tuple(c.cluster_id for c in config.clusters), started_at=clock())
     metrics.set_dry_run(config.dry_run)
-    return Deps(tuple(clusters), metrics, health, logger, clock, config.dry_run)
+    return Deps(
+        tuple(clusters),
+        metrics,
+        health,
+        logger,
+        clock,
+        config.dry_run,
+        max_concurrent_clusters=config.max_concurrent_clusters,
+        tick_deadline_s=config.tick_deadline_s,
+    )
 
 
 class PolicyErrors(PolicyError):

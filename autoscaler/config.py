@@ -15,8 +15,18 @@ from pathlib import Path
 from typing import Any, Final, Literal, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from autoscaler.config_daemon import (
+    DAY_S,
+    REGION_PATTERN,
+    WEEK_S,
+    DiscoveryConfig,
+    HaConfig,
+    MetricsAuthConfig,
+    MetricsTlsConfig,
+    Strict,
+)
 from autoscaler.config_env import (
     ENV_PREFIX,
     ConfigError,
@@ -30,21 +40,22 @@ from autoscaler.config_env import (
 )
 from autoscaler.config_recording import RecordingConfig
 
-__all__ = ["ENV_PREFIX", "AppConfig", "ClusterConfig", "ConfigError", "format_errors", "load_config", "parse_config"]
+__all__ = [
+    "ENV_PREFIX",
+    "AppConfig",
+    "ClusterConfig",
+    "ConfigError",
+    "DiscoveryConfig",
+    "HaConfig",
+    "MetricsAuthConfig",
+    "MetricsTlsConfig",
+    "format_errors",
+    "load_config",
+    "parse_config",
+]
 
 
-class _Strict(BaseModel):
-    # inf/nan are YAML floats (.inf, .nan) but never a duration: refused by every float field
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-DAY_S: Final = 86_400
-WEEK_S: Final = 7 * DAY_S
-REGION_PATTERN: Final = r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$"
-"""AWS region names (us-east-1, us-gov-west-1, us-isob-east-1, ...), as botocore's endpoint data spells them."""
-
-
-class YarnConfig(_Strict):
+class YarnConfig(Strict):
     urls: list[str] = Field(
         min_length=1, description="ResourceManager base URLs; several = RM HA, the active one is used."
     )
@@ -54,7 +65,7 @@ class YarnConfig(_Strict):
     kerberos: bool = Field(False, description="Authenticate with SPNEGO (needs the `kerberos` extra).")
 
 
-class LimitsConfig(_Strict):
+class LimitsConfig(Strict):
     min_task_units: int = Field(
         0, ge=0, description="Never fewer units than this in each task pool, enforced even when no policy asks."
     )
@@ -76,7 +87,7 @@ class LimitsConfig(_Strict):
         return self
 
 
-class GuardsConfig(_Strict):
+class GuardsConfig(Strict):
     cooldown_up_s: float = Field(
         120, ge=0, le=WEEK_S, description="Seconds after a scale-up before another scale-up of the pool."
     )
@@ -128,7 +139,7 @@ GuardProfile = Literal["vendor", "ours"]
 """Which timing guards apply to a policy's resizes (designs/0004-reference-guard-profiles.md)."""
 
 
-class PolicySpec(_Strict):
+class PolicySpec(Strict):
     type: str = Field(description="Policy name from the `emr_autoscaler.policies` entry-point group.")
     options: dict[str, Any] = Field(default_factory=dict, description="Validated by the policy itself.")
     guards: GuardProfile | None = Field(
@@ -141,7 +152,7 @@ class PolicySpec(_Strict):
     )
 
 
-class SpotConfig(_Strict):
+class SpotConfig(Strict):
     prefer_spot: bool = Field(True, description="Scale task fleets/groups on Spot when a Spot pool exists.")
     on_demand_base_units: int = Field(0, ge=0, description="Fleet units kept on-demand before any Spot.")
     max_interruption_band: int = Field(
@@ -156,7 +167,7 @@ class SpotConfig(_Strict):
     )
 
 
-class PricingConfig(_Strict):
+class PricingConfig(Strict):
     ondemand_file: str | None = Field(
         None, description="CSV instance_type,region,ondemand_usd_per_hour; default: bundled table."
     )
@@ -175,7 +186,7 @@ class PricingConfig(_Strict):
     )
 
 
-class ClusterConfig(_Strict):
+class ClusterConfig(Strict):
     cluster_id: str = Field(pattern=r"^j-[A-Z0-9]+$", description="EMR cluster id (j-...).")
     region: str = Field("us-east-1", pattern=REGION_PATTERN, description="AWS region of the cluster.")
     yarn: YarnConfig
@@ -218,59 +229,7 @@ class ClusterConfig(_Strict):
     )
 
 
-class MetricsTlsConfig(_Strict):
-    """HTTPS for the metrics server (TLS 1.2+); without it the server speaks plain HTTP."""
-
-    cert_file: str = Field(min_length=1, description="PEM certificate chain, server certificate first.")
-    key_file: str | None = Field(None, description="PEM private key; default: the key is in cert_file.")
-
-
-class MetricsAuthConfig(_Strict):
-    """HTTP basic auth on /metrics and /debug/decision; the probes (/livez, /readyz, /healthz) stay open."""
-
-    username: str = Field(min_length=1, description="User name Prometheus sends.")
-    password_file: str = Field(
-        min_length=1, description="File holding the password (e.g. a mounted Secret); never the password itself."
-    )
-
-
-class HaConfig(_Strict):
-    lease_table: str | None = Field(
-        None,
-        min_length=3,
-        max_length=255,
-        pattern=r"^[A-Za-z0-9_.-]+$",
-        description="DynamoDB table of per-cluster leases (deploy/dynamodb/lease-table.yaml): set it to run two or "
-        "more replicas; only a cluster's lease holder reads, decides and writes, and its memory travels with the "
-        "lease. Unset: one replica, always acting.",
-    )
-    lease_duration_s: float = Field(
-        90,
-        gt=0,
-        le=DAY_S,
-        description="A leader that has not renewed its lease for this long (as each standby's own clock measures) "
-        "is replaced; at least 2 x poll_interval_s. Failover takes at most this plus two poll intervals.",
-    )
-    region: str | None = Field(
-        None, pattern=REGION_PATTERN, description="Region of the lease table; default each cluster's region."
-    )
-    memory_file: str | None = Field(
-        None,
-        min_length=1,
-        description="Without lease_table: a JSON file keeping controller memory across restarts of the one replica "
-        "(cooldowns, confirmations, back-offs). Unset: memory starts empty at every start.",
-    )
-
-    @model_validator(mode="after")
-    def _one_store(self) -> Self:
-        if self.lease_table is not None and self.memory_file is not None:
-            raise ValueError(
-                "set lease_table (replicas share memory in DynamoDB) or memory_file (one replica), not both"
-            )
-        return self
-
-
-class AppConfig(_Strict):
+class AppConfig(Strict):
     dry_run: bool = Field(True, description="Default true: nothing is resized until an operator turns it off.")
     poll_interval_s: float = Field(30, gt=0, le=DAY_S, description="Seconds between ticks.")
     metrics_port: int = Field(
@@ -289,8 +248,40 @@ class AppConfig(_Strict):
     log_format: str = Field(
         "auto", pattern="^(auto|json|console)$", description="auto: console on a TTY, JSON otherwise."
     )
-    clusters: list[ClusterConfig] = Field(min_length=1)
+    clusters: list[ClusterConfig] = Field(
+        default_factory=list, description="Clusters managed by id; `discovery` may add more (at least one of the two)."
+    )
+    discovery: DiscoveryConfig | None = Field(None, description="Also manage the clusters tagged for it.")
+    max_concurrent_clusters: int = Field(
+        8, ge=1, le=256, description="Clusters ticked at once (a worker pool); the others wait for a free worker."
+    )
+    cluster_tick_deadline_s: float | None = Field(
+        None,
+        gt=0,
+        le=DAY_S,
+        description="A round of ticks ends this long after it began: a cluster's tick not started by then is "
+        "skipped, one still running can no longer resize and is reported (tick_overrun); at most poll_interval_s. "
+        "Default 0.8 x poll_interval_s.",
+    )
     ha: HaConfig = Field(default_factory=HaConfig, description="High availability: leases, or a memory file.")
+
+    @property
+    def tick_deadline_s(self) -> float:
+        return self.cluster_tick_deadline_s or 0.8 * self.poll_interval_s
+
+    @model_validator(mode="after")
+    def _clusters_to_manage(self) -> Self:
+        if not self.clusters and self.discovery is None:
+            raise ValueError("clusters: list at least one cluster, or set discovery")
+        ids = [c.cluster_id for c in self.clusters]
+        if twice := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"clusters: {', '.join(twice)} listed more than once")
+        if self.tick_deadline_s > self.poll_interval_s:
+            raise ValueError(
+                f"cluster_tick_deadline_s ({self.tick_deadline_s:g}) must be at most poll_interval_s "
+                f"({self.poll_interval_s:g}): a round of ticks ends before the next begins"
+            )
+        return self
 
     @model_validator(mode="after")
     def _lease_outlives_a_tick(self) -> Self:

@@ -1,10 +1,11 @@
-"""The daemon loop: `tick(deps, state, now)` per poll interval on APScheduler, and its wiring.
+"""A cluster's tick as the daemon runs it, and what the ticks share (`Deps`).
 
-One tick per cluster: collect → `tick.run_tick` (evaluate → act → record) → report (metrics, one
-`tick` log event, and the cluster's memory and last decision on the `DecisionBoard` that
-`/debug/decision` serves to `explain`). A tick never raises: an unexpected error is logged,
-counted, and ends that cluster's tick without a resize; the next tick starts again from the real
-cluster.
+`autoscaler.daemon` runs `tick_one` for every cluster on a worker pool each poll interval; `tick`
+runs one round in the calling thread (tests, benchmarks). A cluster's tick: collect →
+`tick.run_tick` (evaluate → act → record) → report (metrics, one `tick` log event, and the cluster's
+memory and last decision on the `DecisionBoard` that `/debug/decision` serves to `explain`). A tick
+never raises: an unexpected error is logged, counted, and ends that cluster's tick without a resize;
+the next tick starts again from the real cluster.
 
 Restart: controller memory starts empty and the cluster's real state is re-read, so nothing from
 before the restart is trusted. A pool still RESIZING from an earlier write is busy (a guardrail
@@ -17,24 +18,20 @@ tick then runs inside `ha.leased_tick`, only on the lease holder, its writes fen
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from types import FrameType, MappingProxyType
-
-from apscheduler.schedulers.background import BackgroundScheduler
+from types import MappingProxyType
+from typing import Protocol
 
 from autoscaler.actuation import Actuator
-from autoscaler.config import AppConfig, ClusterConfig
-from autoscaler.exits import EXIT_NO_PORT, EXIT_STALE
+from autoscaler.config import ClusterConfig
+from autoscaler.exits import EXIT_NO_PORT, EXIT_STALE  # noqa: F401 - still importable from here (CHANGELOG)
 from autoscaler.ha import ClusterLease, Leadership, leased_tick
 from autoscaler.logs import EventLogger, tick_event
 from autoscaler.memory_codec import ControllerState, DecisionSummary, encode_states, summarize
-from autoscaler.metrics import Health, Metrics, MetricsServer
-from autoscaler.metrics_server import server_security
+from autoscaler.metrics import Health, Metrics
 from autoscaler.model import ClusterSnapshot, ControllerMemory, Decision, Outcome
 from autoscaler.policy import Policy
 from autoscaler.record_codec import TickRecord
@@ -55,6 +52,16 @@ class ClusterDeps:
     lease: ClusterLease | None = None  # HA: tick only as the lease holder (autoscaler/ha.py)
     shadows: Shadows = field(default_factory=lambda: Shadows(()))  # evaluated beside, never acting
     recorder: Recorder | None = None  # record_dir: every tick's snapshot and decision, never blocking
+
+
+class ClusterSource(Protocol):
+    """Clusters found at run time (`autoscaler.discovery`): `scan` every `interval_s`, never raising."""
+
+    interval_s: float
+
+    def scan(self) -> None: ...
+
+    def clusters(self) -> tuple[ClusterDeps, ...]: ...
 
 
 class DecisionBoard:
@@ -96,28 +103,35 @@ class Deps:
     clock: Callable[[], float] = time.time
     dry_run: bool = True
     board: DecisionBoard = field(default_factory=DecisionBoard)
+    max_concurrent_clusters: int = 8  # the worker pool (autoscaler.daemon)
+    tick_deadline_s: float = 24.0  # a round's deadline: config cluster_tick_deadline_s
+    discovery: ClusterSource | None = None  # clusters found by tag, ticked beside `clusters`
 
 
 def tick(deps: Deps, state: State, now: float) -> State:
-    """One tick for every cluster; returns the new state. Never raises."""
+    """One tick for every cluster, one after another in this thread; returns the new state. Never raises."""
     return MappingProxyType(
         {
-            c.config.cluster_id: _tick_one(deps, c, state.get(c.config.cluster_id, ControllerMemory()), now)
+            c.config.cluster_id: tick_one(deps, c, state.get(c.config.cluster_id, ControllerMemory()), now)
             for c in deps.clusters
         }
     )
 
 
-def _tick_one(deps: Deps, cluster: ClusterDeps, memory: ControllerMemory, now: float) -> ControllerMemory:
+def tick_one(
+    deps: Deps, cluster: ClusterDeps, memory: ControllerMemory, now: float, *, lag_s: float | None = None
+) -> ControllerMemory:
+    """The cluster's tick, inside its lease when it has one (HA); `lag_s` (the wait for a worker) is
+    reported in its `tick` event."""
     if cluster.lease is None:
-        return tick_cluster(deps, cluster, memory, now)
+        return tick_cluster(deps, cluster, memory, now, lag_s=lag_s)
     cid = cluster.config.cluster_id
     return leased_tick(
         cid,
         cluster.lease,
         memory,
         now,
-        run=lambda start: tick_cluster(deps, cluster, start, now),
+        run=lambda start: tick_cluster(deps, cluster, start, now, lag_s=lag_s),
         state_of=lambda after: ControllerState(cid, after, deps.board.last_decision(cid)),
         logger=deps.logger,
         on_lease=lambda held: _lease_seen(deps, cid, held, now),
@@ -132,8 +146,11 @@ def _lease_seen(deps: Deps, cid: str, held: Leadership, now: float) -> None:
         deps.health.success(cid, now)  # a standby is healthy: ready to take over, never restarted
 
 
-def tick_cluster(deps: Deps, cluster: ClusterDeps, memory: ControllerMemory, now: float) -> ControllerMemory:
+def tick_cluster(
+    deps: Deps, cluster: ClusterDeps, memory: ControllerMemory, now: float, *, lag_s: float | None = None
+) -> ControllerMemory:
     cid, started = cluster.config.cluster_id, time.perf_counter()
+    lag = {} if lag_s is None else {"lag_s": round(lag_s, 4)}
     snapshot: ClusterSnapshot | None = None
     decision: Decision | None = None
     outcomes: tuple[Outcome, ...] = ()
@@ -158,7 +175,7 @@ def tick_cluster(deps: Deps, cluster: ClusterDeps, memory: ControllerMemory, now
             if snapshot is not None
             else {"cluster": cid, "dry_run": deps.dry_run, "duration_s": round(seconds, 4), "error": error}
         )
-        deps.logger.error("tick", **fields, exc_info=True)
+        deps.logger.error("tick", **fields, **lag, exc_info=True)
         _record(cluster, snapshot, decision, outcomes, now, error)
         return memory
     seconds = time.perf_counter() - started
@@ -168,7 +185,7 @@ def tick_cluster(deps: Deps, cluster: ClusterDeps, memory: ControllerMemory, now
         deps.health.problem(cid, "stale snapshot: " + "; ".join(snapshot.stale_reasons), now)
     else:
         deps.health.success(cid, now)
-    deps.logger.info("tick", **tick_event(snapshot, decision, outcomes, dry_run=deps.dry_run, seconds=seconds))
+    deps.logger.info("tick", **tick_event(snapshot, decision, outcomes, dry_run=deps.dry_run, seconds=seconds), **lag)
     _record(cluster, snapshot, decision, outcomes, now)
     return result.memory
 
@@ -203,94 +220,3 @@ def _shadows(deps: Deps, cluster: ClusterDeps, snapshot: ClusterSnapshot) -> Non
     for r in results:
         if r.error is not None:
             deps.logger.warning("shadow_error", cluster=cluster.config.cluster_id, policy=r.name, error=r.error)
-
-
-@dataclass
-class Runner:
-    """Holds the state between scheduled ticks; APScheduler runs at most one `step` at a time."""
-
-    deps: Deps
-    state: State = field(default_factory=lambda: MappingProxyType({}))
-    ticks: int = 0
-
-    def step(self) -> None:
-        self.state = tick(self.deps, self.state, self.deps.clock())
-        self.ticks += 1
-
-
-def run(settings: AppConfig, deps: Deps, *, once: bool = False, stop: threading.Event | None = None) -> int:
-    """Tick every `poll_interval_s` until SIGTERM/SIGINT (or `stop`); `once` runs one tick.
-
-    Returns 0; EXIT_STALE when `once` ticked on a stale snapshot; or EXIT_NO_PORT (one
-    `startup_failed` event, no tick) when `metrics_port` cannot be bound: a daemon nobody can scrape
-    or health-check must not run unseen."""
-    runner = Runner(deps)
-    try:
-        server = (
-            MetricsServer(
-                deps.metrics,
-                deps.health,
-                deps.clock,
-                settings.metrics_bind_address,
-                settings.metrics_port,
-                debug=deps.board.document,
-                **server_security(settings),
-            )
-            if settings.metrics_port
-            else None
-        )
-    except OSError as err:
-        deps.logger.error(
-            "startup_failed", error=f"metrics_port {settings.metrics_port}: {err.strerror or err}", ticks=0
-        )
-        return EXIT_NO_PORT
-    try:
-        if once:
-            runner.step()
-            return EXIT_STALE if deps.board.any_stale() else 0
-        stop = stop or threading.Event()
-        _install_signal_handlers(stop, deps.logger)
-        scheduler = BackgroundScheduler(timezone="UTC")
-        scheduler.add_job(
-            runner.step,
-            "interval",
-            seconds=settings.poll_interval_s,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=max(1, int(settings.poll_interval_s)),
-            next_run_time=datetime.now(UTC),  # first tick at once, not one interval later
-            id="tick",
-        )
-        deps.logger.info(
-            "started",
-            clusters=[c.config.cluster_id for c in deps.clusters],
-            dry_run=deps.dry_run,
-            poll_interval_s=settings.poll_interval_s,
-            metrics_port=server.port if server else None,
-        )
-        scheduler.start()
-        stop.wait()
-        scheduler.shutdown(wait=True)  # let a running tick finish: never leave a write half-reported
-        for cluster in deps.clusters:
-            if cluster.lease is not None:
-                cluster.lease.release()  # HA: a standby takes over at its next tick, not after expiry
-        deps.logger.info("stopped", ticks=runner.ticks)
-        return 0
-    finally:
-        for cluster in deps.clusters:
-            if cluster.recorder is not None:
-                cluster.recorder.close()  # what is queued is written (bounded wait), then the file closed
-        if server is not None:
-            server.close()
-
-
-def _install_signal_handlers(stop: threading.Event, logger: EventLogger) -> None:
-    if threading.current_thread() is not threading.main_thread():
-        return  # signals can only be handled on the main thread (e.g. when embedded in tests)
-
-    def handle(signum: int, _frame: FrameType | None) -> None:
-        logger.info("stopping", signal=signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)

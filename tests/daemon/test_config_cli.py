@@ -84,7 +84,7 @@ def test_unknown_policy_lists_the_available_ones(tmp_path: Path, capsys: pytest.
 def test_run_refuses_an_invalid_config_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """run --once on a broken config exits 2 before touching any cluster."""
     assert main(["run", "-c", _write(tmp_path, "clusters: []\n"), "--once"]) == 2
-    assert "clusters: List should have at least 1 item" in capsys.readouterr().err
+    assert "clusters: list at least one cluster, or set discovery" in capsys.readouterr().err
 
 
 def test_unreadable_and_malformed_files_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

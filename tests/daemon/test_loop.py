@@ -14,8 +14,9 @@ from typing import Any
 
 from autoscaler.actuator import DryRunActuator
 from autoscaler.config import AppConfig, MetricsAuthConfig, MetricsTlsConfig
+from autoscaler.daemon import EXIT_NO_PORT, EXIT_STALE, Runner, run
 from autoscaler.explain import daemon_access, fetch_daemon
-from autoscaler.loop import EXIT_NO_PORT, EXIT_STALE, ClusterDeps, Deps, Runner, run, tick
+from autoscaler.loop import ClusterDeps, Deps, tick
 from autoscaler.memory_codec import decode_states
 from autoscaler.metrics import Health, Metrics, MetricsServer
 from autoscaler.model import ClusterSnapshot, ControllerMemory

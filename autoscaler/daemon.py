@@ -1,0 +1,200 @@
+"""The daemon's process: APScheduler fires a round every `poll_interval_s`, and each round ticks every
+cluster (`loop.tick_one`) on a bounded worker pool (`autoscaler.workers`), so one slow, hung or
+failing cluster never delays or stops another.
+
+A round ends at its deadline (`cluster_tick_deadline_s`), whatever is still running: the clusters
+that overran are reported (`tick_overrun` event, `tick_overruns_total`, a `/readyz` problem), can no
+longer resize, and are not ticked again until their tick ends (`tick_skipped`, reason still_running).
+A late tick's memory is still kept when it ends: it says what that tick really did (a write in flight
+at the deadline may have been applied), and the next tick starts from it.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+from functools import partial
+from types import FrameType, MappingProxyType
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from autoscaler.config import AppConfig
+from autoscaler.exits import EXIT_NO_PORT, EXIT_STALE
+from autoscaler.loop import ClusterDeps, Deps, State, tick_one
+from autoscaler.metrics import MetricsServer
+from autoscaler.metrics_server import server_security
+from autoscaler.model import ControllerMemory
+from autoscaler.workers import ClusterWorkers, Deadline, DeadlineActuator, Round
+
+__all__ = ["EXIT_NO_PORT", "EXIT_STALE", "Runner", "run"]
+
+
+class Runner:
+    """The memory of every cluster between rounds, and the worker pool; APScheduler runs at most one
+    `step` at a time."""
+
+    def __init__(self, deps: Deps, state: State | None = None) -> None:
+        self.deps = deps
+        self.ticks = 0
+        self.workers = ClusterWorkers(deps.max_concurrent_clusters, deps.tick_deadline_s)
+        self._lock = threading.Lock()
+        self._memory: dict[str, ControllerMemory] = dict(state or {})
+        # each cluster's deps with its actuator behind the deadline, built once per ClusterDeps
+        self._guarded: dict[str, tuple[ClusterDeps, ClusterDeps, DeadlineActuator]] = {}
+
+    @property
+    def state(self) -> State:
+        with self._lock:
+            return MappingProxyType(dict(self._memory))
+
+    def clusters(self) -> tuple[ClusterDeps, ...]:
+        """The configured clusters, then the discovered ones not also configured."""
+        listed = self.deps.clusters
+        if self.deps.discovery is None:
+            return listed
+        ids = {c.config.cluster_id for c in listed}
+        return listed + tuple(c for c in self.deps.discovery.clusters() if c.config.cluster_id not in ids)
+
+    def step(self) -> None:
+        clusters = self.clusters()
+        self.deps.health.clusters = tuple(c.config.cluster_id for c in clusters)
+        jobs = {c.config.cluster_id: partial(self._job, *self._guard(c)) for c in clusters}
+        self._report(self.workers.run_round(jobs))
+        self.ticks += 1
+
+    def _guard(self, cluster: ClusterDeps) -> tuple[ClusterDeps, DeadlineActuator]:
+        cid = cluster.config.cluster_id
+        known = self._guarded.get(cid)
+        if known is None or known[0] is not cluster:
+            actuator = DeadlineActuator(cluster.actuator)
+            known = self._guarded[cid] = (cluster, replace(cluster, actuator=actuator), actuator)
+        return known[1], known[2]
+
+    def _job(self, cluster: ClusterDeps, actuator: DeadlineActuator, deadline: Deadline, lag_s: float) -> None:
+        cid = cluster.config.cluster_id
+        actuator.arm(deadline)
+        self.deps.metrics.tick_lag_seconds.observe(lag_s)
+        with self._lock:
+            memory = self._memory.get(cid, ControllerMemory())
+        after = tick_one(self.deps, cluster, memory, self.deps.clock(), lag_s=lag_s)
+        with self._lock:
+            self._memory[cid] = after
+
+    def _report(self, done: Round) -> None:
+        deps, now = self.deps, self.deps.clock()
+        deps.metrics.record_round(done.overrun, still_running=done.busy, no_worker=done.not_started)
+        deadline = deps.tick_deadline_s
+        for cid in done.overrun:
+            why = f"tick still running at its round's deadline ({deadline:g}s): it can no longer resize"
+            deps.logger.error("tick_overrun", cluster=cid, deadline_s=deadline, detail=why)
+            deps.health.problem(cid, why, now)
+        for cid, reason, why in _skips(done.busy, done.not_started, deadline):
+            deps.logger.warning("tick_skipped", cluster=cid, reason=reason, detail=why)
+            deps.health.problem(cid, why)
+        for cid, err in done.errors.items():  # tick_one never raises: a bug, reported, never fatal
+            deps.logger.error("tick", cluster=cid, error=f"{type(err).__name__}: {err}")
+            deps.health.problem(cid, str(err), now)
+
+    def close(self) -> None:
+        self.workers.shutdown()
+
+
+def _skips(busy: Iterable[str], not_started: Iterable[str], deadline: float) -> list[tuple[str, str, str]]:
+    return [(cid, "still_running", "not ticked: its previous tick is still running") for cid in busy] + [
+        (cid, "no_worker", f"not ticked: no worker free within the round's {deadline:g}s (max_concurrent_clusters)")
+        for cid in not_started
+    ]
+
+
+def run(settings: AppConfig, deps: Deps, *, once: bool = False, stop: threading.Event | None = None) -> int:
+    """Tick every `poll_interval_s` until SIGTERM/SIGINT (or `stop`); `once` runs one round.
+
+    Returns 0; EXIT_STALE when `once` ticked on a stale snapshot; or EXIT_NO_PORT (one
+    `startup_failed` event, no tick) when `metrics_port` cannot be bound: a daemon nobody can scrape
+    or health-check must not run unseen."""
+    try:
+        server = (
+            MetricsServer(
+                deps.metrics,
+                deps.health,
+                deps.clock,
+                settings.metrics_bind_address,
+                settings.metrics_port,
+                debug=deps.board.document,
+                **server_security(settings),
+            )
+            if settings.metrics_port
+            else None
+        )
+    except OSError as err:
+        deps.logger.error(
+            "startup_failed", error=f"metrics_port {settings.metrics_port}: {err.strerror or err}", ticks=0
+        )
+        return EXIT_NO_PORT
+    runner = Runner(deps)
+    try:
+        if deps.discovery is not None:
+            deps.discovery.scan()  # the first round already ticks what is found
+        if once:
+            runner.step()
+            runner.close()
+            return EXIT_STALE if deps.board.any_stale() else 0
+        _serve(settings, deps, runner, stop or threading.Event(), server.port if server else None)
+        return 0
+    finally:
+        runner.close()
+        for cluster in runner.clusters():
+            if cluster.recorder is not None:
+                cluster.recorder.close()  # what is queued is written (bounded wait), then the file closed
+        if server is not None:
+            server.close()
+
+
+def _serve(settings: AppConfig, deps: Deps, runner: Runner, stop: threading.Event, port: int | None) -> None:
+    _install_signal_handlers(stop, deps)
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(
+        runner.step,
+        "interval",
+        seconds=settings.poll_interval_s,
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=max(1, int(settings.poll_interval_s)),
+        next_run_time=datetime.now(UTC),  # first tick at once, not one interval later
+        id="tick",
+    )
+    if deps.discovery is not None:
+        interval = deps.discovery.interval_s
+        scheduler.add_job(deps.discovery.scan, "interval", seconds=interval, max_instances=1, coalesce=True, id="scan")
+    deps.logger.info(
+        "started",
+        clusters=[c.config.cluster_id for c in runner.clusters()],
+        dry_run=deps.dry_run,
+        poll_interval_s=settings.poll_interval_s,
+        max_concurrent_clusters=deps.max_concurrent_clusters,
+        cluster_tick_deadline_s=deps.tick_deadline_s,
+        metrics_port=port,
+    )
+    scheduler.start()
+    stop.wait()
+    scheduler.shutdown(wait=True)  # let a running round finish
+    runner.close()  # and the ticks still running past its deadline: never leave a write half-reported
+    for cluster in runner.clusters():
+        if cluster.lease is not None:
+            cluster.lease.release()  # HA: a standby takes over at its next tick, not after expiry
+    deps.logger.info("stopped", ticks=runner.ticks)
+
+
+def _install_signal_handlers(stop: threading.Event, deps: Deps) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return  # signals can only be handled on the main thread (e.g. when embedded in tests)
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        deps.logger.info("stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
