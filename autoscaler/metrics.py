@@ -28,12 +28,11 @@ from autoscaler.metrics_server import HEALTHY_INTERVALS, Health, MetricsServer
 from autoscaler.model import (
     ClusterSnapshot,
     Decision,
-    InstanceState,
-    Market,
     Outcome,
     RejectReason,
 )
 from autoscaler.shadow import ShadowResult
+from autoscaler.spend import estimated_usd_per_hour
 
 _AWS_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _TICK_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -369,26 +368,3 @@ def _direction(snapshot: ClusterSnapshot, pool_id: str, target: int) -> str:
     except KeyError:
         return "unknown_pool"
     return "up" if target > current else "down" if target < current else "hold"
-
-
-def estimated_usd_per_hour(snapshot: ClusterSnapshot) -> float | None:
-    """Price of every live instance (a node is paid from request until terminated); None without prices."""
-    if not snapshot.prices:
-        return None
-    total = 0.0
-    for inst in snapshot.instances:
-        if inst.state is InstanceState.TERMINATED:
-            continue
-        quote = snapshot.price(inst.instance_type, inst.market)
-        if quote is not None:
-            total += quote.usd_per_hour
-    if snapshot.instances:
-        return total
-    for pool in snapshot.pools:  # no instance list: price the requested units at the first option
-        if pool.options:
-            opt = pool.options[0]
-            for market in (Market.ON_DEMAND, Market.SPOT):
-                quote = snapshot.price(opt.instance_type, market)
-                if quote is not None:
-                    total += quote.usd_per_hour * pool.requested.get(market) / max(opt.weight, 1)
-    return total

@@ -25,13 +25,13 @@ from autoscaler.model import (
     ClusterSnapshot,
     ControllerMemory,
     Decision,
-    Market,
     Outcome,
     OutcomeStatus,
     Plan,
     RejectReason,
 )
 from autoscaler.policy import Policy
+from autoscaler.spend import capacity_delta_usd_per_hour
 from autoscaler.tick import run_tick
 
 
@@ -56,7 +56,7 @@ def shadow_names(types: Sequence[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
-class _ShadowActuator:
+class ShadowActuator:
     """A shadow's actuator: applies nothing and reports every resize as DRY_RUN, so `record_outcomes`
     starts the shadow's cooldowns and resets its confirmations as a dry-run daemon's (never a back-off)."""
 
@@ -87,7 +87,7 @@ class Shadows:
 
     def _one(self, name: str, policy: Policy, snapshot: ClusterSnapshot, config: ClusterConfig) -> ShadowResult:
         try:
-            result = run_tick(snapshot, self._memory[name], (policy,), config, _ShadowActuator())
+            result = run_tick(snapshot, self._memory[name], (policy,), config, ShadowActuator())
         except Exception as err:  # a shadow never reaches the live tick, whatever it does
             return ShadowResult(name, error=f"{type(err).__name__}: {err}")
         decision, self._memory[name] = result.decision, result.memory
@@ -102,21 +102,4 @@ class Shadows:
 
 def plan_delta_usd_per_hour(snapshot: ClusterSnapshot, decision: Decision) -> float | None:
     """What the plan's resizes would add to the spend rate (negative: save), at each pool's first type."""
-    total = 0.0
-    for resize in decision.plan.resizes:
-        try:
-            pool = snapshot.pool(resize.pool_id)
-        except KeyError:
-            return None
-        if not pool.options:
-            return None
-        option = pool.options[0]
-        for market in (Market.ON_DEMAND, Market.SPOT):
-            units = resize.target.get(market) - resize.current.get(market)
-            if units == 0:
-                continue
-            quote = snapshot.price(option.instance_type, market)
-            if quote is None:
-                return None
-            total += quote.usd_per_hour * units / max(option.weight, 1)
-    return total
+    return capacity_delta_usd_per_hour(snapshot, ((r.pool_id, r.current, r.target) for r in decision.plan.resizes))

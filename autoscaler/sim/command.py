@@ -11,6 +11,10 @@ policies), reported as `A+B`.
 cheapest task pool, enough (with the core nodes) for the peak running-container memory of the
 trace's ideal no-wait schedule (`autoscaler.sim.peak`); the report gives it as `static_units`.
 
+`--replay DIR` instead of `--trace` re-runs the policies open loop on a day the daemon recorded
+(`record_dir`): per tick, each policy's would-be target and $/h against the recorded ones
+(`autoscaler.sim.replay_command`).
+
 `hindsight` is a contestant only the simulator has: it knows the trace's future demand and buys one
 boot ahead from the cheapest pools (`autoscaler.sim.hindsight`). Every report carries the bounds:
 `oracle_floor_usd`, `no_wait_floor_usd`, `always_on_usd` and `controllable_cost_usd`
@@ -67,14 +71,20 @@ def add_command(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--trace", required=True, metavar="FILE", help="trace: .jsonl native, .tsv SWIM, .csv Alibaba")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--trace", metavar="FILE", help="trace: .jsonl native, .tsv SWIM, .csv Alibaba")
+    source.add_argument(
+        "--replay", metavar="DIR", help="re-run the policies open loop on a daemon's recording (record_dir)"
+    )
     parser.add_argument(
         "--policy", required=True, action="append", metavar="NAME", help="policy to run (repeat to compare)"
     )
     parser.add_argument("--config", metavar="FILE", help="daemon config YAML, optionally with a sim: section")
     parser.add_argument("--spot-prices", metavar="FILE", help="Spot price history to replay (CSV/TSV)")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (boot delays, interruptions)")
-    parser.add_argument("--report", required=True, metavar="FILE", help="write the JSON report here")
+    parser.add_argument(
+        "--report", required=True, metavar="FILE", help="write the JSON report here (--replay: .csv for CSV)"
+    )
     parser.add_argument("--trace-scale", type=float, default=1.0, metavar="X", help="multiply the trace's data volume")
     parser.add_argument(
         "--plot",
@@ -211,6 +221,10 @@ def container_report(spec: ClusterSpec) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if getattr(args, "replay", None) is not None:
+        from autoscaler.sim.replay_command import run_replay  # noqa: PLC0415 - imports this module
+
+        return run_replay(args)
     check_outputs(args.report, args.plot)
     app, spec = load_sim_config(args.config)
     config, poll = cluster_config(app, spec)
