@@ -165,6 +165,28 @@ class SpotConfig(Strict):
             " tolerate interruptions, and a lower limit leaves demand to the on-demand group."
         ),
     )
+    replace_on_notice: bool = Field(
+        True,
+        description=(
+            "On a two-minute Spot warning for an instance of a managed pool, raise the pool at once by the"
+            " noticed units (counted against the policies' target, not on top of it) and lower it again when"
+            " the instance is gone, cancelling the unit EMR launches to refill it (README, Spot interruptions)."
+            " Needs interruptions_queue_url (the simulator has its own notices)."
+        ),
+    )
+    failover_after_notices: int = Field(
+        3,
+        ge=1,
+        le=1000,
+        description=(
+            "After this many two-minute warnings in one pool within failover_window_s, its replacements are"
+            " bought in another managed pool of the same role (cheapest known $/unit with room: a Spot pool of"
+            " another type, an on-demand group, or a fleet's on-demand side) and its own units are given back."
+        ),
+    )
+    failover_window_s: float = Field(
+        1800, gt=0, le=DAY_S, description="The window spot.failover_after_notices counts warnings in."
+    )
 
 
 class PricingConfig(Strict):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from types import MappingProxyType
 
 from autoscaler.boots import observe_boots
 from autoscaler.bounds import hdfs_utilization, limit_recommendations
@@ -46,9 +47,11 @@ from autoscaler.model import (
     Recommendation,
     Rejection,
     RejectReason,
+    Resize,
     SourceStatus,
 )
 from autoscaler.policy import Policy, PolicyContext, guard_profiles
+from autoscaler.replacement import plan_notices, settle_notes
 from autoscaler.settling import note_resize_progress
 
 READY_CLUSTER_STATES = frozenset({"RUNNING", "WAITING"})
@@ -184,7 +187,8 @@ def _admit(
 def evaluate(
     snapshot: ClusterSnapshot, memory: ControllerMemory, policies: Sequence[Policy], config: ClusterConfig
 ) -> Decision:
-    """Policies (+ implicit "limits") → admission → combine → guardrails, memory passed in and returned."""
+    """Policies (+ implicit "limits") → admission → combine → Spot notices (`replacement`) → guardrails,
+    memory passed in and returned."""
     pools = managed_pools(snapshot, config)
     memory = _remember(memory, snapshot, config.history_window_s, pools)
     ctx = PolicyContext(config, pools, memory.samples, memory, now=snapshot.taken_at)
@@ -192,15 +196,39 @@ def evaluate(
     recs += limit_recommendations(pools, {r.pool_id for r in recs}, config, hdfs_utilization(snapshot))
     admitted, dropped = _admit(recs, snapshot, pools, config)
     wanted, superseded = combine(admitted, pools)
-    plan, refused, memory = apply_guardrails(snapshot, wanted, memory, config, pools, profiles=guard_profiles(policies))
+    blocker, profiles = _tick_blocker(snapshot, config), guard_profiles(policies)
+    vendor_only = bool(profiles) and all(p == "vendor" for p in profiles.values())
+    why = None if blocker is None else blocker[1]
+    notices = plan_notices(snapshot, memory, wanted, pools, config, blocked=why, vendor_only=vendor_only)
+    replacing = [r for pool_id, r in notices.wanted.items() if r is not wanted.get(pool_id)]
+    plan, refused, memory = apply_guardrails(
+        snapshot,
+        notices.wanted,
+        notices.memory,
+        config,
+        pools,
+        profiles=profiles,
+        buys=notices.buys,
+        give_back=notices.give_back,
+    )
     return Decision(
         cluster_id=snapshot.cluster_id,
         taken_at=snapshot.taken_at,
-        recommendations=tuple(recs),
+        recommendations=(*recs, *replacing),
         rejections=(*rejections, *dropped, *superseded, *refused),
         plan=plan,
         memory=memory,
+        notices=settle_notes(notices.notes, plan),
     )
+
+
+def _record_replacements(memory: ControllerMemory, resize: Resize) -> ControllerMemory:
+    """An applied resize's Spot replacements are remembered until given back; its give-backs forgotten."""
+    if not resize.replaces and not resize.gives_back:
+        return memory
+    reps = {iid: rep for iid, rep in memory.replacements.items() if iid not in resize.gives_back}
+    reps.update(resize.replaces)
+    return replace(memory, replacements=MappingProxyType(reps))
 
 
 def record_outcomes(
@@ -220,6 +248,7 @@ def record_outcomes(
         mem = memory.pool(outcome.pool_id)
         resize = resizes.get(outcome.pool_id)
         if outcome.status in (OutcomeStatus.APPLIED, OutcomeStatus.DRY_RUN) and resize is not None:
+            memory = _record_replacements(memory, resize)
             mem = replace(mem, down_confirmations=0, down_wanted_since=None, consecutive_failures=0, backoff_until=None)
             up = resize.is_scale_up
             mem = replace(

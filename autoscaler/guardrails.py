@@ -52,8 +52,10 @@ from autoscaler.model import (
     Recommendation,
     Rejection,
     RejectReason,
+    Replacement,
     Resize,
 )
+from autoscaler.replacement import REPLACEMENT_POLICY, GiveBack
 
 
 def spot_band(pool: CapacityPool, snapshot: ClusterSnapshot) -> int | None:
@@ -75,6 +77,8 @@ class _PoolCheck:
     on_demand_alternative: str | None = None  # a managed on-demand group of the same role with room to grow
     hdfs_utilization_pct: float | None = None
     timing_guards: bool = True  # our cooldowns, confirmations and step limits ("ours" profile)
+    buys: tuple[tuple[str, Replacement], ...] = ()  # Spot replacements this pool's scale-up would buy
+    give_back: GiveBack | None = None  # units to cancel for reclaimed instances (`autoscaler.replacement`)
 
     def reject(self, reason: RejectReason, detail: str, wanted: int, allowed: int) -> None:
         self.rejections.append(
@@ -181,6 +185,8 @@ def _plan_pool(
     current = pool.requested.total
     target = check.bounds()
     mem = _confirmations(mem, target < current, now, guards.scale_down_confirmations)
+    if check.give_back is not None and target <= current:
+        return _give_back(check, snapshot, check.give_back, mem), mem
     if target == current:
         return None, mem
     wanted = target
@@ -199,6 +205,7 @@ def _plan_pool(
             return None, mem
         if (
             check.timing_guards
+            and not check.buys  # restoring capacity that is being taken away is not a policy reaction
             and mem.last_scale_up_at is not None
             and now - mem.last_scale_up_at < guards.cooldown_up_s
         ):
@@ -220,7 +227,8 @@ def _plan_pool(
         split = _cap_on_demand(check, split, od_elsewhere, limits.max_on_demand_units, rec.market)
         if split.total <= current:
             return None, mem
-        return Resize(pool.pool_id, pool.kind, pool.requested, split, f"{rec.policy}: {rec.reason}"), mem
+        resize = Resize(pool.pool_id, pool.kind, pool.requested, split, f"{rec.policy}: {rec.reason}")
+        return _with_buys(resize, check.buys), mem
 
     if check.timing_guards and mem.down_confirmations < guards.scale_down_confirmations:
         detail = f"scale-in wanted {mem.down_confirmations}/{guards.scale_down_confirmations} consecutive ticks"
@@ -242,6 +250,36 @@ def _plan_pool(
             RejectReason.STEP_LIMIT, f"limits.max_step_down_units={limits.max_step_down_units}", wanted, target
         )
     return _shrink(check, snapshot, target), mem
+
+
+def _with_buys(resize: Resize, buys: Sequence[tuple[str, Replacement]]) -> Resize:
+    """The replacements a scale-up covers, in notice order, as far as its added units go."""
+    room, covered = resize.target.total - resize.current.total, []
+    for iid, rep in buys:
+        if rep.to_units > room:
+            break
+        room -= rep.to_units
+        covered.append((iid, replace(rep, pool_requested=resize.target.total) if rep.to_pool == rep.pool_id else rep))
+    return replace(resize, replaces=tuple(covered)) if covered else resize
+
+
+def _give_back(check: _PoolCheck, snapshot: ClusterSnapshot, give: GiveBack, mem: PoolMemory) -> Resize | None:
+    """Lower the pool to `give.target` for reclaimed instances EMR refills on top of their replacement.
+
+    Not a policy's scale-in: `give.target` never asks EMR to remove a running unit (see
+    `autoscaler.replacement`), so confirmations, the scale-in cooldown and a RESIZING state (EMR
+    launching that refill) do not hold it back; a back-off after failed writes does."""
+    pool, now = check.pool, snapshot.taken_at
+    current = pool.requested.total
+    if mem.backoff_until is not None and now < mem.backoff_until:
+        left, failures = mem.backoff_until - now, mem.consecutive_failures
+        detail = f"backing off for {left:.0f}s more after {failures} failed resize(s)"
+        check.reject(RejectReason.BACKOFF, detail, give.target, current)
+        return None
+    _, protect = choose_victims(pool, snapshot, 0, now, check.config.guards.min_node_age_s)
+    split = split_by_market(pool, give.target, Market.SPOT if pool.is_fleet else None, check.config)
+    reason, ids = f"{REPLACEMENT_POLICY}: {give.detail}", give.instance_ids
+    return Resize(pool.pool_id, pool.kind, pool.requested, split, reason, instances_to_protect=protect, gives_back=ids)
 
 
 def _shrink(check: _PoolCheck, snapshot: ClusterSnapshot, target: int) -> Resize | None:
@@ -296,13 +334,16 @@ def apply_guardrails(
     managed: Sequence[CapacityPool] | None = None,
     *,
     profiles: Mapping[str, GuardProfile] | None = None,
+    buys: Mapping[str, tuple[tuple[str, Replacement], ...]] | None = None,
+    give_back: Mapping[str, GiveBack] | None = None,
 ) -> tuple[Plan, list[Rejection], ControllerMemory]:
     """The plan for this tick, every rejection, and memory with scale-in confirmations counted.
 
     `managed` (default: every non-MASTER pool) are the pools that could take demand instead of a
     risky Spot group (see SPOT_RISK in the module docstring). `profiles` maps a policy name to its
     guard profile; a pool whose winning recommendation comes from a "vendor" policy skips the
-    timing guards (default: every policy "ours")."""
+    timing guards (default: every policy "ours"). `buys` and `give_back` are the Spot replacements and
+    give-backs of `autoscaler.replacement`, by pool."""
     rejections: list[Rejection] = []
     resizes: list[Resize] = []
     od_total = sum(p.requested.on_demand for p in snapshot.pools if p.role is not PoolRole.MASTER)
@@ -314,7 +355,17 @@ def apply_guardrails(
         if pool is None:  # admission (`engine._admit`) drops recommendations for unknown pools
             raise ValueError(f"apply_guardrails: pool {pool_id!r} is not in the snapshot")
         timing = (profiles or {}).get(rec.policy, "ours") != "vendor"
-        check = _PoolCheck(pool, rec, config, rejections, od_groups.get(pool.role), hdfs_utilization(snapshot), timing)
+        check = _PoolCheck(
+            pool,
+            rec,
+            config,
+            rejections,
+            od_groups.get(pool.role),
+            hdfs_utilization(snapshot),
+            timing,
+            (buys or {}).get(pool_id, ()),
+            (give_back or {}).get(pool_id),
+        )
         resize, pool_mem = _plan_pool(check, snapshot, memory.pool(pool_id), od_total - pool.requested.on_demand)
         if pool_mem != memory.pool(pool_id):
             memory = memory.with_pool(pool_id, pool_mem)

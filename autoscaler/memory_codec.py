@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 from types import MappingProxyType
 from typing import Any, Final
 
-from autoscaler.model import ControllerMemory, Decision, MetricSample, Outcome, PoolMemory, YarnMetrics
+from autoscaler.model import ControllerMemory, Decision, MetricSample, Outcome, PoolMemory, Replacement, YarnMetrics
 
 CODEC_VERSION: Final = 1
 
@@ -77,6 +77,8 @@ def encode_memory(memory: ControllerMemory) -> dict[str, object]:
         "samples": [{"at": s.at, "yarn": _plain(s.yarn)} for s in memory.samples],
         "booting": {iid: [pool_id, at] for iid, (pool_id, at) in sorted(memory.booting.items())},
         "boot_s": {pool_id: list(durations) for pool_id, durations in sorted(memory.boot_s.items())},
+        "notices": {key: [pool_id, at] for key, (pool_id, at) in sorted(memory.notices.items())},
+        "replacements": {iid: _plain(rep) for iid, rep in sorted(memory.replacements.items())},
     }
 
 
@@ -140,6 +142,7 @@ def _field_kinds(cls: type[Any]) -> Mapping[str, tuple[bool, bool]]:
     return MappingProxyType(out)
 
 
+_REPLACEMENT_FIELDS: Final = frozenset(f.name for f in fields(Replacement))
 _KINDS: Final = {PoolMemory: _field_kinds(PoolMemory), YarnMetrics: _field_kinds(YarnMetrics)}
 
 
@@ -171,12 +174,7 @@ def decode_memory(value: object, where: str = "memory") -> ControllerMemory:
         sample = _mapping(raw, f"{where}.samples[{i}]")
         at = _number(sample.get("at"), f"{where}.samples[{i}].at")
         samples.append(MetricSample(float(at), _record(YarnMetrics, sample.get("yarn"), f"{where}.samples[{i}].yarn")))
-    booting = {}
-    for iid, raw in _mapping(data.get("booting", {}), f"{where}.booting").items():
-        pair = _list(raw, f"{where}.booting.{iid}")
-        if len(pair) != 2 or not isinstance(pair[0], str):
-            raise CodecError(f"{where}.booting.{iid}: must be [pool id, requested at]")
-        booting[iid] = (pair[0], float(_number(pair[1], f"{where}.booting.{iid}[1]")))
+    booting = _pairs(data.get("booting", {}), f"{where}.booting", "[pool id, requested at]")
     boot_s = {
         pool_id: tuple(float(_number(d, f"{where}.boot_s.{pool_id}")) for d in _list(raw, f"{where}.boot_s.{pool_id}"))
         for pool_id, raw in _mapping(data.get("boot_s", {}), f"{where}.boot_s").items()
@@ -186,7 +184,40 @@ def decode_memory(value: object, where: str = "memory") -> ControllerMemory:
         samples=tuple(samples),
         booting=MappingProxyType(booting),
         boot_s=MappingProxyType(boot_s),
+        notices=MappingProxyType(_pairs(data.get("notices", {}), f"{where}.notices", "[pool id, notice at]")),
+        replacements=MappingProxyType(_replacements(data.get("replacements", {}), f"{where}.replacements")),
     )
+
+
+def _pairs(value: object, where: str, shape: str) -> dict[str, tuple[str, float]]:
+    """{key: [a string, a number]} (the memory's `booting` and `notices`)."""
+    out = {}
+    for key, raw in _mapping(value, where).items():
+        pair = _list(raw, f"{where}.{key}")
+        if len(pair) != 2 or not isinstance(pair[0], str):
+            raise CodecError(f"{where}.{key}: must be {shape}")
+        out[key] = (pair[0], float(_number(pair[1], f"{where}.{key}[1]")))
+    return out
+
+
+def _replacements(value: object, where: str) -> dict[str, Replacement]:
+    out = {}
+    for iid, raw in _mapping(value, where).items():
+        data, at = _mapping(raw, f"{where}.{iid}"), f"{where}.{iid}"
+        if set(data) != _REPLACEMENT_FIELDS:
+            raise CodecError(f"{at}: must have exactly the fields {', '.join(sorted(_REPLACEMENT_FIELDS))}")
+        pool_id, to_pool = data["pool_id"], data["to_pool"]
+        if not isinstance(pool_id, str) or not isinstance(to_pool, str):
+            raise CodecError(f"{at}: pool_id and to_pool must be strings")
+        out[iid] = Replacement(
+            pool_id,
+            int(_number(data["units"], f"{at}.units", integral=True)),
+            to_pool,
+            int(_number(data["to_units"], f"{at}.to_units", integral=True)),
+            float(_number(data["bought_at"], f"{at}.bought_at")),
+            int(_number(data["pool_requested"], f"{at}.pool_requested", integral=True)),
+        )
+    return out
 
 
 def _rows(value: object, where: str) -> tuple[Mapping[str, object], ...]:

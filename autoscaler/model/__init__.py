@@ -30,6 +30,8 @@ from autoscaler.model.cluster import (
 )
 from autoscaler.model.decision import (
     Decision,
+    NoticeNote,
+    NoticeStatus,
     Outcome,
     OutcomeStatus,
     Plan,
@@ -42,6 +44,7 @@ from autoscaler.model.memory import (
     ControllerMemory,
     MetricSample,
     PoolMemory,
+    Replacement,
 )
 
 __all__ = [
@@ -59,6 +62,8 @@ __all__ = [
     "MetricSample",
     "NodeInfo",
     "NodeState",
+    "NoticeNote",
+    "NoticeStatus",
     "Outcome",
     "OutcomeStatus",
     "PendingRequest",
@@ -71,6 +76,7 @@ __all__ = [
     "Recommendation",
     "RejectReason",
     "Rejection",
+    "Replacement",
     "Resize",
     "Resources",
     "SourceStatus",

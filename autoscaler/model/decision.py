@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from autoscaler.model.cluster import Capacity, Market, PoolKind
-from autoscaler.model.memory import ControllerMemory
+from autoscaler.model.memory import ControllerMemory, Replacement
 
 
 class RejectReason(StrEnum):
@@ -75,6 +75,10 @@ class Resize:
     instances_to_terminate: tuple[str, ...] = ()
     instances_to_protect: tuple[str, ...] = ()
     decommission_timeout_s: int | None = None
+    # Spot notices: replacements this resize buys (by noticed instance id), and noticed instances whose
+    # replacement this resize gives back (`autoscaler.replacement`); recorded in memory once applied
+    replaces: tuple[tuple[str, Replacement], ...] = ()
+    gives_back: tuple[str, ...] = ()
 
     @property
     def is_scale_up(self) -> bool:
@@ -90,6 +94,33 @@ class Plan:
         return not self.resizes
 
 
+class NoticeStatus(StrEnum):
+    """What became of one Spot notice on one tick (`autoscaler.replacement`)."""
+
+    NEW = "new"  # first seen this tick (counted once in emr_autoscaler_interruption_notices_total)
+    REPLACING = "replacing"  # replacement capacity is planned this tick
+    REPLACED = "replaced"  # replacement bought on an earlier tick; waiting for the instance to go
+    WAITING = "waiting"  # replacement wanted but not planned (guardrails said no: see rejections)
+    GIVING_BACK = "giving_back"  # the instance is gone: EMR's refill of it is cancelled this tick
+    IGNORED = "ignored"  # no such instance in the cluster, no instance list, or not in a managed pool
+    NOT_REPLACED = "not_replaced"  # a rebalance recommendation, replacement off, or the pool scales in
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeNote:
+    """One line of the tick log's and `explain`'s account of Spot notices; `usd_per_hour` is what the
+    capacity bought (positive) or given back (negative) costs, None when a price is unknown."""
+
+    instance_id: str
+    kind: str  # "interruption" (two-minute warning) or "rebalance"
+    status: NoticeStatus
+    detail: str
+    pool_id: str | None = None
+    to_pool: str | None = None
+    units: int | None = None
+    usd_per_hour: float | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """What one evaluation concluded, with everything needed to explain it."""
@@ -100,6 +131,7 @@ class Decision:
     rejections: tuple[Rejection, ...]
     plan: Plan
     memory: ControllerMemory
+    notices: tuple[NoticeNote, ...] = ()
 
 
 class OutcomeStatus(StrEnum):

@@ -34,6 +34,25 @@ class PoolMemory:
 
 
 @dataclass(frozen=True, slots=True)
+class Replacement:
+    """Capacity bought for an instance under a two-minute Spot warning (`autoscaler.replacement`).
+
+    EMR holds a pool's requested count: once the instance is reclaimed it launches a unit of its own
+    to refill `pool_id`, so `units` are given back there (cancelled before they arrive) once the
+    instance is gone. `to_pool` is where the replacement was bought: `pool_id` itself, or another
+    pool when this one kept losing nodes. `pool_requested` is what EMR held for `pool_id` right after
+    the purchase: the give-back never goes below it minus `units`, whoever else moved the pool.
+    """
+
+    pool_id: str
+    units: int
+    to_pool: str
+    to_units: int
+    bought_at: float
+    pool_requested: int
+
+
+@dataclass(frozen=True, slots=True)
 class ControllerMemory:
     """State the controller carries between ticks; passed in and returned, never mutated."""
 
@@ -43,6 +62,11 @@ class ControllerMemory:
     # seen before YARN knew them, and per pool the latest requested -> YARN-running durations (s)
     booting: Mapping[str, tuple[str, float]] = field(default_factory=lambda: MappingProxyType({}))
     boot_s: Mapping[str, tuple[float, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    # Spot notices (`autoscaler.replacement`): "instance/kind" -> (pool id, notice at) for each notice
+    # seen, so each counts once and a pool's recent losses can be counted; and the replacements bought
+    # for noticed instances, by instance id, until given back
+    notices: Mapping[str, tuple[str, float]] = field(default_factory=lambda: MappingProxyType({}))
+    replacements: Mapping[str, Replacement] = field(default_factory=lambda: MappingProxyType({}))
 
     def pool(self, pool_id: str) -> PoolMemory:
         return self.pools.get(pool_id, PoolMemory())
