@@ -1,12 +1,18 @@
 """`emr-autoscaler trace import`: turn a cluster's history into a native JSONL trace for `simulate` and `tune`.
 
-    emr-autoscaler trace import --yarn URL [--since ISO8601] [--until ISO8601] -o trace.jsonl
+    emr-autoscaler trace import (--yarn URL [--since ISO8601] [--until ISO8601]
+                                | --spark-logs PATH_OR_S3_URL) -o trace.jsonl
 
 The command line is a contract; exactly one source. `--yarn` reads the ResourceManager's finished,
 killed and failed apps (`autoscaler/trace_import/yarn.py`; the mapping and what it cannot recover:
 docs/trace-import.md) whose finish time is in [--since, --until] (default: the 24 hours up to now), in
 windows of `--window-s` that halve while the RM returns a full page. Several comma-separated `--yarn`
 URLs are an RM HA pair (the active one is read).
+
+`--spark-logs` reads Spark event logs, the files the Spark History Server reads: a log file, a folder
+of them, or an `s3://bucket/prefix`; rolling logs (`eventlog_v2_*` folders) and compressed logs
+(.lz4, .snappy, .zstd with the `spark-logs` extra; .gz) included (`autoscaler/trace_import/spark.py`).
+Each Spark job becomes a trace job, and each app's AM one more (docs/trace-import.md).
 
 `--config` supplies `sim.conversion` (container and AM sizes for what a source does not record) and,
 when it has clusters, the first cluster's `yarn:` TLS, CA bundle and Kerberos settings, used as the
@@ -39,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument(
         "--yarn", metavar="URL", help="ResourceManager web address (http://host:8088[,http://rm2:8088])"
+    )
+    source.add_argument(
+        "--spark-logs", metavar="PATH_OR_S3_URL", help="Spark event logs: a file, a folder or s3://bucket/prefix"
     )
     parser.add_argument("--since", metavar="ISO8601", help="--yarn: earliest finish time (default: --until - 24 h)")
     parser.add_argument("--until", metavar="ISO8601", help="--yarn: latest finish time (default: now)")
@@ -84,10 +93,26 @@ def _from_yarn(
         raise SimulateError(str(err)) from None
 
 
+def _from_spark_logs(
+    args: argparse.Namespace, app: AppConfig | None, spec: ClusterSpec
+) -> tuple[list[dict[str, Any]], ImportStats]:
+    if args.since or args.until:
+        raise SimulateError("--since/--until: only with --yarn (an event log holds its whole application)")
+    from autoscaler.trace_import.spark import import_spark_logs  # noqa: PLC0415
+    from autoscaler.trace_import.spark_store import StoreError  # noqa: PLC0415
+
+    try:
+        return import_spark_logs(args.spark_logs)
+    except StoreError as err:
+        raise SimulateError(str(err)) from None
+
+
 def _source(args: argparse.Namespace) -> Source:
     if args.yarn is not None:
         return _from_yarn
-    raise SimulateError("one source is required: --yarn")
+    if args.spark_logs is not None:
+        return _from_spark_logs
+    raise SimulateError("one source is required: --yarn or --spark-logs")
 
 
 def _run(args: argparse.Namespace) -> int:
