@@ -20,7 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from autoscaler.config import AppConfig
-from autoscaler.logs import inputs_fields, plan_fields, rejection_fields, source_notes
+from autoscaler.logs import inputs_fields, notice_fields, plan_fields, rejection_fields, source_notes
 from autoscaler.memory_codec import CodecError, ControllerState, decode_states
 from autoscaler.model import ClusterSnapshot, ControllerMemory, Decision, Outcome
 
@@ -143,6 +143,7 @@ def explain_data(
         "rejections": [rejection_fields(r) for r in decision.rejections],
         "plan": plan_fields(decision.plan),
         "would_do": [{"pool": o.pool_id, "status": o.status.value, "detail": o.detail} for o in outcomes],
+        "interruptions": notice_fields(decision.notices),
     }
 
 
@@ -189,6 +190,10 @@ def explain_text(
     for rej in decision.rejections:
         where = " ".join(x for x in (rej.policy, rej.pool_id) if x)
         lines.append(f"  {rej.reason.value}{' [' + where + ']' if where else ''}: {rej.detail}")
+    if decision.notices:
+        lines.append("spot notices:")
+    for n in decision.notices:
+        lines.append(f"  {n.kind} {n.instance_id} [{n.pool_id or 'no pool'}] {n.status.value}: {n.detail}")
     lines.append("plan:" if decision.plan.resizes else "plan: no change")
     for r in decision.plan.resizes:
         lines.append(f"  {r.pool_id}: {r.current.total} → {r.target.total} units ({r.reason})")

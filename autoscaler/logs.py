@@ -14,7 +14,7 @@ from typing import Any, Protocol, TextIO
 
 import structlog
 
-from autoscaler.model import ClusterSnapshot, Decision, Outcome, Plan, Rejection, Resize
+from autoscaler.model import ClusterSnapshot, Decision, NoticeNote, Outcome, Plan, Rejection, Resize
 
 
 class EventLogger(Protocol):
@@ -112,6 +112,21 @@ def plan_fields(plan: Plan) -> list[dict[str, Any]]:
     return [resize_fields(r) for r in plan.resizes]
 
 
+def notice_fields(notes: Iterable[NoticeNote]) -> list[dict[str, Any]]:
+    """Spot notices and what became of them (`autoscaler.replacement`); `usd_per_hour` is what the
+    capacity bought costs (negative: what a give-back saves), absent when a price is unknown."""
+    out = []
+    for n in notes:
+        row: dict[str, Any] = {"instance": n.instance_id, "kind": n.kind, "status": n.status.value, "detail": n.detail}
+        for key, value in (("pool", n.pool_id), ("to_pool", n.to_pool), ("units", n.units)):
+            if value is not None:
+                row[key] = value
+        if n.usd_per_hour is not None:
+            row["usd_per_hour"] = round(n.usd_per_hour, 6)
+        out.append(row)
+    return out
+
+
 def inputs_fields(snapshot: ClusterSnapshot) -> dict[str, Any]:
     y = snapshot.yarn
     yarn = (
@@ -179,6 +194,8 @@ def tick_event(
         ]
         fields["rejections"] = [rejection_fields(r) for r in decision.rejections]
         fields["plan"] = plan_fields(decision.plan)
+        if decision.notices:
+            fields["interruptions"] = notice_fields(decision.notices)
     if error is not None:
         fields["error"] = error
     return fields

@@ -28,7 +28,9 @@ from autoscaler.metrics_server import HEALTHY_INTERVALS, Health, MetricsServer
 from autoscaler.model import (
     ClusterSnapshot,
     Decision,
+    NoticeStatus,
     Outcome,
+    OutcomeStatus,
     RejectReason,
 )
 from autoscaler.shadow import ShadowResult
@@ -110,6 +112,21 @@ class Metrics:
             "emr_autoscaler_budget_bound",
             "1 when the last tick's scale-up was cut by a policy's budget_usd_per_hour (reason budget).",
             c,
+            registry=r,
+        )
+        self.interruption_notices = Counter(
+            "emr_autoscaler_interruption_notices_total",
+            "Spot notices, each counted once when first seen: kind interruption (EC2's two-minute warning) or"
+            " rebalance (a rebalance recommendation). A notice for an instance not in the cluster is counted"
+            " and then ignored (the tick log says so).",
+            [*c, "kind"],
+            registry=r,
+        )
+        self.interruption_replacements = Counter(
+            "emr_autoscaler_interruption_replacements_total",
+            "Noticed Spot instances whose replacement a written resize bought (dry run: would have), by the"
+            " pool that bought it (the noticed instance's own pool, or another after spot.failover_after_notices).",
+            cp,
             registry=r,
         )
         self.aws_call_seconds = Histogram(
@@ -308,8 +325,14 @@ class Metrics:
         self.budget_bound.labels(cluster).set(any(r.reason is RejectReason.BUDGET for r in decision.rejections))
         for resize in decision.plan.resizes:
             self.pool_target.labels(cluster, resize.pool_id).set(resize.target.total)
+        for note in decision.notices:
+            if note.status is NoticeStatus.NEW:
+                self.interruption_notices.labels(cluster, note.kind).inc()
+        bought = {r.pool_id: len(r.replaces) for r in decision.plan.resizes if r.replaces}
         for outcome in outcomes:
             self.decisions.labels(cluster, outcome.pool_id, outcome.status.value).inc()
+            if outcome.pool_id in bought and outcome.status in (OutcomeStatus.APPLIED, OutcomeStatus.DRY_RUN):
+                self.interruption_replacements.labels(cluster, outcome.pool_id).inc(bought[outcome.pool_id])
 
     def record_shadows(self, snapshot: ClusterSnapshot, results: Iterable[ShadowResult]) -> None:
         """Each shadow's would-be targets and spend rate; a failed or unpriced figure is removed, not zeroed."""

@@ -225,7 +225,7 @@ class DeleteMessageBatchEntry(TypedDict):
 
 class SqsPort(Protocol):
     def receive_message(
-        self, *, QueueUrl: str, MaxNumberOfMessages: int, WaitTimeSeconds: int
+        self, *, QueueUrl: str, MaxNumberOfMessages: int, WaitTimeSeconds: int, VisibilityTimeout: int
     ) -> ReceiveMessageOutput: ...
 
     def delete_message_batch(self, *, QueueUrl: str, Entries: list[DeleteMessageBatchEntry]) -> dict[str, Any]: ...

@@ -179,8 +179,13 @@ def collect(
     interruptions: tuple[InterruptionNotice, ...] = ()
     if sources.interruptions is not None:
         reader = sources.interruptions
-        notices, status = _attempt("interruptions", False, stamp, lambda: reader.poll(now))
+        # the cluster's instances claim their messages; unknown (EMR unread): claim none, delete none
+        ids = {i.instance_id for i in emr_state.instances} if emr_state is not None else set()
+        notices, status = _attempt("interruptions", False, stamp, lambda: reader.poll(now, ids))
         interruptions = notices or ()
+        if reader.left_on_queue:
+            note = f"left {reader.left_on_queue} notice(s) about instances not in this cluster on the queue"
+            status = replace(status, notes=(*status.notes, note))
         statuses.append(status)
 
     instances = emr_state.instances if emr_state else ()

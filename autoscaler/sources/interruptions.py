@@ -1,13 +1,19 @@
 """Spot interruption warnings and rebalance recommendations, read from an SQS queue that an
 EventBridge rule feeds (source aws.ec2, detail-types below).
 
-Messages are deleted once read (parsed or not: the queue is dedicated to these events, and a message
-we cannot parse would otherwise come back every tick). Notices are remembered until they take effect.
+One queue serves a region (deploy/cloudformation/spot-interruptions.yaml), so clusters share it, and
+with replicas each cluster is read only by its lease holder (`ha.leased_tick`: a standby collects
+nothing). A reader therefore deletes only what is its cluster's, or nobody's: a message about one of
+its cluster's instances (claimed: the notice is remembered until it takes effect), one it cannot
+parse (it would come back every tick), and one whose notice has already taken effect. A message about
+another instance is left on the queue, hidden for `release_after_s` only, for the reader of the
+cluster it belongs to (another cluster, or another replica's); it goes once it has expired.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -25,6 +31,8 @@ INTERRUPTION_NOTICE_S = 120.0
 REBALANCE_MEMORY_S = 600.0
 
 _MAX_BATCHES = 5
+#: How long a message about another cluster's instance stays hidden after this reader saw it.
+RELEASE_AFTER_S = 5
 
 
 def parse_event(body: str) -> InterruptionNotice | None:
@@ -55,31 +63,46 @@ def parse_event(body: str) -> InterruptionNotice | None:
 
 
 class InterruptionReader:
-    """Drains the queue each poll and returns every notice not yet in effect."""
+    """Drains the queue each poll and returns every claimed notice not yet in effect."""
 
-    def __init__(self, sqs_client: SqsPort, queue_url: str) -> None:
+    def __init__(self, sqs_client: SqsPort, queue_url: str, release_after_s: int = RELEASE_AFTER_S) -> None:
         self._sqs = sqs_client
         self._url = queue_url
+        self._release_after_s = release_after_s
         self._notices: dict[tuple[str, str], InterruptionNotice] = {}
         self.ignored_messages = 0
+        self.left_on_queue = 0  # last poll: messages about instances not in the cluster, left for their reader
 
-    def poll(self, now: float) -> tuple[InterruptionNotice, ...]:
+    def poll(self, now: float, instance_ids: Collection[str] | None = None) -> tuple[InterruptionNotice, ...]:
+        """Read the queue; `instance_ids` are the cluster's instances (None: every message is ours)."""
+        self.left_on_queue = 0
         try:
             for _ in range(_MAX_BATCHES):
-                resp = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+                resp = self._sqs.receive_message(
+                    QueueUrl=self._url,
+                    MaxNumberOfMessages=10,
+                    WaitTimeSeconds=0,
+                    VisibilityTimeout=self._release_after_s,
+                )
                 messages = resp.get("Messages", [])
                 if not messages:
                     break
+                done = []
                 for msg in messages:
                     notice = parse_event(msg.get("Body", ""))
                     if notice is None:
                         self.ignored_messages += 1
-                    else:
+                    elif instance_ids is None or notice.instance_id in instance_ids:
                         self._notices[(notice.instance_id, notice.action)] = notice
+                    elif notice.effective_at > now:
+                        self.left_on_queue += 1
+                        continue
+                    done.append(msg)
                 entries: list[DeleteMessageBatchEntry] = [
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
                 ]
-                self._sqs.delete_message_batch(QueueUrl=self._url, Entries=entries)
+                if entries:
+                    self._sqs.delete_message_batch(QueueUrl=self._url, Entries=entries)
         except ClientError as err:
             code = err.response.get("Error", {}).get("Code", "?")
             raise SourceError(f"sqs interruptions queue: {code}") from err
