@@ -11,6 +11,7 @@ import argparse
 import json
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import IO
 
 import yaml
@@ -19,10 +20,12 @@ from autoscaler.actuator import Actuator, DryRunActuator, EmrActuator
 from autoscaler.aws import make_client
 from autoscaler.config import AppConfig, ClusterConfig, HaConfig, parse_config
 from autoscaler.config_check import check_config
+from autoscaler.config_daemon import TEMPLATE_CLUSTER_ID
 from autoscaler.daemon import run
+from autoscaler.discovery import Discovery
 from autoscaler.exits import EXIT_STALE
 from autoscaler.explain import daemon_access, explain_data, explain_text, fetch_daemon
-from autoscaler.ha import FencedActuator, cluster_leases, with_lease_memory
+from autoscaler.ha import FencedActuator, LeaseMaker, lease_maker, with_lease_memory
 from autoscaler.logs import EventLogger, configure_logging
 from autoscaler.loop import ClusterDeps, Deps
 from autoscaler.metrics import Health, Metrics
@@ -54,40 +57,18 @@ def build_deps(
     logger: EventLogger,
     clock: Callable[[], float] = time.time,
 ) -> Deps:
-    """Real sources and actuators for every configured cluster; raises PolicyErrors listing every
-    unknown policy or bad option in every cluster at once."""
+    """Real sources and actuators for every configured cluster, and discovery when configured; raises
+    PolicyErrors listing every unknown policy or bad option in every cluster (and the discovery
+    template) at once."""
     policies, shadows = _load_lists(config)
-    leases = cluster_leases(config, metrics.observe_aws_call, logger, clock)
-    clusters = []
-    for cluster, cluster_policies, cluster_shadows in zip(config.clusters, policies, shadows, strict=True):
-        actuator: Actuator = (
-            DryRunActuator(cluster.cluster_id)
-            if config.dry_run
-            else EmrActuator(make_client("emr", cluster.region, metrics.observe_aws_call), cluster.cluster_id)
-        )
-        lease = leases.get(cluster.cluster_id)
-        if lease is not None:
-            actuator = FencedActuator(actuator, lease)  # every write asks the lease first
-        collect = _collector(build_sources(cluster, observer=metrics.observe_aws_call), cluster)
-        recorder = (
-            Recorder(
-                cluster.cluster_id,
-                cluster.record_dir,
-                cluster.recording,
-                logger,
-                dropped=metrics.count_record_dropped,
-                written=metrics.count_record_written,
-            )
-            if cluster.record_dir
-            else None
-        )  # its thread and files start with the first tick: explain, which never ticks, records nothing
-        clusters.append(ClusterDeps(cluster, collect, actuator, cluster_policies, lease, cluster_shadows, recorder))
-        names = (getattr(p, "name", type(p).__name__) for p in cluster_policies)  # as the engine names them
-        metrics.expect(cluster.cluster_id, names, cluster.pools)
+    build = partial(
+        _cluster_deps, config, metrics, logger, lease_maker(config, metrics.observe_aws_call, logger, clock)
+    )
+    clusters = tuple(build(c, p, s) for c, p, s in zip(config.clusters, policies, shadows, strict=True))
     health = Health(config.poll_interval_s, tuple(c.cluster_id for c in config.clusters), started_at=clock())
     metrics.set_dry_run(config.dry_run)
     return Deps(
-        tuple(clusters),
+        clusters,
         metrics,
         health,
         logger,
@@ -95,7 +76,67 @@ def build_deps(
         config.dry_run,
         max_concurrent_clusters=config.max_concurrent_clusters,
         tick_deadline_s=config.tick_deadline_s,
+        discovery=_discovery(config, metrics, logger, build),
     )
+
+
+def _cluster_deps(  # noqa: PLR0917 - bound by partial in build_deps
+    config: AppConfig,
+    metrics: Metrics,
+    logger: EventLogger,
+    make_lease: LeaseMaker,
+    cluster: ClusterConfig,
+    cluster_policies: tuple[Policy, ...],
+    cluster_shadows: Shadows,
+) -> ClusterDeps:
+    actuator: Actuator = (
+        DryRunActuator(cluster.cluster_id)
+        if config.dry_run
+        else EmrActuator(make_client("emr", cluster.region, metrics.observe_aws_call), cluster.cluster_id)
+    )
+    lease = make_lease(cluster)
+    if lease is not None:
+        actuator = FencedActuator(actuator, lease)  # every write asks the lease first
+    collect = _collector(build_sources(cluster, observer=metrics.observe_aws_call), cluster)
+    recorder = (
+        Recorder(
+            cluster.cluster_id,
+            cluster.record_dir,
+            cluster.recording,
+            logger,
+            dropped=metrics.count_record_dropped,
+            written=metrics.count_record_written,
+        )
+        if cluster.record_dir
+        else None
+    )  # its thread and files start with the first tick: explain, which never ticks, records nothing
+    names = (getattr(p, "name", type(p).__name__) for p in cluster_policies)  # as the engine names them
+    metrics.expect(cluster.cluster_id, names, cluster.pools)
+    return ClusterDeps(cluster, collect, actuator, cluster_policies, lease, cluster_shadows, recorder)
+
+
+def _discovery(
+    config: AppConfig,
+    metrics: Metrics,
+    logger: EventLogger,
+    build: Callable[[ClusterConfig, tuple[Policy, ...], Shadows], ClusterDeps],
+) -> Discovery[ClusterDeps] | None:
+    if config.discovery is None:
+        return None
+
+    def build_found(cluster: ClusterConfig) -> ClusterDeps:
+        errors: list[str] = []
+        loaded, shadows = _policies_of(cluster, f"cluster {cluster.cluster_id}", errors)
+        if errors:
+            raise PolicyErrors(errors)
+        return build(cluster, loaded, shadows)
+
+    def drop(cluster: ClusterDeps) -> None:
+        if cluster.lease is not None:
+            cluster.lease.release()  # terminated or untagged: nobody needs to wait for this lease
+
+    emr = make_client("emr", config.discovery.region, metrics.observe_aws_call)
+    return Discovery(config.discovery, emr, build_found, logger, on_scan=metrics.clusters.record_scan, on_drop=drop)
 
 
 class PolicyErrors(PolicyError):
@@ -122,19 +163,27 @@ def _load_lists(config: AppConfig) -> tuple[list[tuple[Policy, ...]], list[Shado
     shadows: list[Shadows] = []
     errors: list[str] = []
     for i, cluster in enumerate(config.clusters):
-        lists: dict[str, list[Policy]] = {"policies": [], "shadow_policies": []}
-        for key, out in lists.items():
-            for j, spec in enumerate(getattr(cluster, key)):
-                try:
-                    out.append(load_policy(spec, where=f"clusters[{i}].{key}[{j}]"))
-                except PolicyError as err:
-                    errors.append(str(err))
-        loaded.append(tuple(lists["policies"]))
-        names = shadow_names([s.type for s in cluster.shadow_policies])
-        shadows.append(Shadows(list(zip(names, lists["shadow_policies"], strict=False))))
+        live, shadow = _policies_of(cluster, f"clusters[{i}]", errors)
+        loaded.append(live)
+        shadows.append(shadow)
+    if config.discovery is not None:  # the template's policies, checked at start like a cluster's
+        _policies_of(config.discovery.cluster(TEMPLATE_CLUSTER_ID, "template.invalid"), "discovery.template", errors)
     if errors:
         raise PolicyErrors(errors)
     return loaded, shadows
+
+
+def _policies_of(cluster: ClusterConfig, where: str, errors: list[str]) -> tuple[tuple[Policy, ...], Shadows]:
+    """A cluster's policies and shadows; each problem appended to `errors`, located under `where`."""
+    lists: dict[str, list[Policy]] = {"policies": [], "shadow_policies": []}
+    for key, out in lists.items():
+        for j, spec in enumerate(getattr(cluster, key)):
+            try:
+                out.append(load_policy(spec, where=f"{where}.{key}[{j}]"))
+            except PolicyError as err:
+                errors.append(str(err))
+    names = shadow_names([s.type for s in cluster.shadow_policies])
+    return tuple(lists["policies"]), Shadows(list(zip(names, lists["shadow_policies"], strict=False)))
 
 
 def _collector(sources: Sources, cluster: ClusterConfig) -> Callable[[float], ClusterSnapshot]:
@@ -185,9 +234,11 @@ def explain_command(args: argparse.Namespace, out: IO[str]) -> int:
     # no lease of its own: explain is not a replica, and writes nothing
     config = loaded.model_copy(update={"dry_run": True, "metrics_port": 0, "ha": HaConfig()})
     deps = build_deps(config, Metrics(), configure_logging(config.log_format))
+    if deps.discovery is not None:
+        deps.discovery.scan()  # the tagged clusters are explained too, after the listed ones
     now = time.time()
     stale = False
-    for cluster in deps.clusters:
+    for cluster in deps.clusters + (deps.discovery.clusters() if deps.discovery else ()):
         snapshot = cluster.collect(now)
         memory = view.memory(cluster.config.cluster_id)
         result = run_tick(snapshot, memory, cluster.policies, cluster.config, cluster.actuator, now=now)

@@ -117,7 +117,7 @@ class DiscoveryConfig(Strict):
             self.cluster(TEMPLATE_CLUSTER_ID, "template.invalid")
         except ValidationError as err:
             problems = ("template." + ".".join(map(str, e["loc"])) + ": " + e["msg"] for e in err.errors())
-            raise ValueError("; ".join(problems)) from None
+            raise ValueError("; discovery.".join(problems)) from None  # each located like the first
         return self
 
     def cluster(self, cluster_id: str, master_dns: str, overrides: dict[str, Any] | None = None) -> ClusterConfig:

@@ -76,7 +76,7 @@ class Runner:
     def _job(self, cluster: ClusterDeps, actuator: DeadlineActuator, deadline: Deadline, lag_s: float) -> None:
         cid = cluster.config.cluster_id
         actuator.arm(deadline)
-        self.deps.metrics.tick_lag_seconds.observe(lag_s)
+        self.deps.metrics.clusters.tick_lag_seconds.observe(lag_s)
         with self._lock:
             memory = self._memory.get(cid, ControllerMemory())
         after = tick_one(self.deps, cluster, memory, self.deps.clock(), lag_s=lag_s)
@@ -85,7 +85,7 @@ class Runner:
 
     def _report(self, done: Round) -> None:
         deps, now = self.deps, self.deps.clock()
-        deps.metrics.record_round(done.overrun, still_running=done.busy, no_worker=done.not_started)
+        deps.metrics.clusters.record_round(done.overrun, still_running=done.busy, no_worker=done.not_started)
         deadline = deps.tick_deadline_s
         for cid in done.overrun:
             why = f"tick still running at its round's deadline ({deadline:g}s): it can no longer resize"

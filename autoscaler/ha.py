@@ -34,7 +34,7 @@ from typing import Protocol
 
 from autoscaler.actuation import Actuator
 from autoscaler.aws import CallObserver, make_client
-from autoscaler.config import AppConfig
+from autoscaler.config import AppConfig, ClusterConfig
 from autoscaler.explain import DaemonView
 from autoscaler.lease import DynamoLeases, Lease, LeaseError
 from autoscaler.logs import EventLogger
@@ -231,31 +231,39 @@ def replica_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+LeaseMaker = Callable[[ClusterConfig], "ClusterLease | None"]
+
+
+def lease_maker(
+    config: AppConfig, observer: CallObserver, logger: EventLogger, clock: Callable[[], float]
+) -> LeaseMaker:
+    """Makes each cluster's lease per `config.ha` (configured or discovered clusters alike): DynamoDB
+    (one holder id and one client per region for all of this replica's leases), a memory file, or
+    none (act always)."""
+    ha = config.ha
+    if ha.lease_table is not None:
+        table, holder, stores = ha.lease_table, replica_id(), dict[str, DynamoLeases]()
+
+        def dynamo(cluster: ClusterConfig) -> ClusterLease:
+            region = ha.region or cluster.region
+            if region not in stores:
+                client = make_client("dynamodb", region, observer)
+                stores[region] = DynamoLeases(client, table, holder, ha.lease_duration_s)
+            return DynamoClusterLease(stores[region], cluster.cluster_id, clock, logger)
+
+        return dynamo
+    if ha.memory_file is not None:
+        store = FileMemory(Path(ha.memory_file), logger)
+        return lambda cluster: store.lease(cluster.cluster_id)
+    return lambda _: None
+
+
 def cluster_leases(
     config: AppConfig, observer: CallObserver, logger: EventLogger, clock: Callable[[], float]
 ) -> dict[str, ClusterLease]:
-    """Each cluster's lease per `config.ha`: DynamoDB, a memory file, or none (empty: act always)."""
-    ha = config.ha
-    if ha.lease_table is not None:
-        holder = replica_id()
-        return {
-            c.cluster_id: DynamoClusterLease(
-                DynamoLeases(
-                    make_client("dynamodb", ha.region or c.region, observer),
-                    ha.lease_table,
-                    holder,
-                    ha.lease_duration_s,
-                ),
-                c.cluster_id,
-                clock,
-                logger,
-            )
-            for c in config.clusters
-        }
-    if ha.memory_file is not None:
-        store = FileMemory(Path(ha.memory_file), logger)
-        return {c.cluster_id: store.lease(c.cluster_id) for c in config.clusters}
-    return {}
+    """Each configured cluster's lease per `config.ha` (empty: act always)."""
+    make = lease_maker(config, observer, logger, clock)
+    return {c.cluster_id: lease for c in config.clusters if (lease := make(c)) is not None}
 
 
 def with_lease_memory(view: DaemonView, config: AppConfig, observer: CallObserver | None = None) -> DaemonView:

@@ -24,6 +24,7 @@ from prometheus_client import (
 )
 
 from autoscaler import __version__
+from autoscaler.metrics_clusters import ClusterMetrics
 from autoscaler.metrics_server import HEALTHY_INTERVALS, Health, MetricsServer
 from autoscaler.model import (
     ClusterSnapshot,
@@ -38,7 +39,6 @@ from autoscaler.spend import estimated_usd_per_hour
 
 _AWS_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _TICK_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-_LAG_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 OTHER = "other"
 """The label value of a pool or policy that is not in the config: keeps `rejections_total`'s series bounded."""
@@ -152,26 +152,6 @@ class Metrics:
         self.ticks = Counter(
             "emr_autoscaler_ticks_total", "Ticks by result (ok, stale, error).", [*c, "outcome"], registry=r
         )
-        self.tick_lag_seconds = Histogram(
-            "emr_autoscaler_tick_lag_seconds",
-            "Seconds a cluster's tick waited for a free worker after its round began (near"
-            " cluster_tick_deadline_s: raise max_concurrent_clusters or add replicas).",
-            buckets=_LAG_BUCKETS,
-            registry=r,
-        )
-        self.tick_overruns = Counter(
-            "emr_autoscaler_tick_overruns_total",
-            "Ticks still running at their round's deadline (cluster_tick_deadline_s): they can no longer resize.",
-            c,
-            registry=r,
-        )
-        self.ticks_skipped = Counter(
-            "emr_autoscaler_ticks_skipped_total",
-            "Rounds in which a cluster was not ticked, by reason: still_running (its previous tick had not ended)"
-            " or no_worker (no worker was free before the round's deadline).",
-            [*c, "reason"],
-            registry=r,
-        )
         self.last_success = Gauge(
             "emr_autoscaler_last_successful_tick_timestamp_seconds",
             "Unix time of the last tick that completed on a fresh snapshot.",
@@ -229,6 +209,8 @@ class Metrics:
             c,
             registry=r,
         )
+        self.clusters = ClusterMetrics(r)  # the worker pool's rounds and discovery
+        vars(self).update(vars(self.clusters))  # its metrics listed in the reference like the others
         self.build_info = Gauge(
             "emr_autoscaler_build_info",
             "Always 1; the labels say which version runs on which Python.",
@@ -363,14 +345,6 @@ class Metrics:
 
     def count_record_dropped(self, cluster: str, reason: str) -> None:
         self.record_dropped.labels(cluster, reason).inc()
-
-    def record_round(self, overrun: Iterable[str] = (), **skipped: Iterable[str]) -> None:
-        """One round of the worker pool: the clusters whose tick overran, and those skipped by reason."""
-        for cluster in overrun:
-            self.tick_overruns.labels(cluster).inc()
-        for reason, clusters in skipped.items():
-            for cluster in clusters:
-                self.ticks_skipped.labels(cluster, reason).inc()
 
     def exposition(self) -> bytes:
         return bytes(generate_latest(self.registry))

@@ -21,10 +21,29 @@ class Status(TypedDict, total=False):
     Timeline: dict[str, datetime]  # CreationDateTime, ...
 
 
+class Tag(TypedDict, total=False):
+    Key: str
+    Value: str
+
+
 class Cluster(TypedDict, total=False):
     Id: str
+    Name: str
     Status: Status
     InstanceCollectionType: str  # INSTANCE_GROUP | INSTANCE_FLEET
+    MasterPublicDnsName: str  # the private DNS name when the cluster is in a private subnet
+    Tags: list[Tag]
+
+
+class ClusterSummary(TypedDict, total=False):
+    Id: str
+    Name: str
+    Status: Status
+
+
+class ListClustersOutput(TypedDict, total=False):
+    Clusters: list[ClusterSummary]
+    Marker: str
 
 
 class DescribeClusterOutput(TypedDict, total=False):
@@ -154,6 +173,15 @@ class EmrPort(Protocol):
     ) -> dict[str, Any]: ...
 
     def modify_instance_fleet(self, *, ClusterId: str, InstanceFleet: InstanceFleetModifyConfig) -> dict[str, Any]: ...
+
+
+class EmrDiscoveryPort(Protocol):
+    """Discovery (`autoscaler.discovery`): ListClusters in the active states, DescribeCluster for tags and
+    the master's DNS name. Read only."""
+
+    def list_clusters(self, *, ClusterStates: list[str], Marker: str = ...) -> ListClustersOutput: ...
+
+    def describe_cluster(self, *, ClusterId: str) -> DescribeClusterOutput: ...
 
 
 # -- EC2, CloudWatch, SQS -------------------------------------------------------------------------
