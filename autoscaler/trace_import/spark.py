@@ -17,7 +17,7 @@ from typing import Any
 
 from autoscaler.trace_import.spark_codecs import CodecError, codec_of, decode
 from autoscaler.trace_import.spark_convert import is_yarn, to_jobs
-from autoscaler.trace_import.spark_events import AppEvents
+from autoscaler.trace_import.spark_events import AppEvents, used
 from autoscaler.trace_import.spark_store import AppLog, Listing, list_logs
 from autoscaler.trace_import.stats import ImportStats, relative_submits
 
@@ -87,6 +87,8 @@ def _line(app: AppEvents, raw: bytes, where: str, stats: SparkStats, *, last: bo
     if not raw.strip():
         return
     stats.lines += 1
+    if not last and not used(raw):
+        return
     try:
         event: Any = json.loads(raw)
     except ValueError:  # JSONDecodeError and UnicodeDecodeError

@@ -6,12 +6,14 @@ jobs (`SparkListenerJobStart/End`: submission time, stage ids, result), stage at
 (`SparkListenerStageSubmitted/Completed`: submission time, resource profile) and every task attempt's
 launch and finish time (`SparkListenerTaskEnd`; `TaskStart` adds nothing a finished task lacks).
 Other events (executors, block managers, SQL, metrics) are read and ignored. An event whose fields
-are missing or of the wrong type is a bad record, counted by reason with its file:line.
+are missing or of the wrong type is a bad record, counted by reason with its file:line. A line that
+names an unused event first (as Spark writes every event) is not parsed at all (`used`).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,6 +159,15 @@ def _task_end(app: AppEvents, e: dict[str, Any], where: Where) -> None:
     stage = app.stage(_int(e["Stage ID"], "Stage ID"), _int(e["Stage Attempt ID"], "Stage Attempt ID"))
     stage.tasks.append((launch, finish))
 
+
+def used(line: bytes) -> bool:
+    """False for a line whose leading `"Event"` names an event the trace does not use (SQL plans,
+    executor metrics: often most of a log's bytes), so it is never parsed; True when unsure."""
+    m = _NAME.match(line)
+    return m is None or m.group(1).decode("utf-8", "replace") in _HANDLERS
+
+
+_NAME = re.compile(rb'\s*\{\s*"Event"\s*:\s*"([^"]+)"')
 
 _HANDLERS = {
     "SparkListenerApplicationStart": _app_start,

@@ -13,7 +13,7 @@ from autoscaler.cli import main as cli_main
 from autoscaler.sim.trace import load_trace
 from autoscaler.trace_import.spark import import_spark_logs
 from autoscaler.trace_import.spark_convert import am_shape, task_shape
-from autoscaler.trace_import.spark_events import AppEvents
+from autoscaler.trace_import.spark_events import AppEvents, used
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "spark-events"
 COMPLETE = FIXTURES / "application_1578436911597_0052"  # whole log: 1 job, 1 stage, 6 tasks
@@ -137,3 +137,14 @@ def test_bad_input_is_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert err.startswith(message)
     assert "Traceback" not in err
+
+
+def test_events_the_trace_does_not_use_are_not_parsed() -> None:
+    lines = COMPLETE.read_bytes().splitlines()
+    names = {json.loads(line)["Event"]: used(line) for line in lines}
+    assert names["SparkListenerTaskEnd"]
+    assert names["SparkListenerEnvironmentUpdate"]
+    assert not names["SparkListenerBlockManagerAdded"]
+    assert not names["SparkListenerTaskStart"]
+    assert used(b"{not json")
+    assert used(b'{"Other": 1, "Event": "SparkListenerBlockManagerAdded"}')
