@@ -215,7 +215,7 @@ def evaluate(
         cluster_id=snapshot.cluster_id,
         taken_at=snapshot.taken_at,
         recommendations=(*recs, *replacing),
-        rejections=(*rejections, *dropped, *superseded, *refused),
+        rejections=(*rejections, *dropped, *superseded, *notices.rejections, *refused),
         plan=plan,
         memory=memory,
         notices=settle_notes(notices.notes, plan),

@@ -51,17 +51,15 @@ from autoscaler.model import (
     NoticeStatus,
     Plan,
     Recommendation,
+    Rejection,
+    RejectReason,
     Replacement,
 )
 
-REPLACEMENT_POLICY: Final = "interruptions"
-"""Policy name on the recommendations this component makes (the log, `explain`, metrics)."""
-WARNING_S: Final = 120.0
-"""EC2's two-minute warning."""
-SURVIVED_AFTER_S: Final = 300.0
-"""An instance still listed this long after its warning took effect was not reclaimed: its units are given back."""
-KEEP_NOTICES_S: Final = 900.0
-"""Seen notices are remembered at least this long (a rebalance recommendation lives 600 s)."""
+REPLACEMENT_POLICY: Final = "interruptions"  # policy name on this component's recommendations
+WARNING_S: Final = 120.0  # EC2's two-minute warning
+SURVIVED_AFTER_S: Final = 300.0  # still listed this long after its warning took effect: not reclaimed, give back
+KEEP_NOTICES_S: Final = 900.0  # seen notices are remembered at least this long (a rebalance lives 600 s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +78,7 @@ class NoticePlan:
     give_back: dict[str, GiveBack]
     notes: tuple[NoticeNote, ...]
     memory: ControllerMemory
+    rejections: tuple[Rejection, ...] = ()  # policy wishes this component overrode (SUPERSEDED)
 
 
 def notice_kind(notice: InterruptionNotice) -> str:
@@ -160,6 +159,7 @@ class _Planner:
         self.buys: dict[str, list[tuple[str, Replacement]]] = {}
         self.markets: dict[str, Market | None] = {}
         self.give_back: dict[str, GiveBack] = {}
+        self.rejections: list[Rejection] = []
         self.replacements = dict(memory.replacements)
         self.seen = dict(memory.notices)
         self.off: str | None = None if config.spot.replace_on_notice else "spot.replace_on_notice is false"
@@ -282,6 +282,31 @@ class _Planner:
                     REPLACEMENT_POLICY, dest_id, current + add, reason, market=self.markets.get(dest_id)
                 )
 
+    def hold_replaced(self) -> None:
+        """A pool holding a replacement for an instance still leaving is not shrunk meanwhile: its count
+        includes that instance, so a policy's lower target would take the replacement back early."""
+        leaving: dict[str, list[str]] = {}
+        for iid, rep in self.replacements.items():
+            if iid in self.live:
+                leaving.setdefault(rep.to_pool, []).append(iid)
+        for pool_id, ids in leaving.items():
+            rec, pool = self.wanted.get(pool_id), self.pools.get(pool_id)
+            if rec is None or pool is None or rec.target_units >= pool.requested.total:
+                continue
+            current = pool.requested.total
+            why = f"holds {current} while {', '.join(sorted(ids))} (replaced here) is still leaving"
+            self.rejections.append(
+                Rejection(
+                    RejectReason.SUPERSEDED,
+                    f"{rec.policy} wanted {rec.target_units}; {REPLACEMENT_POLICY} {why}",
+                    pool_id,
+                    rec.policy,
+                    wanted_units=rec.target_units,
+                    allowed_units=current,
+                )
+            )
+            self.wanted[pool_id] = Recommendation(REPLACEMENT_POLICY, pool_id, current, why)
+
     def plan_give_backs(self) -> None:
         gone: dict[str, list[tuple[str, Replacement]]] = {}
         for iid, rep in self.replacements.items():
@@ -351,10 +376,11 @@ def plan_notices(
     if blocked is None:
         p.plan_buys(warnings)
         p.plan_wishes()
+        p.hold_replaced()
         p.plan_give_backs()
     memory = replace(memory, notices=MappingProxyType(p.seen), replacements=MappingProxyType(p.replacements))
     buys = {k: tuple(v) for k, v in p.buys.items()}
-    return NoticePlan(p.wanted, buys, p.give_back, tuple(p.notes), memory)
+    return NoticePlan(p.wanted, buys, p.give_back, tuple(p.notes), memory, tuple(p.rejections))
 
 
 def settle_notes(notes: Sequence[NoticeNote], plan: Plan) -> tuple[NoticeNote, ...]:

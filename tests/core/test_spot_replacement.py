@@ -279,3 +279,18 @@ def test_replacements_travel_with_the_memory() -> None:
     pool, instances = task(4)
     _, memory, _ = tick(snap([pool], instances, [warning("i-ig-task-1")]), ControllerMemory())
     assert decode_memory(encode_memory(memory)) == memory
+
+
+def test_a_policy_does_not_take_the_replacement_back_while_the_noticed_node_is_still_leaving() -> None:
+    """A static 4 on a pool at 5 (4 + the replacement, the noticed node still there) holds until it is gone."""
+    pool, instances = task(4)
+    _, memory, _ = tick(snap([pool], instances, [warning("i-ig-task-1")]), ControllerMemory(), [Wants({"ig-task": 4})])
+    five = make_pool(requested=5, running=5)
+    more = [*instances, make_instance("i-new", "ig-task")]
+    targets, _, decision = tick(
+        snap([five], more, [warning("i-ig-task-1")], at=T0 + 60), memory, [Wants({"ig-task": 4})]
+    )
+    assert targets == {}
+    held = [r for r in decision.rejections if r.reason is RejectReason.SUPERSEDED and r.policy == "wants"]
+    assert held
+    assert "i-ig-task-1 (replaced here) is still leaving" in held[0].detail
