@@ -7,7 +7,9 @@ what matters to it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -35,6 +37,7 @@ from autoscaler.model import (
 )
 
 # -- fakes (EMR, YARN RM, clock, logger, actuator, test policy) live in their own modules, re-exported here --
+from autoscaler.sources.interruptions import INTERRUPTION, REBALANCE
 from autoscaler.testing_emr import EmrCall, EmrFault, FakeEmr, FakePool  # noqa: F401
 from autoscaler.testing_fakes import (  # noqa: F401
     FakeClock,
@@ -286,3 +289,24 @@ def create_lease_table(dynamodb_client: Any, name: str = "emr-autoscaler-leases"
         BillingMode="PAY_PER_REQUEST",
     )
     return name
+
+
+def spot_notice_body(instance_id: str, at: float, *, rebalance: bool = False, action: str = "terminate") -> str:
+    """The SQS message body the EventBridge rule of deploy/cloudformation/spot-interruptions.yaml sends:
+    a two-minute warning (or a rebalance recommendation) for `instance_id`, stamped `at` (epoch s)."""
+    when = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    detail = {"instance-id": instance_id} if rebalance else {"instance-id": instance_id, "instance-action": action}
+    kind = REBALANCE if rebalance else INTERRUPTION
+    return json.dumps({"detail-type": kind, "source": "aws.ec2", "time": when, "detail": detail})
+
+
+def send_spot_notices(sqs_client: Any, queue_url: str, instance_ids: Iterable[str], at: float) -> int:
+    """Put a two-minute warning for each instance on the queue (an interruption storm, for many); returns
+    how many were sent. Batches of 10, as SendMessageBatch allows."""
+    ids = list(instance_ids)
+    for start in range(0, len(ids), 10):
+        entries = [
+            {"Id": str(k), "MessageBody": spot_notice_body(iid, at)} for k, iid in enumerate(ids[start : start + 10])
+        ]
+        sqs_client.send_message_batch(QueueUrl=queue_url, Entries=entries)
+    return len(ids)

@@ -5,10 +5,8 @@ other's messages on it."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -20,7 +18,7 @@ from autoscaler.lease import DynamoLeases
 from autoscaler.loop import ClusterDeps, Deps, tick
 from autoscaler.metrics import Health, Metrics
 from autoscaler.model import ClusterSnapshot, ControllerMemory, NoticeStatus
-from autoscaler.sources.interruptions import INTERRUPTION, InterruptionReader
+from autoscaler.sources.interruptions import InterruptionReader
 from autoscaler.testing import (
     T0,
     FakeClock,
@@ -32,6 +30,8 @@ from autoscaler.testing import (
     make_instance,
     make_pool,
     make_snapshot,
+    send_spot_notices,
+    spot_notice_body,
 )
 
 REGION = "us-east-1"
@@ -50,12 +50,6 @@ def endpoint() -> Iterator[str]:
 
 def client(service: str, endpoint: str) -> Any:
     return boto3.client(service, endpoint_url=endpoint, **CREDS)  # type: ignore[call-overload]
-
-
-def warning_body(instance_id: str, at: float) -> str:
-    when = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    detail = {"instance-id": instance_id, "instance-action": "terminate"}
-    return json.dumps({"detail-type": INTERRUPTION, "source": "aws.ec2", "time": when, "detail": detail})
 
 
 def on_queue(sqs: Any, url: str) -> int:
@@ -108,7 +102,7 @@ def test_only_the_lease_holder_consumes_the_queue_and_a_new_leader_takes_over(en
     a, b = Replica("replica-a", endpoint, url, table), Replica("replica-b", endpoint, url, table)
 
     a.tick(T0, 0.0)  # a takes the lease
-    sqs.send_message(QueueUrl=url, MessageBody=warning_body("i-1", T0 + 5))
+    send_spot_notices(sqs, url, ["i-1"], T0 + 5)
     for k in range(1, 4):  # the standby ticks first every round: it must leave the message alone
         b.tick(T0 + 10 * k, 10.0 * k)
         assert b.polls == 0
@@ -120,7 +114,7 @@ def test_only_the_lease_holder_consumes_the_queue_and_a_new_leader_takes_over(en
     assert [r.target.total for plan in a.actuator.calls for r in plan.resizes] == [5]
 
     # the leader dies (stops ticking); a warning arrives; the standby holds off until the lease expires
-    sqs.send_message(QueueUrl=url, MessageBody=warning_body("i-2", T0 + 60))
+    sqs.send_message(QueueUrl=url, MessageBody=spot_notice_body("i-2", T0 + 60))
     b.tick(T0 + 61, 61.0)
     assert b.polls == 0
     assert on_queue(sqs, url) == 1
@@ -137,7 +131,7 @@ def test_only_the_lease_holder_consumes_the_queue_and_a_new_leader_takes_over(en
     }
     assert [r.target.total for plan in b.actuator.calls for r in plan.resizes] == [5]
     # the deposed leader, back, is a standby now: it reads and deletes nothing
-    sqs.send_message(QueueUrl=url, MessageBody=warning_body("i-3", T0 + 100))
+    sqs.send_message(QueueUrl=url, MessageBody=spot_notice_body("i-3", T0 + 100))
     polls = a.polls
     a.tick(T0 + 101, 101.0)
     assert a.polls == polls
@@ -149,8 +143,8 @@ def test_clusters_sharing_the_regions_queue_leave_each_others_messages(endpoint:
     url = sqs.create_queue(QueueName="spot-shared")["QueueUrl"]
     now = time.time()
     for iid in ("i-a", "i-b", "i-nobody"):
-        sqs.send_message(QueueUrl=url, MessageBody=warning_body(iid, now))
-    sqs.send_message(QueueUrl=url, MessageBody=warning_body("i-expired", now - 600))
+        sqs.send_message(QueueUrl=url, MessageBody=spot_notice_body(iid, now))
+    sqs.send_message(QueueUrl=url, MessageBody=spot_notice_body("i-expired", now - 600))
     first = InterruptionReader(client("sqs", endpoint), url, release_after_s=1)
     second = InterruptionReader(client("sqs", endpoint), url, release_after_s=1)
     assert [n.instance_id for n in first.poll(now, {"i-a"})] == ["i-a"]
@@ -161,4 +155,16 @@ def test_clusters_sharing_the_regions_queue_leave_each_others_messages(endpoint:
     assert on_queue(sqs, url) == 1
     time.sleep(1.2)
     assert first.poll(now + 121, {"i-a"}) == ()  # once expired, nobody's message goes too
+    assert on_queue(sqs, url) == 0
+
+
+def test_an_interruption_storm_is_read_in_one_poll(endpoint: str) -> None:
+    """Forty warnings at once (every Spot node of a cluster): one poll claims all of them (up to 50)."""
+    sqs = client("sqs", endpoint)
+    url = sqs.create_queue(QueueName="spot-storm")["QueueUrl"]
+    now = time.time()
+    ids = [f"i-{k:03d}" for k in range(40)]
+    assert send_spot_notices(sqs, url, ids, now) == 40
+    reader = InterruptionReader(client("sqs", endpoint), url, release_after_s=1)
+    assert sorted(n.instance_id for n in reader.poll(now, set(ids))) == ids
     assert on_queue(sqs, url) == 0
