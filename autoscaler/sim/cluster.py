@@ -20,28 +20,18 @@ import heapq
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Final
 
 from autoscaler.instance_types import yarn_resources
 from autoscaler.model import ClusterSnapshot, InstanceOption, Market, PoolKind, PoolRole
 from autoscaler.sim.billing import Ledger, PriceBook
+from autoscaler.sim.events import AM, BATCH, DEADLINE, NODE_UP, NOTICE, RECLAIM, REPLAY, RETRY, SUBMIT, EventQueue
 from autoscaler.sim.job import Job
-from autoscaler.sim.jobrun import Batch, JobRun
+from autoscaler.sim.jobrun import JobRun
 from autoscaler.sim.node import Lifecycle, SimNode
 from autoscaler.sim.pool import SimPool
 from autoscaler.sim.spec import ClusterSpec, band_hazard_per_s
 from autoscaler.sim.view import SnapshotCache, build_snapshot
 from autoscaler.sim.workload import Workload
-
-SUBMIT: Final = 0
-NODE_UP: Final = 1
-BATCH: Final = 2
-AM: Final = 3
-DEADLINE: Final = 4
-NOTICE: Final = 5
-RECLAIM: Final = 6
-RETRY: Final = 7
-REPLAY: Final = 8
 
 
 class SimCluster:
@@ -52,12 +42,14 @@ class SimCluster:
         self.cluster_id = spec.cluster_id
         self.cluster_state = cluster_state
         self.now = spec.start_at
-        self._events: list[tuple[float, int, int, object]] = []
-        self._seq = 0
+        self._queue = EventQueue()
+        self._push = self._queue.push
         self._node_seq = 0
         self._boot_rng = random.Random(f"boot-{seed}")
         self._spot_rng = random.Random(f"spot-{seed}")
-        self.workload = Workload(self._push, self._push, BATCH, AM, count_vcores=spec.resource_calculator == "dominant")
+        self.workload = Workload(
+            self._queue.push_batch, self._push, AM, count_vcores=spec.resource_calculator == "dominant"
+        )
         self.pools: dict[str, SimPool] = {}
         self.interruptions = 0
         self.interrupted: Counter[str] = Counter()  # Spot reclaims by instance type
@@ -92,22 +84,18 @@ class SimCluster:
             self._push(max(spec.start_at, reclaim - spec.interruption_notice_s), REPLAY, (pool_id, reclaim))
 
     # --- events -------------------------------------------------------------------------------
-    def _push(self, t: float, kind: int, obj: object) -> None:
-        self._seq += 1
-        heapq.heappush(self._events, (t, self._seq, kind, obj))
-
     def advance_to(self, t: float) -> None:
         """Run every event up to and including `t`; containers are placed once per instant."""
-        events, handlers, workload = self._events, self._handlers, self.workload
-        pop, batch_done, draining = heapq.heappop, workload.batch_done, Lifecycle.DECOMMISSIONING
+        queue, handlers, workload = self._queue, self._handlers, self.workload
+        events = queue.heap
+        pop, batches_done, drained = heapq.heappop, workload.batches_done, self._maybe_done_draining
         while events and events[0][0] <= t:
             at, _, kind, obj = pop(events)
             self.now = at
             if kind == BATCH:  # `_on_batch` inlined: most events are container-batch completions
-                batch: Batch = obj  # type: ignore[assignment] # only batches are pushed as BATCH
-                batch_done(batch, at)
-                if batch.node.state is draining:
-                    self._maybe_done_draining(batch.node)
+                if obj is queue.open_group:
+                    queue.open_group = None  # run: a later batch must not join it
+                batches_done(obj, at, drained)  # type: ignore[arg-type] # only batch lists are pushed as BATCH
             else:
                 handlers[kind](obj)
             if not events or events[0][0] > at:
@@ -132,10 +120,8 @@ class SimCluster:
         self.workload.submit(obj, self.now)
 
     def _on_batch(self, obj: object) -> None:
-        assert isinstance(obj, Batch)
-        self.workload.batch_done(obj, self.now)
-        if obj.node.state is Lifecycle.DECOMMISSIONING:
-            self._maybe_done_draining(obj.node)
+        assert isinstance(obj, list)
+        self.workload.batches_done(obj, self.now, self._maybe_done_draining)
 
     def _on_am(self, obj: object) -> None:
         assert isinstance(obj, JobRun)

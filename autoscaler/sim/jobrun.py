@@ -37,7 +37,6 @@ class JobRun:
         "shape",
         "stage",
         "started_at",
-        "version",
     )
 
     def __init__(self, seq: int, job: Job) -> None:
@@ -53,7 +52,6 @@ class JobRun:
         self.done = 0
         self.started_at: float | None = None
         self.finished_at: float | None = None
-        self.version = 0  # bumped on every change, so snapshot views can be cached
         # what the workload's totals count for this job: pending containers, MB, vcores, ACCEPTED (0/1)
         self.counted: tuple[int, int, int, int] = (0, 0, 0, 0)
 

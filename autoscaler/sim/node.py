@@ -49,7 +49,6 @@ class SimNode:
         "seq",
         "state",
         "terminated_at",
-        "version",
         "weight",
     )
 
@@ -84,7 +83,6 @@ class SimNode:
         self.terminated_at: float | None = None
         self.notice_at: float | None = None  # Spot interruption warning received
         self.doomed_at: float | None = None  # when the Spot interruption takes the node
-        self.version = 0
         self.changed_at = 0.0
 
     def set_capacity(self, yarn: Resources) -> None:
@@ -93,7 +91,6 @@ class SimNode:
 
     def touch(self, now: float) -> None:
         """Something a source would report changed at `now`."""
-        self.version += 1
         self.changed_at = now
         self._changes.add(self)
 

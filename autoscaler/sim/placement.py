@@ -1,0 +1,284 @@
+"""YARN's FIFO placement: the scheduler's state (queues, open nodes, what runs where) and one pass.
+
+Placement is YARN FIFO: jobs in submit order, each job's ApplicationMaster before its tasks, a job's
+tasks only after its AM has started and only for its current stage. A job that does not fit is
+skipped, as the FifoScheduler does on each node heartbeat, so small jobs behind a big one still
+run. Nodes are filled oldest first, which leaves young nodes idle for scale-in.
+
+ApplicationMasters may hold at most `am_share` of the RUNNING nodes' memory (the CapacityScheduler's
+`yarn.scheduler.capacity.maximum-am-resource-percent`, default 0.1), except that one AM may always
+start: without that limit a burst of jobs fills the cluster with AMs and no task can ever run.
+
+Placement counts memory only unless `count_vcores` is set: the CapacityScheduler's default
+`yarn.scheduler.capacity.resource-calculator` is the DefaultResourceCalculator (memory only), which
+EMR keeps, so a node's vcores can be over-committed (YARN then reports allocated vcores above the
+total). With `count_vcores` (the DominantResourceCalculator) memory and vcores both bind.
+
+A pass costs what it places, not the cluster's size: the open nodes are kept sorted as they open and
+fill, so a pass neither sorts nor filters them (`Placement.place`). The events that change this
+state (submits, stage ends, container completions, nodes coming and going) are `autoscaler.sim.workload`'s.
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Final
+
+from autoscaler.sim.jobrun import AmState, Batch, JobRun
+from autoscaler.sim.node import SimNode
+from autoscaler.sim.totals import Totals
+
+_PLACED: Final = 0
+_NO_ROOM: Final = 1
+_AM_LIMIT: Final = 2
+_NO_JOB: Final = 1 << 62  # after every job seq: an exhausted queue sorts last in the merge
+SEQ: Final = attrgetter("seq")
+_FREE_MEM: Final = attrgetter("free_mem")
+
+
+Schedule = Callable[[float, int, object], None]
+ScheduleBatch = Callable[[float, Batch], list[Batch]]  # returns the event (a list) the batch joined
+
+
+class Placement:
+    """Jobs waiting for containers, the nodes with room, and FIFO placement between them."""
+
+    def __init__(
+        self,
+        on_batch: ScheduleBatch,
+        on_am: Schedule,
+        am_kind: int,
+        am_share: float = 0.1,
+        *,
+        count_vcores: bool = False,
+    ) -> None:
+        self.am_share = am_share
+        self.count_vcores = count_vcores
+        self._am_mem = 0  # memory held by AMs
+        self._running: dict[int, SimNode] = {}  # RUNNING NodeManagers counted in `totals`, by node seq
+        self._on_batch, self._on_am = on_batch, on_am
+        self._am_kind = am_kind
+        self.jobs: list[JobRun] = []
+        self.active: dict[int, JobRun] = {}  # submitted, not finished
+        self.totals = Totals()
+        self.changed: set[int] = set()  # seqs of jobs changed since the last `take_changed`
+        # seqs of jobs waiting for an AM container / for task containers, each in FIFO order
+        self._am_q: list[int] = []
+        self._am_set: set[int] = set()
+        self._task_q: list[int] = []
+        self._task_set: set[int] = set()
+        self._open: dict[int, SimNode] = {}  # RUNNING nodes with room for the smallest shape
+        self._order: list[SimNode] = []  # the same nodes by seq: first fit fills the oldest first
+        self._full: list[SimNode] = []  # nodes a placement just left without room (a pass drops them)
+        self._unchecked: list[SimNode] = []  # nodes opened by `node_up`, not yet checked for room by a pass
+        # what runs on each node, insertion-ordered (lost in that order when the node goes)
+        self._batches: dict[int, dict[Batch, None]] = {}
+        self._ams: dict[int, dict[JobRun, None]] = {}
+        self._min_mem = 1 << 62
+        # without vcore accounting no vcore figure (free vcores may go negative) ever blocks a node
+        self._min_vc = 1 << 62 if count_vcores else -(1 << 62)
+        self.completed: list[JobRun] = []
+        self.lost_container_s = 0.0
+
+    # --- bookkeeping --------------------------------------------------------------------------
+    def _touch(self, jr: JobRun) -> None:
+        """`jr`'s YARN app view changed: mark it, and move its ask and ACCEPTED state in the totals."""
+        self.changed.add(jr.seq)
+        n = mem = vc = accepted = 0
+        if jr.finished_at is None:
+            state, am = jr.am_state, jr.job.am
+            accepted = int(state is AmState.PENDING or jr.started_at is None)
+            if state is AmState.PENDING and am is not None:
+                n, mem, vc = 1, am.memory_mb, am.vcores
+            elif state is AmState.READY and jr.queued:
+                n = jr.queued
+                mem, vc = n * jr.shape.memory_mb, n * jr.shape.vcores
+        t = self.totals
+        old_n, old_mem, old_vc, old_accepted = jr.counted
+        t.pending_containers += n - old_n
+        t.pending_mem += mem - old_mem
+        t.pending_vc += vc - old_vc
+        t.accepted += accepted - old_accepted
+        jr.counted = (n, mem, vc, accepted)
+
+    def _use(self, node: SimNode, mem: int, vc: int, containers: int, now: float) -> None:
+        """Allocate (positive) or release (negative) resources on `node`."""
+        node.free_mem -= mem
+        node.free_vc -= vc
+        node.touch(now)
+        self.totals.allocated += containers
+        if node.seq in self._running:
+            self.totals.free_mem -= mem
+            self.totals.free_vc -= vc
+
+    @property
+    def running_nodes(self) -> int:
+        """RUNNING NodeManagers (YARN's activeNodes)."""
+        return len(self._running)
+
+    def _reopen(self, node: SimNode) -> None:
+        """`node` (RUNNING, with room for the smallest shape) takes containers again."""
+        if node.seq not in self._open:
+            self._open[node.seq] = node
+            insort(self._order, node, key=SEQ)
+
+    # --- placement ----------------------------------------------------------------------------
+    def place(self, now: float) -> None:  # noqa: PLR0912, PLR0915 - one merge loop over two FIFO queues reads best whole
+        """One scheduling pass: AM asks and task asks merged in job order, until no node has room.
+
+        `_order` is the open nodes by seq, kept sorted as nodes open and fill (every one has room for
+        the smallest shape: nodes join only with room, and free memory drops only here), so a pass
+        neither sorts nor filters the nodes; a node that runs out of room leaves it at once.
+        """
+        if not self._order or not (self._am_q or self._task_q):
+            return
+        nodes, full = self._order, self._full
+        if self._unchecked:
+            full.extend(n for n in self._unchecked if n.seq in self._open and not self._has_room(n))
+            self._unchecked.clear()
+        # the most free memory on any node, computed when a task ask needs it: an upper bound for
+        # the rest of the pass (a pass only allocates), recomputed after a node fills
+        top = -1
+        am_q, task_q = self._am_q, self._task_q
+        am_keep: list[int] = []
+        task_keep: list[int] = []
+        am_dropped = task_dropped = False  # whether a queue lost an entry (else it is left as it was)
+        i = j = 0
+        am_blocked = False  # the AM share is used up: no further AM can start this pass
+        while True:
+            if full:  # nodes that just ran out of room leave the pass and the open set
+                for n in full:
+                    nodes.remove(n)
+                    del self._open[n.seq]
+                full.clear()
+                top = -1
+            if not nodes:
+                break
+            a = am_q[i] if i < len(am_q) and not am_blocked else _NO_JOB
+            b = task_q[j] if j < len(task_q) else _NO_JOB
+            if a == b == _NO_JOB:
+                break
+            if a < b:
+                i += 1
+                jr = self.jobs[a]
+                if jr.am_state is not AmState.PENDING:
+                    self._am_set.discard(jr.seq)
+                    am_dropped = True
+                    continue
+                status = self._place_am(jr, nodes, now)
+                if status == _PLACED:
+                    self._am_set.discard(jr.seq)
+                    am_dropped = True
+                else:
+                    am_keep.append(jr.seq)
+                    am_blocked = status == _AM_LIMIT
+                    continue
+            else:
+                j += 1
+                jr = self.jobs[b]
+                if jr.am_state is not AmState.READY or not jr.runs:
+                    self._task_set.discard(jr.seq)
+                    task_dropped = True
+                    continue
+                if top < 0:
+                    top = max(map(_FREE_MEM, nodes))
+                if jr.shape.memory_mb > top:  # fits on no node: what _place_tasks would find, cheaper
+                    task_keep.append(jr.seq)
+                    continue
+                self._place_tasks(jr, nodes, now)
+                if jr.runs:
+                    task_keep.append(jr.seq)
+                else:
+                    self._task_set.discard(jr.seq)
+                    task_dropped = True
+        if am_dropped:
+            self._am_q = am_keep + am_q[i:]
+        if task_dropped:
+            self._task_q = task_keep + task_q[j:]
+
+    def _has_room(self, node: SimNode) -> bool:
+        """Room for the smallest container shape submitted so far."""
+        return node.free_mem >= self._min_mem and node.free_vc >= self._min_vc
+
+    def _start(self, jr: JobRun, now: float) -> None:
+        if jr.started_at is None:
+            jr.started_at = now
+        self._touch(jr)
+
+    def _place_am(self, jr: JobRun, nodes: list[SimNode], now: float) -> int:
+        """Start `jr`'s AM on the first node with room; a node left without room goes to `_full`."""
+        am = jr.job.am
+        assert am is not None
+        if self._am_mem and self._am_mem + am.memory_mb > self.am_share * self.totals.total_mem:
+            return _AM_LIMIT
+        for node in nodes:
+            if node.free_mem >= am.memory_mb and (node.free_vc >= am.vcores or not self.count_vcores):
+                self._use(node, am.memory_mb, am.vcores, 1, now)
+                self._ams[node.seq][jr] = None
+                node.ams += 1
+                self._am_mem += am.memory_mb
+                jr.am_node = node
+                jr.am_state = AmState.STARTING
+                self._start(jr, now)
+                # an event even for a zero start-up: the queues must not change during a pass
+                self._on_am(now + jr.job.am_start_s, self._am_kind, jr)
+                if node.free_mem < self._min_mem or node.free_vc < self._min_vc:
+                    self._full.append(node)
+                return _PLACED
+        return _NO_ROOM
+
+    def _place_tasks(self, jr: JobRun, nodes: list[SimNode], now: float) -> None:
+        """First-fit the current stage's queued tasks; nodes left without room go to `_full` (hot: `_use` inlined)."""
+        runs = jr.runs
+        if not runs:
+            return
+        mem, vc = jr.shape.memory_mb, jr.shape.vcores
+        count_vc = self.count_vcores and vc > 0
+        min_mem, min_vc = self._min_mem, self._min_vc
+        totals, running, batches, full = self.totals, self._running, self._batches, self._full
+        push = self._on_batch
+        group: list[Batch] = []  # the event the last batch joined; another batch ending then joins it too
+        group_at: float | None = None
+        placed = False
+        for node in nodes:
+            if not runs:
+                break
+            fit = node.free_mem // mem
+            if count_vc:
+                fit = min(fit, node.free_vc // vc)
+            if fit <= 0:
+                continue
+            on_node = batches[node.seq]
+            counted = node.seq in running
+            while fit > 0 and runs:
+                run = runs[0]
+                left = run[0]
+                n = fit if fit <= left else int(left)
+                batch = Batch(jr, node, n, run[1], now, mem, vc)
+                on_node[batch] = None
+                node.containers += n
+                node.free_mem -= mem * n
+                node.free_vc -= vc * n
+                totals.allocated += n
+                if counted:
+                    totals.free_mem -= mem * n
+                    totals.free_vc -= vc * n
+                jr.running += n
+                jr.queued -= n
+                fit -= n
+                run[0] -= n
+                if run[0] <= 0:
+                    runs.pop(0)
+                if batch.end == group_at:  # no event was pushed since that group: join it here
+                    group.append(batch)
+                else:
+                    group_at = batch.end
+                    group = push(group_at, batch)
+            node.touch(now)
+            placed = True
+            if node.free_mem < min_mem or node.free_vc < min_vc:
+                full.append(node)
+        if placed:
+            self._start(jr, now)
