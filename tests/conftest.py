@@ -15,6 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from moto import mock_aws
 from moto.emr.responses import ElasticMapReduceResponse
+from moto.server import ThreadedMotoServer
+
+from autoscaler.testing import free_port
 
 
 @pytest.fixture
@@ -31,6 +34,16 @@ def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(ElasticMapReduceResponse, "get_managed_scaling_policy", lambda _self: "{}", raising=False)
     with mock_aws():
         yield
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """moto in server mode (EMR groups, DynamoDB, SQS, ...) for real daemon processes, one per session."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
 
 
 @pytest.fixture(scope="session")

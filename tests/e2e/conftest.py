@@ -8,19 +8,9 @@ from pathlib import Path
 
 import boto3
 import pytest
-from e2e_harness import REGION, EmrCluster, Harness, RecordingProxy, free_port
-from moto.server import ThreadedMotoServer
+from e2e_harness import REGION, EmrCluster, Harness, RecordingProxy
 
 from autoscaler.testing import FakeYarn, create_emr_cluster
-
-
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 @pytest.fixture

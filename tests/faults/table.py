@@ -1,0 +1,211 @@
+"""The fault table: one `Fault` per row, each injected through the proxies in front of the emulated
+RM and EMR endpoint while the real daemon runs; `test_fault_table.py` drives every row and checks
+the same invariants on each (see `INVARIANTS`). docs/reliability.md's results table is generated
+from this module (`python -m tests.faults.table`) and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from .proxy import Answer, Delay, Edit, Exchange, ForwardThenAnswer, Rule, Truncate, aws_error
+from .world import World
+
+INVARIANTS: Final = (
+    ("no write on stale data", "no resize reaches EMR from a stale tick, nor during a fault that hides the truth"),
+    ("no double resize", "one decision, one tick's write (botocore's own retries of that request included)"),
+    ("core floor held", "the core group is never written and never below `limits.min_core_units`"),
+    ("no crash", "the process lives, every stderr line is a JSON event, no tick ends in an error"),
+    ("recovery within one tick", "the first tick that starts after the fault clears acts on the truth"),
+)
+
+Step = Callable[[World], None]
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str  # the row's id (pytest id and doc row)
+    what: str  # the fault, in words, for the doc
+    inject: Step
+    clear: Step
+    truth: str = "up"  # what the cluster needs once the fault is on: "up" (pending demand) or "down" (idle nodes)
+    during: str = "stale"  # each tick under the fault: "stale", "failed" (its write failed), "held" (fresh, no write)
+    fault_ticks: int = 2  # ticks to run under the fault before it clears
+    applied_in_fault: bool = False  # the fault lets the write through (EMR applied it, the daemon heard an error)
+
+
+def _rm(rule: Rule) -> Step:
+    def inject(world: World) -> None:
+        world.rm.rule = rule
+
+    return inject
+
+
+def _emr(rule: Rule) -> Step:
+    def inject(world: World) -> None:
+        world.emr.rule = rule
+
+    return inject
+
+
+def _clear(world: World) -> None:
+    world.rm.rule = None
+    world.emr.rule = None
+    world.rm.up()
+
+
+def _down(world: World) -> None:
+    world.rm.down()
+
+
+HTML: Final = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+_NODES: Final = "/ws/v1/cluster/nodes"
+
+
+def _on_nodes(edit: Callable[[dict[str, Any]], None]) -> Callable[[str, Any], Any]:
+    def apply(path: str, body: Any) -> Any:
+        if path.startswith(_NODES):
+            for node in (body.get("nodes") or {}).get("node") or []:
+                edit(node)
+        return body
+
+    return apply
+
+
+def _wrong_types(node: dict[str, Any]) -> None:
+    node["numContainers"] = str(node.get("numContainers"))
+    node["availMemoryMB"] = float(node.get("availMemoryMB", 0)) + 0.5
+
+
+def _unknown_usage(node: dict[str, Any]) -> None:
+    node["numContainers"] = -1
+    node["usedMemoryMB"] = -1
+
+
+def _standby(exchange: Exchange) -> Answer:
+    if exchange.target.startswith("/ws/v1/cluster/info"):
+        info = {"clusterInfo": {"id": 1, "state": "STARTED", "haState": "STANDBY"}}
+        return Answer(200, json.dumps(info).encode(), name="standby")
+    return Answer(307, b"", headers=(("Location", "http://rm-active.internal:8088" + exchange.target),), name="307")
+
+
+def _redirect_loop(world: World) -> Rule:
+    def rule(exchange: Exchange) -> Answer:
+        return Answer(307, b"", headers=(("Location", world.rm.url + exchange.target),), name="307 loop")
+
+    return rule
+
+
+def _loop(world: World) -> None:
+    world.rm.rule = _redirect_loop(world)
+
+
+def _writes(action: Any) -> Rule:
+    return lambda e: action if e.operation.startswith("Modify") else None
+
+
+def _operation(name: str, action: Any) -> Rule:
+    return lambda e: action if e.operation == name else None
+
+
+def _reads(action: Any) -> Rule:
+    return lambda e: None if e.operation.startswith("Modify") else action
+
+
+_THROTTLED: Final = aws_error("ThrottlingException", "Rate exceeded", 400)
+_INTERNAL: Final = aws_error("InternalServerError", "Internal Server Error", 500)
+_CAPACITY: Final = aws_error("ValidationException", "Insufficient capacity for instance type m5.xlarge", 400)
+
+FAULTS: Final = (
+    Fault("rm-down", "RM down: connection refused", _down, _clear),
+    Fault(
+        "rm-slow",
+        "RM slow: every answer 0.8 s late (4 calls: past `guards.stale_after_s` 2 s, each inside the 1.5 s timeout)",
+        _rm(lambda e: Delay(0.8)),
+        _clear,
+        fault_ticks=1,
+    ),
+    Fault("rm-garbage", "RM answers 200 with an HTML page", _rm(lambda e: Answer(200, HTML, "text/html")), _clear),
+    Fault("rm-truncated", "RM's answers cut in half (Content-Length of the whole)", _rm(lambda e: Truncate()), _clear),
+    Fault(
+        "rm-wrong-types",
+        'node fields of the wrong type (`numContainers` "3", `availMemoryMB` 1.5)',
+        _rm(lambda e: Edit(_on_nodes(_wrong_types), "wrong types")),
+        _clear,
+    ),
+    Fault(
+        "rm-unknown-node-usage",
+        "every node's `numContainers` and `usedMemoryMB` -1 while idle nodes wait to be removed",
+        _rm(lambda e: Edit(_on_nodes(_unknown_usage), "unknown usage")),
+        _clear,
+        truth="down",
+        during="held",
+    ),
+    Fault("rm-standby", "the only RM is a standby: haState STANDBY, 307 to the active one", _rm(_standby), _clear),
+    Fault("rm-307-loop", "every RM answer a 307 to itself", _loop, _clear),
+    Fault(
+        "aws-throttled-write",
+        "ModifyInstanceGroups throttled (ThrottlingException, every botocore retry)",
+        _emr(_writes(_THROTTLED)),
+        _clear,
+        during="failed",
+        fault_ticks=1,
+    ),
+    Fault(
+        "aws-throttled-reads",
+        "every EMR read throttled",
+        _emr(_reads(_THROTTLED)),
+        _clear,
+        fault_ticks=1,
+    ),
+    Fault(
+        "aws-5xx-write",
+        "ModifyInstanceGroups answered 500 InternalServerError, not applied",
+        _emr(_writes(_INTERNAL)),
+        _clear,
+        during="failed",
+        fault_ticks=1,
+    ),
+    Fault(
+        "aws-capacity",
+        "ModifyInstanceGroups refused for insufficient capacity",
+        _emr(_writes(_CAPACITY)),
+        _clear,
+        during="failed",
+        fault_ticks=1,
+    ),
+    Fault(
+        "aws-partial-read",
+        "partial failure: ListInstanceGroups answers, ListInstances fails with 500",
+        _emr(_operation("ListInstances", _INTERNAL)),
+        _clear,
+        fault_ticks=1,
+    ),
+    Fault(
+        "aws-applied-but-500",
+        "ModifyInstanceGroups applied by EMR but answered 500 (every retry)",
+        _emr(_writes(ForwardThenAnswer(_INTERNAL))),
+        _clear,
+        during="failed",
+        fault_ticks=1,
+        applied_in_fault=True,
+    ),
+)
+
+
+def markdown_rows() -> list[str]:
+    """The doc's results table for the single-daemon rows (one line per fault)."""
+    head = "| Fault | " + " | ".join(name for name, _ in INVARIANTS) + " | Test |"
+    rule = "|---|" + "---|" * len(INVARIANTS) + "---|"
+    rows = [head, rule]
+    for f in FAULTS:
+        cells = " | ".join("pass" for _ in INVARIANTS)
+        rows.append(f"| {f.what} | {cells} | `tests/faults/test_fault_table.py::test_fault[{f.name}]` |")
+    return rows
+
+
+if __name__ == "__main__":
+    print("\n".join(markdown_rows()))
