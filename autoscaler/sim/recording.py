@@ -9,6 +9,8 @@ correctly; a tick recorded twice (the same cluster and instant) is kept once.
 
 from __future__ import annotations
 
+import itertools
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +46,13 @@ class Recording:
     @property
     def span_s(self) -> float:
         return self.ticks[-1].at - self.ticks[0].at if self.ticks else 0.0
+
+    def intervals(self, max_gap_s: float | None = None) -> list[float]:
+        """How long each tick's view holds: to the next tick, or 0 across a gap longer than `max_gap_s`
+        (default 3 median intervals: the daemon was down, nothing is known of that time); 0 for the last."""
+        gaps = [b.at - a.at for a, b in itertools.pairwise(self.ticks)]
+        limit = max_gap_s if max_gap_s is not None else 3 * statistics.median(gaps) if gaps else 0.0
+        return [g if g <= limit else 0.0 for g in gaps] + [0.0]
 
     def bad_summary(self) -> list[str]:
         """One line per bad line (the first MAX_BAD_SHOWN), and how many more."""

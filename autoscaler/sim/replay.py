@@ -18,8 +18,6 @@ free. Pure given the recording: the same recording and policies give the same fi
 
 from __future__ import annotations
 
-import itertools
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -29,6 +27,7 @@ from autoscaler.model import Capacity, ControllerMemory, Decision, RejectReason
 from autoscaler.policy import Policy
 from autoscaler.record_codec import TickRecord
 from autoscaler.shadow import ShadowActuator
+from autoscaler.sim.recording import Recording
 from autoscaler.spend import capacity_delta_usd_per_hour, estimated_usd_per_hour
 from autoscaler.tick import run_tick
 
@@ -70,25 +69,17 @@ class ReplayResult:
     extras: dict[str, object] = field(default_factory=dict)
 
 
-def actual_ticks(
-    ticks: Sequence[TickRecord], config: ClusterConfig, max_gap_s: float | None = None
-) -> list[ActualTick]:
-    gaps = [b.at - a.at for a, b in itertools.pairwise(ticks)]
-    limit = max_gap_s if max_gap_s is not None else 3 * statistics.median(gaps) if gaps else 0.0
-    out = []
-    for i, t in enumerate(ticks):
-        gap = gaps[i] if i < len(gaps) else 0.0
-        snapshot = t.snapshot
-        out.append(
-            ActualTick(
-                at=t.at,
-                requested={p.pool_id: p.requested.total for p in managed_pools(snapshot, config)},
-                usd_per_hour=estimated_usd_per_hour(snapshot),
-                live_plan={r.pool_id: r.target.total for r in t.plan.resizes},
-                priced_s=gap if gap <= limit else 0.0,
-            )
+def actual_ticks(recording: Recording, config: ClusterConfig, max_gap_s: float | None = None) -> list[ActualTick]:
+    return [
+        ActualTick(
+            at=t.at,
+            requested={p.pool_id: p.requested.total for p in managed_pools(t.snapshot, config)},
+            usd_per_hour=estimated_usd_per_hour(t.snapshot),
+            live_plan={r.pool_id: r.target.total for r in t.plan.resizes},
+            priced_s=held_s,
         )
-    return out
+        for t, held_s in zip(recording.ticks, recording.intervals(max_gap_s), strict=True)
+    ]
 
 
 def _hold(decision: Decision, pool_id: str, requested: Capacity, held: Capacity) -> Capacity:

@@ -49,7 +49,7 @@ def run_replay(args: argparse.Namespace) -> int:
     for line in recording.bad_summary():
         print(line, file=sys.stderr)
     started = time.process_time()
-    actual = actual_ticks(recording.ticks, config)
+    actual = actual_ticks(recording, config)
     results = [
         replay_policy(policy_label(specs), policies, recording.ticks, actual, config)
         for specs, policies in zip(runs, loaded, strict=True)

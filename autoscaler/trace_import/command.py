@@ -1,13 +1,14 @@
 """`emr-autoscaler trace import`: turn a cluster's history into a native JSONL trace for `simulate` and `tune`.
 
     emr-autoscaler trace import (--yarn URL [--since ISO8601] [--until ISO8601]
-                                | --spark-logs PATH_OR_S3_URL) -o trace.jsonl
+                                | --spark-logs PATH_OR_S3_URL | --recording DIR) -o trace.jsonl
 
 The command line is a contract; exactly one source. `--yarn` reads the ResourceManager's finished,
 killed and failed apps (`autoscaler/trace_import/yarn.py`; the mapping and what it cannot recover:
 docs/trace-import.md) whose finish time is in [--since, --until] (default: the 24 hours up to now), in
 windows of `--window-s` that halve while the RM returns a full page. Several comma-separated `--yarn`
-URLs are an RM HA pair (the active one is read).
+URLs are an RM HA pair (the active one is read). `--recording` reads the daemon's `record_dir`
+(`autoscaler/trace_import/recording.py`): each app's asks and allocation tick by tick.
 
 `--spark-logs` reads Spark event logs, the files the Spark History Server reads: a log file, a folder
 of them, or an `s3://bucket/prefix`; rolling logs (`eventlog_v2_*` folders) and compressed logs
@@ -49,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     source.add_argument(
         "--spark-logs", metavar="PATH_OR_S3_URL", help="Spark event logs: a file, a folder or s3://bucket/prefix"
     )
+    source.add_argument("--recording", metavar="DIR", help="the daemon's record_dir: the demand it recorded")
     parser.add_argument("--since", metavar="ISO8601", help="--yarn: earliest finish time (default: --until - 24 h)")
     parser.add_argument("--until", metavar="ISO8601", help="--yarn: latest finish time (default: now)")
     parser.add_argument("--config", metavar="FILE", help="config: sim.conversion sizes; first cluster's yarn: TLS")
@@ -107,12 +109,36 @@ def _from_spark_logs(
         raise SimulateError(str(err)) from None
 
 
+def _from_recording(
+    args: argparse.Namespace, app: AppConfig | None, spec: ClusterSpec
+) -> tuple[list[dict[str, Any]], ImportStats]:
+    if args.since or args.until:
+        raise SimulateError("--since/--until: only with --yarn (a recording is imported whole)")
+    from autoscaler.sim.recording import RecordingError, read_recording  # noqa: PLC0415
+    from autoscaler.trace_import.recording import convert_recording  # noqa: PLC0415
+
+    cluster_id = app.clusters[0].cluster_id if app is not None and app.clusters else None
+    try:
+        try:
+            recording = read_recording(args.recording)
+        except RecordingError:
+            if cluster_id is None:
+                raise
+            recording = read_recording(args.recording, cluster_id)  # several clusters there: the config's
+    except RecordingError as err:
+        raise SimulateError(f"--recording {err}") from None
+    stats = ImportStats()
+    return convert_recording(recording, spec.conversion, stats), stats
+
+
 def _source(args: argparse.Namespace) -> Source:
     if args.yarn is not None:
         return _from_yarn
     if args.spark_logs is not None:
         return _from_spark_logs
-    raise SimulateError("one source is required: --yarn or --spark-logs")
+    if args.recording is not None:
+        return _from_recording
+    raise SimulateError("one source is required: --yarn, --spark-logs or --recording")
 
 
 def _run(args: argparse.Namespace) -> int:
