@@ -170,13 +170,15 @@ def run_study(problem: Problem, storage: str, name: str, trials: int, workers: i
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     rdb = open_storage(storage)
     study = optuna.create_study(storage=rdb, study_name=name, directions=["minimize", "minimize"], load_if_exists=True)
-    workers = max(1, min(workers, trials))
     seed = problem.seed + len(study.trials)  # a resumed study samples on, not the same points again
     if not study.trials:
         study.enqueue_trial(baseline(problem.base, problem.params))  # the configured options are a candidate
+        if workers > 1 and trials > 1:  # run it here: two workers may both pop it from SQLite, one then fails
+            _optimize_here(study, problem, seed, 1)
+            trials -= 1
+    workers = max(1, min(workers, trials))
     if workers == 1:
-        study.sampler = make_sampler(seed)
-        study.optimize(lambda t: _objective(problem, t), n_trials=trials, catch=())
+        _optimize_here(study, problem, seed, trials)
     else:
         shares = [trials // workers + (1 if i < trials % workers else 0) for i in range(workers)]
         jobs = [(problem, storage, name, n, seed + i) for i, n in enumerate(shares)]
@@ -187,6 +189,11 @@ def run_study(problem: Problem, storage: str, name: str, trials: int, workers: i
         Point(t.number, dict(t.params), float(t.values[0]), float(t.values[1]), bool(t.user_attrs.get("complete")))
         for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     ]
+
+
+def _optimize_here(study: optuna.Study, problem: Problem, seed: int, trials: int) -> None:
+    study.sampler = make_sampler(seed)
+    study.optimize(lambda t: _objective(problem, t), n_trials=trials, catch=())
 
 
 def pareto_front(points: Sequence[Point]) -> list[tuple[Point, int]]:
