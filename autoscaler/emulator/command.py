@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from autoscaler.emulator.demo import DemoSettings, run_demo
+from autoscaler.sim.command import exit_2_on_bad_input
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +28,19 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--keep-running", action="store_true", help="keep the emulator and the daemon running until Ctrl-C"
     )
+    parser.add_argument("--trace", metavar="FILE", help="run this trace's jobs (stop when all are done)")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="try these policies: dry_run and the first cluster's policies, "
+        "shadow_policies, record_dir, recording replace the demo's",
+    )
+    parser.add_argument(
+        "--history",
+        action="store_true",
+        help="no daemon: run --trace to completion a day back, serve its finished apps",
+    )
+    parser.add_argument("--yarn-port", type=int, default=0, metavar="N", help="the emulated RM's port (default: free)")
 
 
 def _handle(args: argparse.Namespace) -> int:
@@ -38,8 +52,12 @@ def _handle(args: argparse.Namespace) -> int:
         duration_s=args.duration,
         metrics_port=args.metrics_port,
         keep_running=args.keep_running,
+        trace=args.trace,
+        config=args.config,
+        history=args.history,
+        yarn_port=args.yarn_port,
     )
-    return run_demo(settings)
+    return exit_2_on_bad_input(lambda _: run_demo(settings), args)
 
 
 def register(subparsers: Any) -> None:

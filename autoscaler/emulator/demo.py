@@ -23,10 +23,12 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 
 import yaml
 
+from autoscaler.emulator.demo_inputs import finished_day, overlay_config, serve_history, trace_jobs
 from autoscaler.model import ClusterSnapshot, Market, PoolRole
 from autoscaler.prices import load_ondemand_table
 from autoscaler.sim.billing import PriceBook
 from autoscaler.sim.cluster import SimCluster
+from autoscaler.sim.command import SimulateError
 from autoscaler.sim.job import Job
 from autoscaler.sim.native import parse_job
 from autoscaler.sim.spec import ClusterSpec, group
@@ -47,6 +49,10 @@ class DemoSettings:
     metrics_port: int = 9464
     keep_running: bool = False
     poll_interval_s: float = 2.0
+    trace: str | None = None  # run these jobs (and stop when all are done) instead of the built-in two
+    config: str | None = None  # the operator's policies, shadow policies, record_dir, dry_run (demo_inputs)
+    history: bool = False  # no daemon: run the trace to completion a day back and serve the finished apps
+    yarn_port: int = 0  # the emulated RM's port (0: any free one)
 
 
 def demo_spec(start_at: float) -> ClusterSpec:
@@ -123,9 +129,9 @@ def daemon_config(yarn_url: str, settings: DemoSettings) -> dict[str, Any]:
     }
 
 
-def build_cluster(start_at: float) -> SimCluster:
+def build_cluster(start_at: float, jobs: list[Job] | None = None) -> SimCluster:
     cluster = SimCluster(demo_spec(start_at), PriceBook(load_ondemand_table(), start_at=start_at))
-    for job in demo_jobs():
+    for job in demo_jobs() if jobs is None else jobs:
         cluster.submit(job)
     return cluster
 
@@ -220,14 +226,24 @@ def run_demo(settings: DemoSettings, out: TextIO = sys.stdout) -> int:
     from autoscaler.emulator.server import Emulator  # noqa: PLC0415 - botocore's service model, only for the demo
 
     _stop_on_sigterm()
-    cluster = build_cluster(time.time())
-    jobs = len(demo_jobs())
+    trace = None if settings.trace is None else trace_jobs(settings.trace, demo_spec(0.0))
+    if settings.history:
+        if trace is None:
+            raise SimulateError("--history: give the day to serve with --trace FILE")
+        day = finished_day(demo_spec(0.0), trace, MAX_TASK_UNITS, TASK_POOL)
+        return serve_history(day, len(trace), settings.yarn_port, out)
+    cluster = build_cluster(time.time(), trace)
+    jobs = len(demo_jobs() if trace is None else trace)
     with (
         tempfile.TemporaryDirectory(prefix="emr-autoscaler-demo-") as tmp,
-        Emulator(cluster, time_scale=settings.time_scale, wall_clock=True) as emu,
+        Emulator(cluster, time_scale=settings.time_scale, wall_clock=True, yarn_port=settings.yarn_port) as emu,
     ):
         config_path = Path(tmp) / "demo.yaml"
-        config_path.write_text(yaml.safe_dump(daemon_config(emu.yarn_url, settings), sort_keys=False))
+        data = daemon_config(emu.yarn_url, settings)
+        data["clusters"][0]["pricing"]["spot_price_file"] = _spot_prices(Path(tmp), cluster)
+        if settings.config is not None:
+            data = overlay_config(data, settings.config)
+        config_path.write_text(yaml.safe_dump(data, sort_keys=False))
         log_path = Path(tmp) / "daemon.log"
         print(f"emulated YARN RM at {emu.yarn_url}, EMR API at {emu.emr_url} ({settings.time_scale:g}x time)", file=out)
         print(f"daemon metrics at http://127.0.0.1:{settings.metrics_port}/metrics, config {config_path}", file=out)
@@ -241,6 +257,15 @@ def run_demo(settings: DemoSettings, out: TextIO = sys.stdout) -> int:
             print(f"--- daemon log tail ({log_path}) ---", file=out)
             print("\n".join(log_path.read_text().splitlines()[-20:]), file=out)
     return 0 if ok else 1
+
+
+def _spot_prices(folder: Path, cluster: SimCluster) -> str:
+    """The emulated cluster's Spot price as a static price file, so the daemon prices its Spot nodes."""
+    spot = load_ondemand_table()["m5.xlarge"] * cluster.spec.spot_price_fraction
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    path = folder / "spot.tsv"
+    path.write_text(f"us-east-1a\tm5.xlarge\tLinux/UNIX\t{spot:.6f}\t{stamp}\n")
+    return str(path)
 
 
 def _watch(
@@ -276,10 +301,15 @@ def _watch(
                 print(f"scale-up to {progress.peak} and scale-in seen after {real_s:.0f}s", file=out, flush=True)
             if settings.keep_running:
                 continue
-            if done_at is not None:
+            if settings.trace or settings.config:  # the operator's workload or policies: done when the work is
+                if jobs_done == jobs:
+                    print(f"all {jobs} jobs done after {real_s:.0f}s", file=out, flush=True)
+                    return True
+            elif done_at is not None:
                 return True
             if real_s > settings.duration_s:
-                print(f"no scale-up and scale-in within {settings.duration_s:g}s", file=out)
+                what = "the jobs done" if settings.trace or settings.config else "a scale-up and a scale-in"
+                print(f"not {what} within {settings.duration_s:g}s", file=out)
                 return False
     except KeyboardInterrupt:
         return settings.keep_running or done_at is not None
