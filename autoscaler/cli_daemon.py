@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import IO
+from typing import IO, Any
 
 import yaml
 
@@ -106,6 +106,7 @@ def _cluster_deps(  # noqa: PLR0917 - bound by partial in build_deps
             logger,
             dropped=metrics.count_record_dropped,
             written=metrics.count_record_written,
+            config=_recorded_config(cluster),
         )
         if cluster.record_dir
         else None
@@ -113,6 +114,13 @@ def _cluster_deps(  # noqa: PLR0917 - bound by partial in build_deps
     names = (getattr(p, "name", type(p).__name__) for p in cluster_policies)  # as the engine names them
     metrics.expect(cluster.cluster_id, names, cluster.pools)
     return ClusterDeps(cluster, collect, actuator, cluster_policies, lease, cluster_shadows, recorder)
+
+
+def _recorded_config(cluster: ClusterConfig) -> dict[str, Any]:
+    """The cluster's config as a recording keeps it: JSON, with any credentials in an RM URL redacted."""
+    data = cluster.model_dump(mode="json")
+    data["yarn"]["urls"] = [redact_url(url) for url in data["yarn"]["urls"]]
+    return data
 
 
 def _discovery(

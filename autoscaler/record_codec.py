@@ -61,6 +61,11 @@ def file_name(cluster_id: str, seq: int) -> str:
     return f"{cluster_id}-{seq:06d}.jsonl"
 
 
+def config_name(records_file: str) -> str:
+    """The sidecar holding the cluster config a recording file was written under (`x.jsonl` → `x.config.json`)."""
+    return records_file.removesuffix(".jsonl") + ".config.json"
+
+
 # -- encoding ------------------------------------------------------------------------------------
 
 
@@ -205,6 +210,7 @@ __all__ = [
     "RECORD_VERSION",
     "RecordError",
     "TickRecord",
+    "config_name",
     "decode_record",
     "dumps",
     "encode_record",

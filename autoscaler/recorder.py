@@ -7,7 +7,9 @@ stalled or full disk) the tick's record is dropped, counted
 never waited for. Encoding (`record_codec`) happens on the writer thread too.
 
 Files: `<cluster>-<seq>.jsonl` (seq 6+ digits, increasing; a restart continues after the highest
-found), one compact line per tick, flushed per line. A file that has reached
+found), one compact line per tick, flushed per line, each beside `<cluster>-<seq>.config.json`: the
+cluster's config it was written under (RM URLs redacted), from which a replay takes the guards,
+limits and managed pools the daemon decided with. A file that has reached
 `recording.max_file_bytes` is closed and the next started; then the oldest files beyond
 `recording.max_files` are deleted, so the directory never holds more than
 max_files x max_file_bytes plus one line. A write error (disk full, permission denied, read-only
@@ -21,16 +23,17 @@ and never crashes the daemon.
 from __future__ import annotations
 
 import contextlib
+import json
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Any, Final
 
 from autoscaler.config_recording import RecordingConfig
 from autoscaler.logs import EventLogger
-from autoscaler.record_codec import FILE_NAME, TickRecord, dumps, file_name
+from autoscaler.record_codec import FILE_NAME, TickRecord, config_name, dumps, file_name
 
 Count = Callable[[str, str], None]
 """(cluster, reason) → count one dropped record; reason: queue_full, write_error, encode_error."""
@@ -62,6 +65,7 @@ class Recorder:
         dropped: Count | None = None,
         written: Callable[[str, int], None] | None = None,
         clock: Callable[[], float] = time.time,
+        config: Mapping[str, Any] | None = None,
     ) -> None:
         self.cluster_id = cluster_id
         self.directory = Path(directory)
@@ -70,6 +74,7 @@ class Recorder:
         self._dropped = dropped
         self._written = written
         self._clock = clock
+        self._config = None if config is None else (json.dumps(config, sort_keys=True, indent=1) + "\n").encode()
         self._queue: queue.Queue[object] = queue.Queue(maxsize=limits.queue_ticks)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -211,12 +216,15 @@ class Recorder:
         self._path = path
         self._file = path.open("xb")  # never append to a file another run left, maybe mid-line
         self._size = self._good = 0
+        if self._config is not None:  # the guards, limits and pools its ticks were decided under, for --replay
+            path.with_name(config_name(path.name)).write_bytes(self._config)
         self._prune()
 
     def _prune(self) -> None:
         files = recording_files(self.directory, self.cluster_id)
         for _, path in files[: max(0, len(files) - self.limits.max_files)]:
             try:
+                path.with_name(config_name(path.name)).unlink(missing_ok=True)
                 path.unlink()
             except FileNotFoundError:
                 continue

@@ -10,12 +10,14 @@ correctly; a tick recorded twice (the same cluster and instant) is kept once.
 from __future__ import annotations
 
 import itertools
+import json
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from autoscaler.record_codec import FILE_NAME, RecordError, TickRecord, loads
+from autoscaler.record_codec import FILE_NAME, RecordError, TickRecord, config_name, loads
 
 MAX_BAD_SHOWN = 20
 """Bad lines listed one by one (in reports and on stderr); beyond that only counted."""
@@ -42,6 +44,8 @@ class Recording:
     files: tuple[str, ...]
     bad_lines: tuple[BadLine, ...]
     duplicates: int = 0
+    config: Mapping[str, Any] | None = None  # the newest file's recorded cluster config (`<file>.config.json`)
+    config_changed: bool = False  # the files were written under different configs
 
     @property
     def span_s(self) -> float:
@@ -110,8 +114,23 @@ def read_recording(directory: str | Path, cluster_id: str | None = None) -> Reco
                     bad.append(BadLine(file.name, lineno, "no end of line (cut short)"))
                     continue
                 ticks.append(record)
+    config, changed = _configs(files[chosen])
     ticks.sort(key=lambda t: t.at)
     unique = [t for i, t in enumerate(ticks) if i == 0 or t.at != ticks[i - 1].at]
     if not unique:
         raise RecordingError(f"{path}: no readable tick of {chosen}" + (f" ({len(bad)} bad lines)" if bad else ""))
-    return Recording(chosen, tuple(unique), tuple(f.name for f in files[chosen]), tuple(bad), len(ticks) - len(unique))
+    names = tuple(f.name for f in files[chosen])
+    return Recording(chosen, tuple(unique), names, tuple(bad), len(ticks) - len(unique), config, changed)
+
+
+def _configs(files: Sequence[Path]) -> tuple[Mapping[str, Any] | None, bool]:
+    """The newest readable sidecar config, and whether the sidecars differ (the daemon's config changed)."""
+    found = []
+    for file in files:
+        try:
+            data = json.loads(file.with_name(config_name(file.name)).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            found.append(data)
+    return (found[-1] if found else None), any(c != found[-1] for c in found)

@@ -2,9 +2,11 @@
 
     emr-autoscaler simulate --replay DIR --policy NAME [--policy NAME ...] [--config FILE] --report FILE
 
-Each `--policy` (or `A+B`) is loaded and configured as `simulate` does (options from `--config`'s
-first cluster, whose limits, guards and managed pools apply too) and re-run open loop on every
-recorded tick (`autoscaler.sim.replay`). Prints one row per policy: its would-be cost against what
+Each `--policy` (or `A+B`) is loaded with the options `--config`'s first cluster gives a policy of
+its type (in `policies:`, else `shadow_policies:`; without `--config`, the recorded config's; else
+its defaults) and re-run open loop on every recorded tick (`autoscaler.sim.replay`) under the
+guards, limits and managed pools the daemon decided with (the recording's `<file>.config.json`;
+without one, `--config`'s). Prints one row per policy: its would-be cost against what
 the cluster actually spent over the same time, and how many ticks its plan matched the recorded live
 plan. `--report` gets every tick (per pool: recorded units and each policy's would-be target; the
 recorded and would-be $/h): JSON, or CSV when the file name ends in `.csv`. Bad or truncated
@@ -22,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from autoscaler.config import ClusterConfig
 from autoscaler.policy import load_policies
 from autoscaler.sim.command import SimulateError, check_outputs, cluster_config, load_sim_config, policy_runs
@@ -37,17 +41,21 @@ def run_replay(args: argparse.Namespace) -> int:
         raise SimulateError("--plot: not drawn for --replay (the report has every tick)")
     check_outputs(args.report, None)
     app, spec = load_sim_config(args.config)
-    config, _ = cluster_config(app, spec)
+    options, _ = cluster_config(app, spec)
     if sim_only := sorted({p for name in args.policy for p in name.split("+") if p in SIM_ONLY_POLICIES}):
         raise SimulateError(f"--policy: {', '.join(sim_only)} needs the future, which a recording does not hold")
-    runs = policy_runs(args.policy, config)
-    loaded = [load_policies(specs, "--policy") for specs in runs]
+    # a policy's options: the --config's policies, then its shadow policies (else the recorded config's)
     try:
-        recording = _read(args.replay, config if app is not None else None)
+        recording = _read(args.replay, options if app is not None else None)
     except RecordingError as err:
         raise SimulateError(f"--replay {err}") from None
     for line in recording.bad_summary():
         print(line, file=sys.stderr)
+    config = _decided_under(recording, options, args.replay)
+    source = options if app is not None else config
+    source = source.model_copy(update={"policies": [*source.policies, *source.shadow_policies]})
+    runs = policy_runs(args.policy, source)
+    loaded = [load_policies(specs, "--policy") for specs in runs]
     started = time.process_time()
     actual = actual_ticks(recording, config)
     results = [
@@ -62,6 +70,22 @@ def run_replay(args: argparse.Namespace) -> int:
     print(format_replay(recording, actual, results))
     print(f"replayed {len(recording.ticks)} ticks x {len(results)} policies in {cpu_s:.2f} CPU s", file=sys.stderr)
     return 0
+
+
+def _decided_under(recording: Recording, fallback: ClusterConfig, where: str) -> ClusterConfig:
+    """The guards, limits and pools the daemon decided with (its recorded config), else --config's."""
+    if recording.config is None:
+        print(f"--replay {where}: no recorded config; guards, limits and pools are --config's", file=sys.stderr)
+        return fallback
+    try:
+        recorded = ClusterConfig.model_validate(recording.config)
+    except ValidationError as err:
+        raise SimulateError(f"--replay {where}: recorded config unreadable: {err.errors()[0]['msg']}") from None
+    if recording.config_changed:
+        print(
+            f"--replay {where}: the daemon's config changed during the recording; the newest is used", file=sys.stderr
+        )
+    return recorded
 
 
 def _read(directory: str, config: ClusterConfig | None) -> Recording:

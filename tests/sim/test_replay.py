@@ -14,6 +14,7 @@ from autoscaler.loop import ClusterDeps, Deps, State, tick
 from autoscaler.metrics import Health, Metrics
 from autoscaler.model import Market, OutcomeStatus, PriceQuote
 from autoscaler.policy import load_policies
+from autoscaler.record_codec import TickRecord
 from autoscaler.recorder import Recorder
 from autoscaler.testing import T0, make_cluster_config, make_pool, make_snapshot
 from autoscaler.testing_fakes import ListLogger, RecordingActuator
@@ -126,3 +127,25 @@ def test_an_empty_folder_is_a_clear_error(tmp_path: Path, capsys: pytest.Capture
     code = main(["simulate", "--replay", str(tmp_path / "rec"), "--policy", "static", "--report", str(tmp_path / "r")])
     assert code == 2
     assert "no recording files" in capsys.readouterr().err
+
+
+def test_guards_limits_and_options_come_from_the_recorded_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The daemon's config is beside each file: without --config a replay decides under its limits (here
+    max 3 task units) with its policies' options (static units 4), so static holds 3."""
+    config = make_cluster_config(policies=[{"type": "static", "options": {"units": 4}}], limits={"max_task_units": 3})
+    recorder = Recorder(
+        "j-TEST", tmp_path / "rec", RecordingConfig(), ListLogger(), config=config.model_dump(mode="json")
+    )
+    for i in range(3):
+        t = T0 + 60 * i
+        recorder.submit(TickRecord(t, make_snapshot(taken_at=t, pools=[make_pool("ig-t", requested=2)], prices=[SPOT])))
+    recorder.close()
+    assert sorted(p.name for p in (tmp_path / "rec").iterdir()) == ["j-TEST-000001.config.json", "j-TEST-000001.jsonl"]
+    report = tmp_path / "r.json"
+    assert main(["simulate", "--replay", str(tmp_path / "rec"), "--policy", "static", "--report", str(report)]) == 0
+    assert "no recorded config" not in capsys.readouterr().err
+    (static,) = json.loads(report.read_text())["results"]
+    assert json.loads(report.read_text())["per_tick"][0]["policies"]["static"]["targets"] == {"ig-t": 3}
+    assert static["would_be_cost_usd"] == pytest.approx(3 * 0.128 * 120 / 3600, abs=1e-6)
