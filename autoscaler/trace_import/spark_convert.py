@@ -26,7 +26,7 @@ from autoscaler.trace_import.spark_events import AppEvents, StageAttempt
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)b?\s*$", re.IGNORECASE)
 _MIB = {"k": 1 / 1024, "": 1, "m": 1, "g": 1024, "t": 1024**2, "p": 1024**3}
-_YARN_APP = re.compile(r"^application_\d+_\d+$")
+_YARN_APP = re.compile(r"^application_\d+_\d+(_\d+)?$")
 MIN_OVERHEAD_MB = 384
 OVERHEAD_FACTOR = 0.10
 

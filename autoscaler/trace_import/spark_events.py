@@ -94,9 +94,10 @@ def _ms(value: Any, name: str) -> int:
 
 def _app_start(app: AppEvents, e: dict[str, Any], where: Where) -> None:
     app.start_ms = _ms(e["Timestamp"], "Timestamp")
-    app_id = e.get("App ID")
+    app_id, attempt = e.get("App ID"), e.get("App Attempt ID")
     if isinstance(app_id, str) and app_id:
-        app.app_id = app_id
+        # each YARN attempt of a cluster-mode app has its own log and used the cluster on its own
+        app.app_id = f"{app_id}_{attempt}" if isinstance(attempt, str) and attempt else app_id
     app.where = app.where or where
 
 

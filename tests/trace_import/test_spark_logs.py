@@ -148,3 +148,19 @@ def test_events_the_trace_does_not_use_are_not_parsed() -> None:
     assert not names["SparkListenerTaskStart"]
     assert used(b"{not json")
     assert used(b'{"Other": 1, "Event": "SparkListenerBlockManagerAdded"}')
+
+
+def test_each_attempt_of_an_app_is_its_own_app(tmp_path: Path) -> None:
+    """A cluster-mode app retried by YARN logs each attempt (`App Attempt ID`); both used the cluster."""
+    lines = COMPLETE.read_text().splitlines(keepends=True)
+    for attempt in ("1", "2"):
+        body = [
+            json.dumps({**json.loads(line), "App Attempt ID": attempt}) + "\n"
+            if '"SparkListenerApplicationStart"' in line
+            else line
+            for line in lines
+        ]
+        (tmp_path / f"{COMPLETE.name}_{attempt}").write_text("".join(body))
+    jobs, stats = import_spark_logs(str(tmp_path))
+    assert (stats.read, stats.kept) == (2, 2)
+    assert {j["id"] for j in jobs} >= {f"{COMPLETE.name}_1:job0", f"{COMPLETE.name}_2:job0"}
