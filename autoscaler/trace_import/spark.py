@@ -18,7 +18,7 @@ from typing import Any
 from autoscaler.trace_import.spark_codecs import CodecError, codec_of, decode
 from autoscaler.trace_import.spark_convert import is_yarn, to_jobs
 from autoscaler.trace_import.spark_events import AppEvents, used
-from autoscaler.trace_import.spark_store import AppLog, Listing, list_logs
+from autoscaler.trace_import.spark_store import ROLLING_DIR, AppLog, Listing, list_logs
 from autoscaler.trace_import.stats import ImportStats, relative_submits
 
 
@@ -64,12 +64,17 @@ def _read_app(log: AppLog, listing: Listing, stats: SparkStats) -> AppEvents:
     for f in log.files:
         stats.files += 1
         lineno = 0
-        tail = b""
+        pending: list[bytes] = []  # the current line's pieces: a line may span many chunks
         codec = codec_of(f.rel)
         try:
             for chunk in decode(codec, listing.read(f)):
-                tail += chunk
-                *whole, tail = tail.split(b"\n")
+                if b"\n" not in chunk:
+                    pending.append(chunk)
+                    continue
+                first, *whole = chunk.split(b"\n")
+                pending.append(first)
+                whole.insert(0, b"".join(pending))
+                pending = [whole.pop()]
                 for raw in whole:
                     lineno += 1
                     _line(app, raw, f"{f.name}:{lineno}", stats)
@@ -77,6 +82,7 @@ def _read_app(log: AppLog, listing: Listing, stats: SparkStats) -> AppEvents:
             stats.bad_record(f"{codec} log cannot be decoded (what came before is used)", f"{f.name}: {err}")
         except OSError as err:
             stats.bad_record("cannot read file", f"{f.name}: {err.strerror or err}")
+        tail = b"".join(pending)
         if tail.strip():
             lineno += 1
             _line(app, tail, f"{f.name}:{lineno}", stats, last=True)
@@ -109,6 +115,8 @@ def import_spark_logs(where: str) -> tuple[list[dict[str, Any]], SparkStats]:
     seen: set[str] = set()
     for log in listing.apps:
         app = _read_app(log, listing, stats)
+        if app.app_id is None and app.jobs:  # no ApplicationStart (a missing first part): name it by its log
+            app.app_id = log.name.rsplit("/", 1)[-1].removeprefix(ROLLING_DIR).split(".")[0]
         stats.read += 1
         stats.jobs_read += len(app.jobs)
         for why, (n, first) in app.bad.items():

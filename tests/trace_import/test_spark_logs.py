@@ -164,3 +164,22 @@ def test_each_attempt_of_an_app_is_its_own_app(tmp_path: Path) -> None:
     jobs, stats = import_spark_logs(str(tmp_path))
     assert (stats.read, stats.kept) == (2, 2)
     assert {j["id"] for j in jobs} >= {f"{COMPLETE.name}_1:job0", f"{COMPLETE.name}_2:job0"}
+
+
+def test_lines_spanning_many_read_chunks_are_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    whole, _ = import_spark_logs(str(COMPLETE))
+    monkeypatch.setattr("autoscaler.trace_import.spark_store.CHUNK", 7)  # every line spans many chunks
+    jobs, stats = import_spark_logs(str(COMPLETE))
+    assert jobs == whole
+    assert (stats.lines, sum(stats.bad.values())) == (27, 0)
+
+
+def test_a_rolling_log_missing_its_first_part_is_named_by_its_folder(tmp_path: Path) -> None:
+    """Without part 1 there is no ApplicationStart (id, start) and no properties: the jobs are still kept."""
+    lines = COMPLETE.read_text().splitlines(keepends=True)
+    folder = tmp_path / f"eventlog_v2_{COMPLETE.name}"
+    folder.mkdir()
+    (folder / f"events_2_{COMPLETE.name}").write_text("".join(lines[5:]))
+    jobs, stats = import_spark_logs(str(tmp_path))
+    assert [j["id"] for j in jobs] == [f"{COMPLETE.name}:job0"]
+    assert stats.job_skips["AM: no SparkListenerApplicationStart"] == 1
