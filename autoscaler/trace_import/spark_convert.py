@@ -31,10 +31,14 @@ MIN_OVERHEAD_MB = 384
 OVERHEAD_FACTOR = 0.10
 
 
-def mib(text: str | None, default: float) -> float:
-    """A Spark size property in MiB (no unit = MiB, as Spark reads these); `default` if unset or unreadable."""
+def mib(text: str | None, default: float, *, bare_bytes: bool = False) -> float:
+    """A Spark size property in MiB; a bare number is MiB (the memory properties) or bytes
+    (`spark.memory.offHeap.size`, as Spark declares each); `default` if unset or unreadable."""
     m = _SIZE.match(text) if text else None
-    return float(m.group(1)) * _MIB[m.group(2).lower()] if m else default
+    if m is None:
+        return default
+    unit = m.group(2).lower()
+    return float(m.group(1)) / (1024 * 1024) if bare_bytes and not unit else float(m.group(1)) * _MIB[unit]
 
 
 def _number(text: str | None, default: float) -> float:
@@ -55,10 +59,12 @@ def container_mb(props: Mapping[str, str], role: str, heap_default: float, heap:
         factor = _number(props.get(f"spark.{role}.memoryOverheadFactor"), OVERHEAD_FACTOR)
         floor = mib(props.get(f"spark.{role}.minMemoryOverhead"), MIN_OVERHEAD_MB)
         overhead = max(floor, heap_mb * factor)
-    off_heap = 0.0
-    if role == "executor" and props.get("spark.memory.offHeap.enabled", "").lower() == "true":
-        off_heap = mib(props.get("spark.memory.offHeap.size"), 0.0)
-    return math.ceil(heap_mb + overhead + off_heap)
+    extra = 0.0  # what YARN's executor container also holds: off-heap memory, PySpark workers' limit
+    if role == "executor":
+        if props.get("spark.memory.offHeap.enabled", "").lower() == "true":
+            extra += mib(props.get("spark.memory.offHeap.size"), 0.0, bare_bytes=True)
+        extra += mib(props.get("spark.executor.pyspark.memory"), 0.0)
+    return math.ceil(heap_mb + overhead + extra)
 
 
 def task_shape(app: AppEvents, profile: int) -> tuple[int, int]:

@@ -69,6 +69,11 @@ def test_executor_and_am_sizes_follow_sparks_properties() -> None:
     app.props["spark.executor.memoryOverhead"] = "1g"
     assert task_shape(app, 0) == ((8192 + 1024) // 4, 1)
     assert am_shape(app.props) == (1024 + 384, 1)  # cluster mode: the driver is the AM
+    app.props.update({"spark.memory.offHeap.enabled": "true", "spark.memory.offHeap.size": "2g"})
+    app.props["spark.executor.pyspark.memory"] = "512m"
+    assert task_shape(app, 0) == ((8192 + 1024 + 2048 + 512) // 4, 1)
+    app.props["spark.memory.offHeap.size"] = str(1024 * 1024 * 1024)  # a bare number is bytes here: 1 GiB
+    assert task_shape(app, 0) == ((8192 + 1024 + 1024 + 512) // 4, 1)
 
 
 def test_bad_lines_are_counted_with_file_and_line_and_the_rest_is_used(tmp_path: Path) -> None:
