@@ -4,6 +4,7 @@ the config's `ca_bundle`, and of an RM HA pair the standby (307) is skipped for 
 from __future__ import annotations
 
 import ssl
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,19 @@ def test_an_ha_pair_reads_the_active_rm_past_a_standby_307(tmp_path: Path, capsy
         assert not any(c.startswith("/ws/v1/cluster/apps") for c in standby.calls)
         assert any(c.startswith("/ws/v1/cluster/apps?") and "FINISHED" in c for c in active.calls)
     assert "kept 1, skipped 0" in capsys.readouterr().out
+
+
+def test_the_configs_kerberos_setting_reaches_the_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kerberos: true in --config makes the import authenticate as the daemon does (here: the extra is missing)."""
+    monkeypatch.setitem(sys.modules, "requests_gssapi", None)
+    with fake_rm() as rm:
+        _serve_history(rm)
+        config = _config(tmp_path, f'{{urls: ["{rm.url}"], kerberos: true}}')
+        argv = ["trace", "import", "--yarn", rm.url, *WINDOW, "--config", config, "-o", str(tmp_path / "t.jsonl")]
+        assert cli_main(argv) == 2
+        assert not any(c.startswith("/ws/v1/cluster/apps") for c in rm.calls)
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --yarn {rm.url}: ")
+    assert "kerberos is enabled but requests-gssapi is not installed: pip install 'emr-autoscaler[kerberos]'" in err
