@@ -206,6 +206,8 @@ class _Planner:
             elif notice_kind(n) == "rebalance":
                 detail = "rebalance recommendation: not replaced; first to go when its pool shrinks"
                 self.note(n, NoticeStatus.NOT_REPLACED, detail, pool_id=inst.pool_id)
+            elif inst.market is not Market.SPOT:
+                self.note(n, NoticeStatus.IGNORED, f"{iid} is not a Spot instance", pool_id=inst.pool_id)
             elif inst.pool_id not in self.managed_ids:
                 detail = f"pool {inst.pool_id} is not managed: EMR refills it after the reclaim"
                 self.note(n, NoticeStatus.IGNORED, detail, pool_id=inst.pool_id)
@@ -248,15 +250,8 @@ class _Planner:
                 price = _unit_price(self.snapshot, dest, on, inst.instance_type if dest is pool else None)
                 usd = None if price is None else price * units
                 detail = f"{units} unit(s) of {dest.pool_id} ({on.value}) at {_cost(usd)}{failover}"
-                self.note(
-                    n,
-                    NoticeStatus.REPLACING,
-                    detail,
-                    pool_id=pool_id,
-                    to_pool=dest.pool_id,
-                    units=units,
-                    usd_per_hour=usd,
-                )
+                where = {"pool_id": pool_id, "to_pool": dest.pool_id, "units": units, "usd_per_hour": usd}
+                self.note(n, NoticeStatus.REPLACING, detail, **where)
 
     def plan_wishes(self) -> None:
         for dest_id, items in list(self.buys.items()):

@@ -294,3 +294,14 @@ def test_a_policy_does_not_take_the_replacement_back_while_the_noticed_node_is_s
     held = [r for r in decision.rejections if r.reason is RejectReason.SUPERSEDED and r.policy == "wants"]
     assert held
     assert "i-ig-task-1 (replaced here) is still leaving" in held[0].detail
+
+
+def test_a_warning_for_an_on_demand_instance_is_ignored() -> None:
+    """EC2 warns only Spot instances: a message naming an on-demand one is not grounds to buy."""
+    pool, _ = task(2, market=Market.ON_DEMAND)
+    instances = [make_instance(f"i-ig-task-{k}", market=Market.ON_DEMAND) for k in range(2)]
+    targets, _, decision = tick(snap([pool], instances, [warning("i-ig-task-1")]), ControllerMemory())
+    assert targets == {}
+    assert [n.detail for n in decision.notices if n.status is NoticeStatus.IGNORED] == [
+        "i-ig-task-1 is not a Spot instance"
+    ]
