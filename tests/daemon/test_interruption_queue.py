@@ -6,12 +6,10 @@ other's messages on it."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from autoscaler.ha import DynamoClusterLease
 from autoscaler.lease import DynamoLeases
@@ -25,7 +23,6 @@ from autoscaler.testing import (
     ListLogger,
     RecordingActuator,
     create_lease_table,
-    free_port,
     make_cluster_config,
     make_instance,
     make_pool,
@@ -39,13 +36,10 @@ LEASE_S = 30.0
 CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": REGION}
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+@pytest.fixture
+def endpoint(moto_url: str) -> str:
+    """The session's moto server (tests/conftest.py); each test makes its own queue and table."""
+    return moto_url
 
 
 def client(service: str, endpoint: str) -> Any:
