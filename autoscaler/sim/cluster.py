@@ -47,8 +47,13 @@ class SimCluster:
         self._node_seq = 0
         self._boot_rng = random.Random(f"boot-{seed}")
         self._spot_rng = random.Random(f"spot-{seed}")
+        self.views = SnapshotCache()  # snapshot views of jobs, nodes and pools, rebuilt when they change
         self.workload = Workload(
-            self._queue.push_batch, self._push, AM, count_vcores=spec.resource_calculator == "dominant"
+            self._queue.push_batch,
+            self._push,
+            AM,
+            count_vcores=spec.resource_calculator == "dominant",
+            touched=self.views.changed_nodes,
         )
         self.pools: dict[str, SimPool] = {}
         self.interruptions = 0
@@ -57,7 +62,6 @@ class SimCluster:
         self.reclaims_skipped = 0  # replayed reclaims that found no running Spot node in their pool
         self.resizes = 0
         self.launched = 0  # nodes started by resizes (not the initial ones): what a policy bought
-        self.views = SnapshotCache()  # snapshot views of jobs, nodes and pools, rebuilt when they change
         self.rejected: list[Job] = []
         self.on_change: Callable[[float], None] | None = None  # optional observer (plots)
         self._handlers: dict[int, Callable[[object], None]] = {

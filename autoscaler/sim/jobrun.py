@@ -36,6 +36,7 @@ class JobRun:
         "seq",
         "shape",
         "stage",
+        "stage_tasks",
         "started_at",
     )
 
@@ -45,6 +46,7 @@ class JobRun:
         self.am_state = AmState.PENDING if job.am is not None else AmState.READY
         self.am_node: SimNode | None = None
         self.stage = -1
+        self.stage_tasks = 0  # tasks in the current stage
         self.shape = Resources(0, 0)  # the current stage's container shape
         self.runs: list[list[float]] = []
         self.queued = 0  # tasks in `runs`
@@ -75,6 +77,7 @@ class JobRun:
 
     def queue_stage(self, stage: Stage) -> None:
         self.shape = stage.shape
+        self.stage_tasks = stage.tasks
         self.runs = run_list(stage)
         self.queued = stage.tasks
 

@@ -53,7 +53,10 @@ class Placement:
         am_share: float = 0.1,
         *,
         count_vcores: bool = False,
+        touched: set[SimNode] | None = None,
     ) -> None:
+        """`touched`: the set every node's `SimNode.touch` reports into (the hot loops add to it directly)."""
+        self.touched: set[SimNode] = set() if touched is None else touched
         self.am_share = am_share
         self.count_vcores = count_vcores
         self._am_mem = 0  # memory held by AMs
@@ -229,19 +232,23 @@ class Placement:
                 return _PLACED
         return _NO_ROOM
 
-    def _place_tasks(self, jr: JobRun, nodes: list[SimNode], now: float) -> None:
-        """First-fit the current stage's queued tasks; nodes left without room go to `_full` (hot: `_use` inlined)."""
+    def _place_tasks(self, jr: JobRun, nodes: list[SimNode], now: float) -> None:  # noqa: PLR0912, PLR0915 - hot, inlined
+        """First-fit the current stage's queued tasks; nodes left without room go to `_full`.
+
+        The simulator's hottest loop: `_use` and `SimNode.touch` are inlined, and the totals and the
+        job's counts are added up once per call, as nothing reads them during it.
+        """
         runs = jr.runs
         if not runs:
             return
         mem, vc = jr.shape.memory_mb, jr.shape.vcores
         count_vc = self.count_vcores and vc > 0
         min_mem, min_vc = self._min_mem, self._min_vc
-        totals, running, batches, full = self.totals, self._running, self._batches, self._full
+        running, batches, full, touched = self._running, self._batches, self._full, self.touched
         push = self._on_batch
         group: list[Batch] = []  # the event the last batch joined; another batch ending then joins it too
         group_at: float | None = None
-        placed = False
+        placed = counted = 0  # containers placed; of those, on nodes counted in the totals
         for node in nodes:
             if not runs:
                 break
@@ -251,34 +258,39 @@ class Placement:
             if fit <= 0:
                 continue
             on_node = batches[node.seq]
-            counted = node.seq in running
+            here = 0
             while fit > 0 and runs:
                 run = runs[0]
                 left = run[0]
                 n = fit if fit <= left else int(left)
                 batch = Batch(jr, node, n, run[1], now, mem, vc)
                 on_node[batch] = None
-                node.containers += n
-                node.free_mem -= mem * n
-                node.free_vc -= vc * n
-                totals.allocated += n
-                if counted:
-                    totals.free_mem -= mem * n
-                    totals.free_vc -= vc * n
-                jr.running += n
-                jr.queued -= n
+                here += n
                 fit -= n
-                run[0] -= n
-                if run[0] <= 0:
+                if left <= n:
                     runs.pop(0)
+                else:
+                    run[0] = left - n
                 if batch.end == group_at:  # no event was pushed since that group: join it here
                     group.append(batch)
                 else:
                     group_at = batch.end
                     group = push(group_at, batch)
-            node.touch(now)
-            placed = True
+            node.containers += here
+            node.free_mem -= mem * here
+            node.free_vc -= vc * here
+            node.changed_at = now  # SimNode.touch
+            touched.add(node)
+            placed += here
+            if node.seq in running:
+                counted += here
             if node.free_mem < min_mem or node.free_vc < min_vc:
                 full.append(node)
         if placed:
+            totals = self.totals
+            totals.allocated += placed
+            totals.free_mem -= mem * counted
+            totals.free_vc -= vc * counted
+            jr.running += placed
+            jr.queued -= placed
             self._start(jr, now)

@@ -87,40 +87,60 @@ class SnapshotCache:
         (),
     )
     pools: dict[str, tuple[int, CapacityPool]] = field(default_factory=dict)  # by pool id: (pool version, view)
+    # one `Resources` per distinct (MB, vcores): a view of a node or app reuses it instead of building it
+    resources: dict[tuple[int, int], Resources] = field(default_factory=dict)
+
+    def res(self, memory_mb: int, vcores: int) -> Resources:
+        """The (shared, immutable) `Resources(memory_mb, vcores)`."""
+        key = (memory_mb, vcores)
+        found = self.resources.get(key)
+        if found is None:
+            found = self.resources[key] = Resources(memory_mb, vcores)
+        return found
 
 
-def app_info(jr: JobRun, start_at: float) -> AppInfo:
+def app_info(jr: JobRun, start_at: float, cache: SnapshotCache, seen: AppInfo | None = None) -> AppInfo:
+    """The app's view; `seen` is its previous one, whose id and unchanged ask are reused (not rebuilt)."""
     job = jr.job
-    app_id = f"application_{int(start_at)}_{jr.seq + 1:04d}"
+    app_id = seen.app_id if seen is not None else f"application_{int(start_at)}_{jr.seq + 1:04d}"
     ask = jr.pending_ask()
+    pending: tuple[PendingRequest, ...] = ()
+    if ask is not None:
+        was = seen.pending if seen is not None else ()
+        if was and was[0].count == ask[1] and was[0].shape == ask[0]:
+            pending = was
+        else:
+            pending = (PendingRequest(ask[0], ask[1], app_id, job.queue),)
     am = job.am if jr.am_node is not None else None  # the AM holds its container from placement on
     am_mb, am_vc = (am.memory_mb, am.vcores) if am is not None else (0, 0)
+    # positional, in AppInfo's field order (this runs for every app that changed, every tick)
     return AppInfo(
-        app_id=app_id,
-        state="ACCEPTED" if jr.accepted else "RUNNING",
-        queue=job.queue,
-        am_host=jr.am_node.host if jr.am_node is not None else None,
-        pending=() if ask is None else (PendingRequest(ask[0], ask[1], app_id, job.queue),),
-        submitted_at=start_at + job.submit_s,
-        allocated=Resources(jr.running * jr.shape.memory_mb + am_mb, jr.running * jr.shape.vcores + am_vc),
-        running_containers=jr.running + (am is not None),
+        app_id,
+        "ACCEPTED" if jr.accepted else "RUNNING",
+        job.queue,
+        jr.am_node.host if jr.am_node is not None else None,
+        pending,
+        start_at + job.submit_s,
+        cache.res(jr.running * jr.shape.memory_mb + am_mb, jr.running * jr.shape.vcores + am_vc),
+        jr.running + (am is not None),
     )
 
 
-def _node_info(n: SimNode) -> NodeInfo:
-    used_mem, used_vc = n.cap_mem - n.free_mem, n.cap_vc - n.free_vc
+def _node_info(n: SimNode, cache: SnapshotCache) -> NodeInfo:
+    # positional, in NodeInfo's field order (this runs for every node that changed, every tick): host,
+    # state, num_containers, used, available (over-committed vcores under memory-only scheduling read
+    # as 0 free, as our YARN source parses them), last_health_update_s, instance_id, pool_id, market, hosts_am
     return NodeInfo(
-        host=n.host,
-        state=NodeState.RUNNING if n.state is Lifecycle.RUNNING else NodeState.DECOMMISSIONING,
-        num_containers=n.containers + n.ams,
-        used=Resources(used_mem, used_vc),
-        # over-committed vcores (memory-only scheduling) read as 0 free, as our YARN source parses them
-        available=Resources(n.free_mem, max(n.free_vc, 0)),
-        last_health_update_s=n.changed_at,
-        instance_id=n.instance_id,
-        pool_id=n.pool_id,
-        market=n.market,
-        hosts_am=bool(n.ams),
+        n.host,
+        NodeState.RUNNING if n.state is Lifecycle.RUNNING else NodeState.DECOMMISSIONING,
+        n.containers + n.ams,
+        cache.res(n.cap_mem - n.free_mem, n.cap_vc - n.free_vc),
+        cache.res(n.free_mem, n.free_vc if n.free_vc > 0 else 0),
+        n.changed_at,
+        n.instance_id,
+        n.pool_id,
+        n.market,
+        n.ams != 0,
     )
 
 
@@ -192,12 +212,13 @@ def _apps(workload: Workload, start_at: float, cache: SnapshotCache) -> tuple[Ap
     changed = workload.take_changed()
     if changed:
         active = workload.active
+        apps = cache.apps
         for seq in sorted(changed):  # new jobs have the highest seqs: submit order is kept
             jr = active.get(seq)
             if jr is None:
-                cache.apps.pop(seq, None)
+                apps.pop(seq, None)
             else:
-                cache.apps[seq] = app_info(jr, start_at)
+                apps[seq] = app_info(jr, start_at, cache, apps.get(seq))
         cache.apps_tuple = tuple(cache.apps.values())
     return cache.apps_tuple
 
@@ -213,7 +234,7 @@ def _put(views: dict[int, _V], seq: int, view: _V) -> None:
     views.update(ordered)
 
 
-def _review(node: SimNode, views: PoolNodes) -> None:
+def _review(node: SimNode, views: PoolNodes, cache: SnapshotCache) -> None:
     """Bring one changed node's views up to date."""
     seq = node.seq
     if node.state is Lifecycle.TERMINATED:
@@ -226,7 +247,10 @@ def _review(node: SimNode, views: PoolNodes) -> None:
     if seen is None or (seen.state is InstanceState.PROVISIONING) != booting:  # the only part that changes
         _put(views.instances, seq, _instance_info(node))
     if node.is_yarn_node:
-        _put(views.yarn, seq, _node_info(node))
+        if seq in views.yarn:
+            views.yarn[seq] = _node_info(node, cache)
+        else:
+            _put(views.yarn, seq, _node_info(node, cache))
     else:
         views.yarn.pop(seq, None)
     if node.notice_at is not None and node.doomed_at is not None:
@@ -245,7 +269,7 @@ def _node_views(
             views = cache.by_pool.get(node.pool_id)
             if views is None:
                 views = cache.by_pool[node.pool_id] = PoolNodes()
-            _review(node, views)
+            _review(node, views, cache)
         cache.changed_nodes.clear()
         pools = [cache.by_pool[p] for p in cluster.pools if p in cache.by_pool]
         cache.node_tuples = (

@@ -123,6 +123,7 @@ class Workload(Placement):
         """
         t, running, open_, order, on_nodes = self.totals, self._running, self._open, self._order, self._batches
         min_mem, min_vc, leaving = self._min_mem, self._min_vc, Lifecycle.DECOMMISSIONING
+        touched, changed = self.touched, self.changed
         for batch in batches:
             node = batch.node
             if batch.alive:
@@ -133,7 +134,8 @@ class Workload(Placement):
                 mem, vc = batch.mem * count, batch.vc * count
                 node.free_mem += mem
                 node.free_vc += vc
-                node.touch(now)
+                node.changed_at = now  # SimNode.touch
+                touched.add(node)
                 t.allocated -= count
                 seq = node.seq
                 if seq in running:
@@ -144,8 +146,8 @@ class Workload(Placement):
                         insort(order, node, key=SEQ)
                 jr.running -= count
                 jr.done += count
-                self.changed.add(jr.seq)  # the app's allocation changed (no ask did: not a _touch)
-                if jr.done >= jr.job.stages[jr.stage].tasks:  # running and done alone are not in the app's view
+                changed.add(jr.seq)  # the app's allocation changed (no ask did: not a _touch)
+                if jr.done >= jr.stage_tasks:  # running and done alone are not in the app's view
                     self._next_stage(jr, now)
                     self._touch(jr)
             if node.state is leaving:

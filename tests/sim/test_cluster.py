@@ -212,3 +212,29 @@ def test_job_larger_than_any_node_is_refused_not_queued_forever() -> None:
     c.advance_to(spec.start_at + 10)
     assert [j.id for j in c.rejected] == ["huge"]
     assert not c.workload.active
+
+
+def test_snapshot_views_carry_each_field_by_name() -> None:
+    """The node and app views (built positionally, for speed) hold each value in the field it names,
+    and an app's view follows its ask as tasks finish (a reused view would show the old count)."""
+    spec = spec_with(group("ig-core", PoolRole.CORE, Market.ON_DEMAND, 1), resource_calculator="dominant")
+    c = cluster(spec)
+    c.submit(_job(10, 100.0, submit=5.0))
+    c.advance_to(spec.start_at + 5)
+    snap = c.snapshot()
+    (node,) = snap.nodes
+    (inst,) = [i for i in snap.instances if i.private_dns == node.host]
+    assert (node.instance_id, node.pool_id, node.market) == (inst.instance_id, "ig-core", Market.ON_DEMAND)
+    assert node.num_containers == 4  # the AM and 3 tasks: 4 vcores
+    assert (node.used, node.available) == (Resources(4 * 1024, 4), Resources(12288 - 4 * 1024, 0))
+    assert node.last_health_update_s == spec.start_at + 5
+    assert node.hosts_am
+    (app,) = snap.apps
+    assert (app.state, app.queue, app.am_host, app.submitted_at) == ("RUNNING", "default", node.host, spec.start_at + 5)
+    assert (app.allocated, app.running_containers) == (Resources(4 * 1024, 4), 4)
+    assert [(r.shape, r.count, r.app_id) for r in app.pending] == [(Resources(1024, 1), 7, app.app_id)]
+    c.advance_to(spec.start_at + 105)
+    (later,) = c.snapshot().apps
+    assert later.app_id == app.app_id
+    assert [(r.count, r.app_id) for r in later.pending] == [(4, app.app_id)]
+    assert c.snapshot().nodes[0].last_health_update_s == spec.start_at + 105
