@@ -97,6 +97,20 @@ class _PoolCheck:
             self.reject(b.lo_reason, b.lo_detail, target, allowed)
         return allowed
 
+    def cooldown_up(self, mem: PoolMemory, now: float, target: int, wanted: int) -> int:
+        """`target` as the scale-up cooldown allows: the current size while it runs (COOLDOWN_UP), except
+        for Spot replacements (restoring capacity being taken away is not a policy reaction)."""
+        cooldown_s, current = self.config.guards.cooldown_up_s, self.pool.requested.total
+        if not self.timing_guards or mem.last_scale_up_at is None or now - mem.last_scale_up_at >= cooldown_s:
+            return target
+        allowed = min(target, current + sum(rep.to_units for _, rep in self.buys))
+        if allowed == target:
+            return target
+        ago = now - mem.last_scale_up_at
+        detail = f"last scale-up {ago:.0f}s ago; guards.cooldown_up_s={cooldown_s:g} ({cooldown_s - ago:.0f}s left)"
+        self.reject(RejectReason.COOLDOWN_UP, detail, wanted, max(allowed, current))
+        return allowed
+
     def spot_risk(self, snapshot: ClusterSnapshot, target: int) -> int:
         """`target` cut back to what a Spot group riskier than configured may still grow to (its floor,
         or where it is), with a SPOT_RISK rejection when cut; unchanged when the risk is acceptable."""
@@ -203,20 +217,8 @@ def _plan_pool(
         target = check.spot_risk(snapshot, target)
         if target == current:
             return None, mem
-        if (
-            check.timing_guards
-            and not check.buys  # restoring capacity that is being taken away is not a policy reaction
-            and mem.last_scale_up_at is not None
-            and now - mem.last_scale_up_at < guards.cooldown_up_s
-        ):
-            left = guards.cooldown_up_s - (now - mem.last_scale_up_at)
-            check.reject(
-                RejectReason.COOLDOWN_UP,
-                f"last scale-up {now - mem.last_scale_up_at:.0f}s ago; "
-                f"guards.cooldown_up_s={guards.cooldown_up_s:g} ({left:.0f}s left)",
-                wanted,
-                current,
-            )
+        target = check.cooldown_up(mem, now, target, wanted)
+        if target <= current:
             return None, mem
         if check.timing_guards and target - current > limits.max_step_up_units:
             target = current + limits.max_step_up_units

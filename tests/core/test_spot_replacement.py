@@ -305,3 +305,14 @@ def test_a_warning_for_an_on_demand_instance_is_ignored() -> None:
     assert [n.detail for n in decision.notices if n.status is NoticeStatus.IGNORED] == [
         "i-ig-task-1 is not a Spot instance"
     ]
+
+
+def test_in_a_scale_up_cooldown_only_the_replacement_passes() -> None:
+    """A policy's own growth still waits for guards.cooldown_up_s; the replaced unit does not."""
+    pool, instances = task(4)
+    cooling = ControllerMemory().with_pool("ig-task", replace(ControllerMemory().pool("ig-task"), last_scale_up_at=T0))
+    notice = [warning("i-ig-task-1", T0 + 10)]
+    targets, _, decision = tick(snap([pool], instances, notice, at=T0 + 10), cooling, [Wants({"ig-task": 9})])
+    assert targets == {"ig-task": 5}
+    (cut,) = [r for r in decision.rejections if r.reason is RejectReason.COOLDOWN_UP]
+    assert (cut.wanted_units, cut.allowed_units) == (9, 5)
