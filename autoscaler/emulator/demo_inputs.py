@@ -52,7 +52,7 @@ def overlay_config(data: dict[str, Any], path: str) -> dict[str, Any]:
 def finished_day(spec: ClusterSpec, jobs: list[Job], task_units: int, task_pool: str) -> SimCluster:
     """Every job run to completion, submitted from a day ago, on the demo cluster with `task_units` task nodes."""
     pools = tuple(group(p.pool_id, p.role, p.market, task_units) if p.pool_id == task_pool else p for p in spec.pools)
-    start_at = time.time() - 86400.0
+    start_at = float(int(time.time()) - 86400)  # whole seconds: the served milliseconds do not depend on when
     spec = replace(spec, pools=pools, start_at=start_at)
     cluster = SimCluster(spec, PriceBook(load_ondemand_table(), start_at=start_at))
     for job in jobs:

@@ -1,4 +1,4 @@
-"""Every `emr-autoscaler ...` command shown in the docs parses with the real CLI (no stale flags)."""
+"""Every `emr-autoscaler ...` command shown in the docs and the README parses with the real CLI (no stale flags)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ _SHELL_STOP = {"|", ">", "2>", "2>&1", ";", "&&", "||"}
 
 
 def doc_commands() -> list[tuple[str, list[str]]]:
-    """(file, argv after `emr-autoscaler`) for each command line in a sh/text block of docs/*.md."""
+    """(file, argv after `emr-autoscaler`) for each command line in a sh/text block of docs/*.md and README.md."""
     found = []
-    for path in sorted(DOCS.glob("*.md")):
+    for path in [*sorted(DOCS.glob("*.md")), DOCS.parent / "README.md"]:
         for block in _FENCE.findall(path.read_text()):
             for raw in block.splitlines():
                 line = raw.removeprefix("$ ").strip()
