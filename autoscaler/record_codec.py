@@ -22,7 +22,7 @@ import math
 import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from enum import Enum
 from types import MappingProxyType
@@ -69,18 +69,41 @@ def config_name(records_file: str) -> str:
 # -- encoding ------------------------------------------------------------------------------------
 
 
+_MISSING: Final = object()
+_FIELDS: dict[type[Any], tuple[tuple[str, Any], ...]] = {}
+
+
+def _fields(cls: type[Any]) -> tuple[tuple[str, Any], ...]:
+    """(name, default or _MISSING) of each init field, computed once per class."""
+    found = _FIELDS.get(cls)
+    if found is None:
+        found = _FIELDS[cls] = tuple(
+            (
+                f.name,
+                f.default
+                if f.default is not dataclasses.MISSING
+                else f.default_factory()
+                if f.default_factory is not dataclasses.MISSING
+                else _MISSING,
+            )
+            for f in fields(cls)
+            if f.init  # not a cache (ClusterSnapshot._pending)
+        )
+    return found
+
+
 def _encode(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if dataclasses.is_dataclass(value):
         out = {}
-        for f in fields(value):
-            if not f.init:
-                continue  # a cache (ClusterSnapshot._pending), not data
-            item = getattr(value, f.name)
-            if f.default is not dataclasses.MISSING and item == f.default:
-                continue
-            if f.default_factory is not dataclasses.MISSING and item == f.default_factory():
-                continue
-            out[f.name] = _encode(item)
+        for name, default in _fields(kind):
+            item = getattr(value, name)
+            if default is _MISSING or item != default:
+                out[name] = _encode(item)
         return out
     if isinstance(value, Enum):
         return value.value
@@ -88,8 +111,6 @@ def _encode(value: Any) -> Any:
         return [_encode(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): _encode(v) for k, v in value.items()}
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     return value
 
 
@@ -106,82 +127,128 @@ def dumps(record: TickRecord) -> str:
 # -- decoding ------------------------------------------------------------------------------------
 
 
-_HINTS: dict[type[Any], Mapping[str, Any]] = {}
+Decoder = Callable[[Any, str], Any]
+"""(JSON value, where it is) → the typed value; RecordError naming `where` when it is not one."""
+_DECODERS: dict[Any, Decoder] = {}
 
 
-def _hints(cls: type[Any]) -> Mapping[str, Any]:
-    hints = _HINTS.get(cls)
-    if hints is None:
-        hints = _HINTS[cls] = MappingProxyType(typing.get_type_hints(cls))
-    return hints
+def _decoder(hint: Any) -> Decoder:
+    """The decoder of one type, built once from its hints (a per-value dispatch on types costs 3x)."""
+    found = _DECODERS.get(hint)
+    if found is None:
+        found = _DECODERS[hint] = _build(hint)
+    return found
 
 
 def _kind(value: object) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def _scalar(hint: Any, value: Any, where: str) -> Any:
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-    elif hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    elif hint is float:
-        if isinstance(value, str) and value in _FLOATS:
-            return _FLOATS[value]
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-    elif hint is str:
-        if isinstance(value, str):
-            return value
-    elif isinstance(hint, type) and issubclass(hint, Enum):
-        try:
-            return hint(value)
-        except ValueError:
-            raise RecordError(f"{where}: {value!r} is not a {hint.__name__}") from None
-    else:
-        raise RecordError(f"{where}: cannot decode a {hint!r}")
-    raise RecordError(f"{where}: expected {getattr(hint, '__name__', hint)}, got {_kind(value)}")
+def _wrong(hint: Any, value: Any, where: str) -> RecordError:
+    return RecordError(f"{where}: expected {getattr(hint, '__name__', hint)}, got {_kind(value)}")
 
 
-def _decode(hint: Any, value: Any, where: str) -> Any:
+def _build(hint: Any) -> Decoder:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is types.UnionType or origin is typing.Union:
-        if value is None and type(None) in args:
-            return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _decode(inner, value, where)
+        (inner,) = [_decoder(a) for a in args if a is not type(None)]
+        nullable = type(None) in args
+
+        def union(value: Any, where: str) -> Any:
+            return None if value is None and nullable else inner(value, where)
+
+        return union
     if origin is tuple:
+        return _tuple(args)
+    if origin in (Mapping, dict, typing.Mapping):
+        item = _decoder(args[1])
+
+        def mapping(value: Any, where: str) -> Any:
+            if not isinstance(value, dict):
+                raise RecordError(f"{where}: expected an object, got {_kind(value)}")
+            return MappingProxyType({k: item(v, f"{where}.{k}") for k, v in value.items()})
+
+        return mapping
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return _dataclass(hint)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return _enum(hint)
+    if hint in (bool, int, str):
+
+        def exact(value: Any, where: str) -> Any:
+            if type(value) is hint:  # `is`: a bool is not an int here
+                return value
+            raise _wrong(hint, value, where)
+
+        return exact
+    if hint is float:
+
+        def number(value: Any, where: str) -> Any:
+            kind = type(value)
+            if kind is float:
+                return value
+            if kind is int:
+                return float(value)
+            if kind is str and value in _FLOATS:
+                return _FLOATS[value]
+            raise _wrong(hint, value, where)
+
+        return number
+    raise TypeError(f"the record codec cannot decode a {hint!r}")
+
+
+def _tuple(args: tuple[Any, ...]) -> Decoder:
+    if len(args) == 2 and args[1] is Ellipsis:
+        item = _decoder(args[0])
+
+        def items(value: Any, where: str) -> Any:
+            if not isinstance(value, list):
+                raise RecordError(f"{where}: expected a list, got {_kind(value)}")
+            return tuple(item(v, f"{where}[{i}]") for i, v in enumerate(value))
+
+        return items
+    parts = [_decoder(a) for a in args]
+
+    def fixed(value: Any, where: str) -> Any:
         if not isinstance(value, list):
             raise RecordError(f"{where}: expected a list, got {_kind(value)}")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
-        if len(value) != len(args):
-            raise RecordError(f"{where}: expected {len(args)} items, got {len(value)}")
-        return tuple(_decode(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, value, strict=True)))
-    if origin in (Mapping, dict, typing.Mapping):
+        if len(value) != len(parts):
+            raise RecordError(f"{where}: expected {len(parts)} items, got {len(value)}")
+        return tuple(d(v, f"{where}[{i}]") for i, (d, v) in enumerate(zip(parts, value, strict=True)))
+
+    return fixed
+
+
+def _enum(cls: type[Enum]) -> Decoder:
+    def member(value: Any, where: str) -> Any:
+        try:
+            return cls(value)
+        except ValueError:
+            raise RecordError(f"{where}: {value!r} is not a {cls.__name__}") from None
+
+    return member
+
+
+def _dataclass(cls: type[Any]) -> Decoder:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in fields(cls) if f.init]
+    known = frozenset(names)
+    decoders: dict[str, Decoder] = {}
+
+    def record(value: Any, where: str) -> Any:
         if not isinstance(value, dict):
             raise RecordError(f"{where}: expected an object, got {_kind(value)}")
-        return MappingProxyType({k: _decode(args[1], v, f"{where}.{k}") for k, v in value.items()})
-    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        return _dataclass(hint, value, where)
-    return _scalar(hint, value, where)
+        if not known.issuperset(value):
+            raise RecordError(f"{where}: unknown field(s) {', '.join(sorted(set(value) - known))}")
+        if not decoders:  # built on first use: a field may refer back to its own type
+            decoders.update({name: _decoder(hints[name]) for name in names})
+        kwargs = {name: decoders[name](item, f"{where}.{name}") for name, item in value.items()}
+        try:
+            return cls(**kwargs)
+        except TypeError as err:  # a required field is missing
+            raise RecordError(f"{where}: {err}") from None
 
-
-def _dataclass(cls: type[Any], value: Any, where: str) -> Any:
-    if not isinstance(value, dict):
-        raise RecordError(f"{where}: expected an object, got {_kind(value)}")
-    hints = _hints(cls)
-    known = {f.name for f in fields(cls) if f.init}
-    unknown = sorted(set(value) - known)
-    if unknown:
-        raise RecordError(f"{where}: unknown field(s) {', '.join(unknown)}")
-    kwargs = {name: _decode(hints[name], item, f"{where}.{name}") for name, item in value.items()}
-    try:
-        return cls(**kwargs)
-    except TypeError as err:  # a required field is missing
-        raise RecordError(f"{where}: {err}") from None
+    return record
 
 
 def decode_record(value: object, where: str = "record") -> TickRecord:
@@ -191,7 +258,7 @@ def decode_record(value: object, where: str = "record") -> TickRecord:
     if version != RECORD_VERSION:
         raise RecordError(f"{where}.v: {version!r}, this build reads version {RECORD_VERSION}")
     body = {k: v for k, v in value.items() if k != "v"}
-    record: TickRecord = _dataclass(TickRecord, body, where)
+    record: TickRecord = _decoder(TickRecord)(body, where)
     return record
 
 

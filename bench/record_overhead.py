@@ -56,7 +56,7 @@ def snapshot(now: float) -> ClusterSnapshot:
     return make_snapshot(taken_at=now, nodes=nodes, apps=apps, pools=pools, prices=prices, instances=instances)
 
 
-def measure(ticks: int, folder: Path | None) -> tuple[list[float], float]:
+def measure(ticks: int, folder: Path | None, pace_s: float) -> tuple[list[float], float]:
     """(tick wall times, process CPU seconds per tick including the writer thread)."""
     config = make_cluster_config(policies=[{"type": "pending-demand"}, {"type": "idle-capacity"}])
     # a queue for every tick: back-to-back ticks outrun any writer, a daemon's ticks are 30 s apart
@@ -70,6 +70,8 @@ def measure(ticks: int, folder: Path | None) -> tuple[list[float], float]:
         started = time.perf_counter()
         memory = tick_cluster(deps, cluster, memory, T0 + 30 * i)
         out.append(time.perf_counter() - started)
+        if pace_s:
+            time.sleep(pace_s)  # room for the writer between ticks, as a daemon's 30 s give it
     if recorder is not None:
         recorder.close(timeout_s=600)
         assert recorder.counts["written"] == ticks, recorder.counts
@@ -79,16 +81,21 @@ def measure(ticks: int, folder: Path | None) -> tuple[list[float], float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ticks", type=int, default=2880)
+    parser.add_argument("--pace-ms", type=float, default=5.0, help="pause between ticks (0: back to back)")
     args = parser.parse_args()
-    print("| recording | median tick ms | p95 tick ms | process CPU ms per tick |")
-    print("|---|---:|---:|---:|")
+    print("| recording | ticks | median tick ms | p95 tick ms | process CPU ms per tick |")
+    print("|---|---|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "rec"
-        for label, where in (("off", None), ("on", folder)):
-            times, cpu = measure(args.ticks, where)
-            times = sorted(times[10:])
-            median, p95 = statistics.median(times) * 1000, times[int(0.95 * (len(times) - 1))] * 1000
-            print(f"| {label} | {median:.3f} | {p95:.3f} | {cpu * 1000:.3f} |")
+        for pace, label in ((args.pace_ms / 1000, f"{args.pace_ms:g} ms apart"), (0.0, "back to back")):
+            for name, where in (("off", None), ("on", folder)):
+                if where is not None:
+                    for old in folder.glob("*"):
+                        old.unlink()
+                times, cpu = measure(args.ticks, where, pace)
+                times = sorted(times[10:])
+                median, p95 = statistics.median(times) * 1000, times[int(0.95 * (len(times) - 1))] * 1000
+                print(f"| {name} | {label} | {median:.3f} | {p95:.3f} | {cpu * 1000:.3f} |")
         size = sum(p.stat().st_size for p in folder.glob("*.jsonl"))
         print(f"\n{args.ticks} ticks recorded: {size / args.ticks:,.0f} bytes a tick, {size / 1e6:.1f} MB")
         cpu = time.process_time()
