@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -21,6 +22,7 @@ from types import FrameType, MappingProxyType
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from autoscaler.clockwatch import ClockWatch
 from autoscaler.config import AppConfig
 from autoscaler.exits import EXIT_NO_PORT, EXIT_STALE
 from autoscaler.loop import ClusterDeps, Deps, State, tick_one
@@ -36,9 +38,11 @@ class Runner:
     """The memory of every cluster between rounds, and the worker pool; APScheduler runs at most one
     `step` at a time."""
 
-    def __init__(self, deps: Deps, state: State | None = None) -> None:
+    def __init__(self, deps: Deps, state: State | None = None, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.deps = deps
         self.ticks = 0
+        self.clock_watch = ClockWatch(deps.clock, monotonic)
+        self._offset = 0.0  # the wall-clock steps seen so far, summed
         self.workers = ClusterWorkers(deps.max_concurrent_clusters, deps.tick_deadline_s)
         self._lock = threading.Lock()
         self._memory: dict[str, ControllerMemory] = dict(state or {})
@@ -65,6 +69,25 @@ class Runner:
         self._report(self.workers.run_round(jobs))
         self.ticks += 1
 
+    def _now(self) -> tuple[float, float]:
+        """(the wall time for a tick, the clock offset its memory is on); call holding `_lock`.
+
+        After a wall-clock step every timer moves with the clock (memory, health), so a cooldown or a
+        back-off lasts its real length: never cut short by a forward step, never stretched by a backward
+        one. The same reading gives the tick its time, so no tick decides on a stepped clock with
+        unmoved timers; a tick that began before the step has its memory moved when it ends."""
+        now, step = self.clock_watch.read()
+        if step:
+            self._offset += step
+            self._memory = {cid: memory.shifted(step) for cid, memory in self._memory.items()}
+            self.deps.health.shift(step)
+            self.deps.logger.warning(
+                "clock_jump",
+                seconds=round(step, 3),
+                detail="the wall clock stepped; cooldowns, back-offs and confirmations keep their real length",
+            )
+        return now, self._offset
+
     def _guard(self, cluster: ClusterDeps) -> tuple[ClusterDeps, DeadlineActuator]:
         cid = cluster.config.cluster_id
         known = self._guarded.get(cid)
@@ -78,10 +101,11 @@ class Runner:
         actuator.arm(deadline)
         self.deps.metrics.clusters.tick_lag_seconds.observe(lag_s)
         with self._lock:
+            now, offset = self._now()
             memory = self._memory.get(cid, ControllerMemory())
-        after = tick_one(self.deps, cluster, memory, self.deps.clock(), lag_s=lag_s)
+        after = tick_one(self.deps, cluster, memory, now, lag_s=lag_s)
         with self._lock:
-            self._memory[cid] = after
+            self._memory[cid] = after.shifted(self._offset - offset) if self._offset != offset else after
 
     def _report(self, done: Round) -> None:
         deps, now = self.deps, self.deps.clock()
@@ -179,13 +203,28 @@ def _serve(settings: AppConfig, deps: Deps, runner: Runner, stop: threading.Even
         metrics_port=port,
     )
     scheduler.start()
-    stop.wait()
+    _wake_on_clock_steps(scheduler, settings.poll_interval_s, stop, deps.clock)
     scheduler.shutdown(wait=True)  # let a running round finish
     runner.close()  # and the ticks still running past its deadline: never leave a write half-reported
     for cluster in runner.clusters():
         if cluster.lease is not None:
             cluster.lease.release()  # HA: a standby takes over at its next tick, not after expiry
     deps.logger.info("stopped", ticks=runner.ticks)
+
+
+def _wake_on_clock_steps(
+    scheduler: BackgroundScheduler, every_s: float, stop: threading.Event, wall: Callable[[], float]
+) -> None:
+    """Until `stop`: when the wall clock steps, run the jobs now and reschedule them from there.
+
+    APScheduler schedules on the wall clock: after a backward step it would sleep until the clock
+    caught up with the next run it had planned (a day's step, a day without ticks, and `/livez` still
+    green), and after a forward step it would first count every run it missed."""
+    watch = ClockWatch(wall)
+    while not stop.wait(every_s):
+        if watch.step():
+            for job in scheduler.get_jobs():
+                job.modify(next_run_time=datetime.now(UTC))
 
 
 def _install_signal_handlers(stop: threading.Event, deps: Deps) -> None:

@@ -55,6 +55,14 @@ class Health:
         if at is not None:
             self.last_tick_end = at
 
+    def shift(self, seconds: float) -> None:
+        """The wall clock stepped by `seconds`: move every instant kept here with it, so probes measure
+        real time since the last tick (a forward step would fail `/livez`, a backward one hide a dead loop)."""
+        self.started_at += seconds
+        self.last_success = {cluster: at + seconds for cluster, at in self.last_success.items()}
+        if self.last_tick_end is not None:
+            self.last_tick_end += seconds
+
     def status(self, now: float) -> tuple[bool, str]:
         """Readiness: (ok, reason)."""
         window = HEALTHY_INTERVALS * self.poll_interval_s

@@ -32,6 +32,22 @@ class PoolMemory:
     resizing_since: float | None = None
     last_resize_completed_at: float | None = None
 
+    def shifted(self, seconds: float) -> PoolMemory:
+        """The same timers on a wall clock that stepped by `seconds` (see `ControllerMemory.shifted`)."""
+
+        def move(t: float | None) -> float | None:
+            return None if t is None else t + seconds
+
+        return replace(
+            self,
+            last_scale_up_at=move(self.last_scale_up_at),
+            last_scale_down_at=move(self.last_scale_down_at),
+            down_wanted_since=move(self.down_wanted_since),
+            backoff_until=move(self.backoff_until),
+            resizing_since=move(self.resizing_since),
+            last_resize_completed_at=move(self.last_resize_completed_at),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Replacement:
@@ -70,6 +86,20 @@ class ControllerMemory:
 
     def pool(self, pool_id: str) -> PoolMemory:
         return self.pools.get(pool_id, PoolMemory())
+
+    def shifted(self, seconds: float) -> ControllerMemory:
+        """This memory after the wall clock stepped by `seconds` (an NTP step, a restored VM): every
+        instant the controller stamped itself moves with the clock, so cooldowns, back-offs and
+        windows keep their real length. Instants read from AWS (launch times in `booting`, notice
+        times in `notices`) are on AWS's clock and stay."""
+        return replace(
+            self,
+            pools=MappingProxyType({k: m.shifted(seconds) for k, m in self.pools.items()}),
+            samples=tuple(replace(s, at=s.at + seconds) for s in self.samples),
+            replacements=MappingProxyType(
+                {k: replace(r, bought_at=r.bought_at + seconds) for k, r in self.replacements.items()}
+            ),
+        )
 
     def with_pool(self, pool_id: str, memory: PoolMemory) -> ControllerMemory:
         pools = dict(self.pools)

@@ -41,7 +41,7 @@ TASK = "ig-task"
 CORE = "ig-core"
 CORE_FLOOR = 2
 BOOT_S = 30.0  # emulated seconds from a scale-up to YARN capacity
-POLL_S = 0.25
+POLL_S = 0.4
 CONTAINERS_PER_NODE = 6  # 2 GB containers on an m5.xlarge's 12 GB of YARN memory
 
 
@@ -86,6 +86,7 @@ def daemon_config(yarn_url: str, **cluster: Any) -> dict[str, Any]:
     return {
         "dry_run": False,
         "poll_interval_s": POLL_S,
+        "cluster_tick_deadline_s": POLL_S,  # the most allowed: a tick slowed by the machine's load is not cut off
         "metrics_port": 0,
         "log_format": "json",
         "clusters": [{**base, **cluster}],
