@@ -1,22 +1,23 @@
 """Component 3, buy for the backlog that will still be there when new nodes arrive.
 
 A node bought now registers with YARN one boot later (`boot_s`, measured per pool from its own
-history by `autoscaler.boots`, `default_boot_s` until then). So:
+history by `autoscaler.boots`, `default_boot_s` until then), and EMR removes no node younger than
+`guards.min_node_age_s` (10 minutes), so each one is paid for at least that long. Pending memory
+alone says little about how long a backlog lasts (3,000 GB of 5-second maps clear in a minute on 50
+nodes; 1,000 reduces of 7 minutes need hundreds of nodes), so the forecast weighs throughput:
 
-- the backlog's net drain rate (MB/s) is the fall of pending memory over the last `trend_window_s`
-  of history: running containers completing minus new asks arriving, as YARN shows it;
-- a backlog seen in one sample only has no drain rate yet: it waits a tick to measure it while it
-  is younger than the target (with target 0 it buys at once);
-- a backlog that drains within one boot buys nothing: the nodes would arrive to no work;
-- a backlog younger than `target − boot` can wait: a node bought later still lands within the
-  target, and the backlog may clear meanwhile;
-- otherwise buy only for what will still be pending when the nodes land: pending minus one boot of
-  draining, plus one boot of steady demand growth (the arrival rate of new work, the median of the
-  history's per-interval growth of allocated + pending memory, so one burst is not extrapolated),
-  at most `MAX_GROWTH_FRACTION` times the pending asks: the `fraction` of them bought.
-
-A backlog older than both the target and one boot is *urgent*: waiting for the cheapest pool to
-finish resizing would add up to another boot, so a dearer pool may be bought as well (`pricing`).
+- `throughput` (μ): the share of allocated memory that completes per second, measured from the
+  history of this cluster (a container of mean lifetime D hands its room to the backlog every D s);
+- `arrivals` (λ): MB/s of new asks, from the same history;
+- running and booting capacity C absorb the backlog at μ·C − λ: a backlog that clears within a boot
+  on them buys nothing (a node bought now would land to no work), and neither does one that clears
+  before the oldest waiting job reaches `target_p95_wait_s`;
+- otherwise buy the least capacity X that clears the backlog by that deadline, and at least
+  `min_work_s` after the nodes land (minimum age − boot: a node has work for the time it is paid
+  anyway): one new MB absorbs 1 + μ·work_s MB of backlog, so X = (what C leaves) / (1 + μ·work_s),
+  at most `MAX_GROWTH_FRACTION` times the unplaced asks (the `fraction` of them bought).
+- a backlog seen in one sample only has no throughput yet: it waits a tick to measure it while it
+  is younger than the target (with target 0 it buys at once, as if nothing completed).
 
 The backlog's age is how long the history has shown something pending without a break, or the
 wait of the oldest app still waiting for its first container, whichever is longer.
@@ -42,7 +43,6 @@ class Forecast:
     buy: bool
     fraction: float  # share of the unplaced asks still pending when new nodes land
     why: str
-    urgent: bool = False  # the backlog is already older than the target and than a boot
 
 
 def boot_estimates(memory: ControllerMemory, pool_ids: Iterable[str], default_s: float) -> dict[str, float]:
@@ -53,43 +53,21 @@ def boot_estimates(memory: ControllerMemory, pool_ids: Iterable[str], default_s:
     return {p: fallback if b is None else b for p, b in measured.items()}
 
 
-def drain_rate(history: Sequence[MetricSample], now: float, window_s: float) -> float | None:
-    """Net MB/s the pending memory fell by (least squares) over the window's samples of this backlog,
-    i.e. the unbroken run of samples with something pending that ends now; None with fewer than two
-    (a backlog seen once has no measurable drain: the rise from nothing is not a trend)."""
-    pts: list[tuple[float, int]] = []
-    for s in reversed(history):
-        if s.at < now - window_s or not s.yarn.pending_mb:
-            break
-        if s.at <= now:
-            pts.append((s.at, s.yarn.pending_mb))
-    if len(pts) < 2:
-        return None
-    mt = sum(t for t, _ in pts) / len(pts)
-    mp = sum(p for _, p in pts) / len(pts)
-    var = sum((t - mt) ** 2 for t, _ in pts)
-    if var <= 0:
-        return None
-    slope = sum((t - mt) * (p - mp) for t, p in pts) / var
-    return max(-slope, 0.0)
-
-
-def demand_growth(history: Sequence[MetricSample], now: float, window_s: float) -> float:
-    """MB/s the cluster's total demand (allocated + pending) grows by, steadily, over the window.
-
-    The median of the per-interval changes, not their sum: a steady stream of new work (the arrival
-    rate) counts, one job landing at once does not, so a single large burst is never extrapolated."""
+def arrivals(history: Sequence[MetricSample], now: float, window_s: float, mu: float) -> float:
+    """MB/s of new container asks over the window: per interval, the rise of pending + allocated memory
+    plus what completed meanwhile (`mu` × allocated). The mean without the window's largest interval,
+    so one burst (already in the backlog) is never extrapolated, while a stream of them is."""
     pts = [
-        (s.at, s.yarn.allocated_mb + s.yarn.pending_mb)
+        (s.at, s.yarn.pending_mb, s.yarn.allocated_mb)
         for s in history
         if now - window_s <= s.at <= now and s.yarn.allocated_mb is not None and s.yarn.pending_mb is not None
     ]
-    steps = sorted((b - a) / (tb - ta) for (ta, a), (tb, b) in pairwise(pts) if tb > ta)
-    if not steps:
+    if len(pts) < 3:
         return 0.0
-    mid = len(steps) // 2
-    median = steps[mid] if len(steps) % 2 else (steps[mid - 1] + steps[mid]) / 2
-    return max(median, 0.0)
+    got = sorted(
+        max((p1 + a1) - (p0 + a0) + mu * (a0 + a1) / 2 * (t1 - t0), 0.0) for (t0, p0, a0), (t1, p1, a1) in pairwise(pts)
+    )
+    return sum(got[:-1]) / (pts[-1][0] - pts[0][0])
 
 
 def backlog_age(history: Sequence[MetricSample], apps: Iterable[AppInfo], now: float) -> float:
@@ -103,49 +81,108 @@ def backlog_age(history: Sequence[MetricSample], apps: Iterable[AppInfo], now: f
     return max(now - since, now - oldest, 0.0)
 
 
+@dataclass(frozen=True, slots=True)
+class Capacity:
+    """YARN memory the backlog can use without buying: RUNNING nodes' (allocated + free) and booting nodes'."""
+
+    running_mb: float
+    arriving_mb: float
+
+    @property
+    def total_mb(self) -> float:
+        return self.running_mb + self.arriving_mb
+
+
+def throughput(history: Sequence[MetricSample], now: float, window_s: float) -> float | None:
+    """Per second, the share of allocated memory that completes and is handed to the backlog.
+
+    Between two samples with something pending both times, YARN places what completes, so pending
+    plus allocated memory falls by what completed minus what arrived: `(−Δpending − Δallocated) /
+    allocated` is at most the completion rate (1 / the mean container lifetime). The upper quartile
+    of the window's intervals is taken, since arrivals only ever hide completions; None with fewer
+    than two such intervals (nothing has been measured yet)."""
+    pts = [
+        (s.at, s.yarn.pending_mb, s.yarn.allocated_mb)
+        for s in history
+        if now - window_s <= s.at <= now and s.yarn.pending_mb and s.yarn.allocated_mb
+    ]
+    rates = sorted(
+        max((p0 - p1) + (a0 - a1), 0) / ((a0 + a1) / 2 * (t1 - t0))
+        for (t0, p0, a0), (t1, p1, a1) in pairwise(pts)
+        if t1 > t0
+    )
+    if len(rates) < 2:
+        return None
+    return rates[(3 * (len(rates) - 1) + 3) // 4]
+
+
 def forecast(  # noqa: PLR0917 - one value per input the forecast weighs
     unplaced_mb: float,
-    pending_mb: float,
+    capacity: Capacity,
     history: Sequence[MetricSample],
     apps: Iterable[AppInfo],
     now: float,
     target_s: float,
     boot_s: float,
     window_s: float,
+    min_work_s: float = 0.0,
+    arrival_window_s: float = 900.0,
 ) -> Forecast:
-    """Whether to buy for `unplaced_mb` (pending memory no running or arriving node can take)."""
+    """Whether, and how much, to buy for `unplaced_mb` (pending memory no free or booting slot takes).
+
+    Running and booting capacity keep absorbing the backlog as their containers complete
+    (`throughput`); a node bought now lands one boot later and absorbs its own memory, then as much
+    again per mean container lifetime. The purchase is the least capacity that clears the backlog
+    by the time the oldest waiting job reaches the target, and never less work per new node than
+    `min_work_s` after it lands (a node is paid for at least EMR's minimum age: buying more nodes than
+    the work can keep busy for it only pays for idle)."""
     if unplaced_mb <= 0:
         return Forecast(False, 0.0, "nothing pending beyond running and booting capacity")
-    rate = drain_rate(history, now, window_s)
+    mu = throughput(history, now, window_s)
     age = backlog_age(history, apps, now)
-    if rate is None and age < target_s:
-        return Forecast(
-            False, 0.0, f"backlog {unplaced_mb / 1024:.1f} GB seen once: measuring its drain first ({age:.0f} s old)"
-        )
-    clear_s = pending_mb / rate if rate else math.inf
-    drained = "not draining" if not rate else f"draining {rate:.0f} MB/s, clears in {clear_s:.0f} s"
+    gb = unplaced_mb / 1024
+    if mu is None and age < target_s:
+        return Forecast(False, 0.0, f"backlog {gb:.1f} GB seen once: measuring its drain first ({age:.0f} s old)")
+    mu = mu or 0.0
+    growth = arrivals(history, now, arrival_window_s, mu)
+    net = mu * capacity.total_mb - growth
+    clear_s = unplaced_mb / net if net > 0 else math.inf
+    rate = f"completing {100 * mu:.1f}%/s of allocated memory" if mu else "no completions measured"
+    grows = f", {growth:.0f} MB/s of new asks" if growth else ""
+    on = f"{capacity.total_mb / 1024:.0f} GB running and booting"
     if clear_s <= boot_s:
-        return Forecast(
-            False, 0.0, f"backlog {unplaced_mb / 1024:.1f} GB {drained}, within a {boot_s:.0f} s boot: buy nothing"
-        )
-    slack = target_s - age
-    if slack > boot_s:
         return Forecast(
             False,
             0.0,
-            f"backlog {age:.0f} s old, {drained}: a node bought within {slack - boot_s:.0f} s still lands "
-            f"inside target_p95_wait_s {target_s:g} (boot {boot_s:.0f} s)",
+            f"backlog {gb:.1f} GB clears in {clear_s:.0f} s on {on} ({rate}{grows}), "
+            f"within a {boot_s:.0f} s boot: buy nothing",
         )
-    growth = demand_growth(history, now, window_s)
-    left = max(unplaced_mb - (rate or 0.0) * boot_s + growth * boot_s, 0.0)
-    fraction = min(left / unplaced_mb, MAX_GROWTH_FRACTION)
-    grows = f", demand growing {growth:.0f} MB/s" if growth else ""
+    deadline = target_s - age
+    if clear_s <= deadline:
+        return Forecast(
+            False,
+            0.0,
+            f"backlog {gb:.1f} GB, {age:.0f} s old, clears in {clear_s:.0f} s on {on} ({rate}{grows}): "
+            f"within target_p95_wait_s {target_s:g}",
+        )
+    work_s = max(deadline - boot_s, min_work_s)
+    horizon = boot_s + work_s
+    left = max(unplaced_mb - net * horizon, 0.0)
+    needed = left / (1 + mu * work_s)
+    if needed <= 0:
+        return Forecast(
+            False,
+            0.0,
+            f"backlog {gb:.1f} GB, {age:.0f} s old, clears in {clear_s:.0f} s on {on} ({rate}{grows}): "
+            f"a node bought now would land in {boot_s:.0f} s with under {work_s:.0f} s of work, less than EMR's "
+            "minimum age pays for: buy nothing",
+        )
+    fraction = min(needed / unplaced_mb, MAX_GROWTH_FRACTION)
     return Forecast(
         fraction > 0,
         fraction,
-        urgent=age >= max(target_s, boot_s),
-        why=f"backlog {age:.0f} s old, {drained}{grows}; {left / 1024:.1f} GB of {unplaced_mb / 1024:.1f} GB unplaced "
-        f"still pending when a node bought now lands ({boot_s:.0f} s boot, target {target_s:g} s)",
+        why=f"backlog {age:.0f} s old, {gb:.1f} GB beyond {on} ({rate}{grows}); "
+        f"{needed / 1024:.1f} GB more clears it {work_s:.0f} s after a {boot_s:.0f} s boot (target {target_s:g} s)",
     )
 
 

@@ -30,16 +30,22 @@ class CostOptimizerOptions(PolicyOptions):
     default_boot_s: float = Field(
         DEFAULT_BOOT_S, ge=0, le=3600, description="Boot assumed until a pool's own boots have been measured."
     )
-    trend_window_s: float = Field(180, ge=30, le=1800, description="History the backlog's drain rate is measured over.")
+    trend_window_s: float = Field(
+        180, ge=30, le=1800, description="History the containers' completion rate (throughput) is measured over."
+    )
     arrival_window_s: float = Field(
-        900, ge=60, le=7200, description="Recent submissions the warm buffer's job rate is measured over."
+        900,
+        ge=60,
+        le=7200,
+        description="History the job rate (buffer) and the rate of new asks (backlog) are measured over.",
     )
     rebuy_probability: float = Field(
-        0.25,
+        1.0,
         ge=0,
         le=1,
         description="Chance a released idle node is bought back within its idle stretch: weighs a boot in "
-        "scale-in's cost (0.25 chosen on FB-2009's first 12 h, see BENCHMARKS.md).",
+        "scale-in's cost. 1 keeps an idle node until its idle time has paid for a re-purchase (the "
+        "ski-rental rule: never more than twice the hindsight cost of that choice).",
     )
     min_decommission_timeout_s: int = Field(
         300, ge=0, le=86400, description="Least ShrinkPolicy DecommissionTimeout, raised to victims' remaining work."

@@ -61,8 +61,6 @@ def buy(
     offers: Sequence[Offer],
     factor: float,
     pools: Sequence[CapacityPool],
-    *,
-    urgent: bool = False,
 ) -> Purchase:
     """New nodes for `shapes` (vcores 0 when YARN places by memory only): each shape on its own
     cheapest fitting offer, later shapes first onto earlier shapes' leftovers."""
@@ -73,7 +71,7 @@ def buy(
         if left <= 0:
             continue
         fits = [o for o in offers if shape.fits_in(o.option.yarn)]
-        offer, why = choose(fits, {shape: left}, factor, urgent=urgent)
+        offer, why = choose(fits, {shape: left}, factor)
         if offer is None and any(shape.fits_in(o.yarn) for p in pools for o in p.options):
             out.why.append(f"{left} × {shape.memory_mb} MB: {why}")
             continue

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Self
 
+from autoscaler.bounds import pool_bounds
 from autoscaler.model import (
     CapacityPool,
     ClusterSnapshot,
@@ -37,9 +38,9 @@ from policies._common import has_pending, parse_options, scalable
 from policies._packing import Bins
 from policies.pending_demand import arriving_bins, demand, memory_only
 
-from .backlog import boot_estimates, forecast, scaled
+from .backlog import Capacity, boot_estimates, forecast, scaled
 from .budget import cap, spend_rate
-from .buffer import first_container_mb, size_buffer
+from .buffer import first_container_mb, lock_cover, size_buffer
 from .options import CostOptimizerOptions
 from .packing import Purchase, buffer_nodes, buy, pack_existing
 from .pricing import Offer, build_offers, choose
@@ -52,6 +53,7 @@ class CostOptimizerPolicy:
     """Holds `target_p95_wait_s` at the least expected spend; see the module docstring."""
 
     name = "cost-optimizer"
+    guard_profile = "vendor"
 
     def __init__(self, options: CostOptimizerOptions) -> None:
         self.options = options
@@ -68,7 +70,8 @@ class CostOptimizerPolicy:
         now = snapshot.taken_at
         boots = boot_estimates(ctx.memory, [p.pool_id for p in pools], o.default_boot_s)
         boot = min(boots.values())
-        offers, notes = build_offers(snapshot, pools, ctx.memory, boots, o.rerun_s)
+        full = {p.pool_id for p in pools if p.requested.total >= pool_bounds(p, ctx.config).hi}
+        offers, notes = build_offers(snapshot, pools, ctx.memory, boots, o.rerun_s, full)
         shapes = demand(snapshot)
         if not o.count_vcores:
             shapes = memory_only(shapes)
@@ -79,10 +82,23 @@ class CostOptimizerPolicy:
         ]
         arriving = arriving_bins(snapshot, ctx)
         packed = pack_existing(shapes, free, arriving)
-        pending_mb = sum(s.memory_mb * n for s, n in shapes.items())
         unplaced_mb = sum(s.memory_mb * n for s, n in packed.unplaced.items())
+        running_mb = sum(
+            memory_mb(n.capacity) for n in snapshot.nodes if n.state is NodeState.RUNNING and n.capacity is not None
+        )
+        capacity = Capacity(running_mb, sum(b.memory_mb * b.count for b in arriving))
+        min_work = max(ctx.config.guards.min_node_age_s - boot, 0.0)
         fc = forecast(
-            unplaced_mb, pending_mb, ctx.history, snapshot.apps, now, o.target_p95_wait_s, boot, o.trend_window_s
+            unplaced_mb,
+            capacity,
+            ctx.history,
+            snapshot.apps,
+            now,
+            o.target_p95_wait_s,
+            boot,
+            o.trend_window_s,
+            min_work,
+            o.arrival_window_s,
         )
         buf = size_buffer(snapshot.apps, now, o.target_p95_wait_s, boot, o.arrival_window_s)
         why: list[str] = [*notes]
@@ -90,19 +106,21 @@ class CostOptimizerPolicy:
         if packed.unplaced:
             why.append(f"[backlog] {fc.why}")
         if packed.unplaced and fc.buy:
-            purchase = buy(
-                scaled(packed.unplaced, fc.fraction), offers, o.price_improvement_factor, pools, urgent=fc.urgent
-            )
-        if not packed.unplaced or fc.buy:
-            # the buffer rides along with a purchase too: the pool stays RESIZING for a boot after it
+            purchase = buy(scaled(packed.unplaced, fc.fraction), offers, o.price_improvement_factor, pools)
+        if purchase.nodes:
+            # a purchase locks its pool for a boot (EMR resizes a pool only while it is RUNNING), so it
+            # also covers the first containers of the jobs expected meanwhile (`lock_cover`, never less
+            # than the warm buffer); never bought alone, which would lock the cheapest pool just when
+            # a burst comes
             spare_mb = sum(b.memory_mb * b.count for b in (*free, *arriving))
             first = Resources(first_container_mb(snapshot.apps), 0 if not o.count_vcores else 1)
-            extra = buffer_nodes(buf.mb - spare_mb, first, offers, o.price_improvement_factor, pools)
+            cover = lock_cover(snapshot.apps, now, boot, o.arrival_window_s)
+            extra = buffer_nodes(cover.mb - spare_mb, first, offers, o.price_improvement_factor, pools)
             for offer, n in extra.nodes.values():
                 purchase.add(offer, n)
             purchase.why += extra.why
             if extra.nodes:
-                why.append(f"[buffer] {buf.why}, {spare_mb / 1024:.1f} GB spare")
+                why.append(f"[buffer] {cover.why}, {spare_mb / 1024:.1f} GB spare")
         out: list[Item] = [
             Rejection(RejectReason.UNSCHEDULABLE_SHAPE, f"[packing] {u}", policy=self.name)
             for u in purchase.unschedulable
@@ -110,7 +128,7 @@ class CostOptimizerPolicy:
         bought = self._scale_up(snapshot, pools, offers, purchase, why, out)
         if not bought and (packed.unplaced or has_pending(snapshot.yarn, snapshot)):
             detail = (
-                "; ".join(why)
+                "; ".join(why + [f"[capacity] {w}" for w in purchase.why])
                 or f"[backlog] {packed.on_free} pending fit on free space, {packed.on_arriving} on booting nodes"
             )
             out += [Recommendation(self.name, p.pool_id, p.requested.total, f"hold: {detail}") for p in pools]

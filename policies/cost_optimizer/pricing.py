@@ -11,12 +11,14 @@ is the middle band, never zero risk. "Usable" counts only the memory the pending
 a node that holds one 10 GB container in 12 GB wastes 2 GB (component 2, shape fit).
 
 A Spot pool backing off after a capacity error offers nothing until its back-off ends, so demand
-falls back to On-Demand; while the cheapest pool is still resizing (not RUNNING, so EMR
-would refuse the write) the next one is used only if it is within `price_improvement_factor` of
-it; otherwise the purchase waits for the cheapest pool (paying twice as much for an On-Demand node
-to save part of one boot's wait is not a saving), unless the backlog is already older than both the
-target and one boot (`backlog.Forecast.urgent`): then the next pool is bought too, so two pools
-grow at once.
+falls back to On-Demand. While the cheapest pool cannot grow now (resizing: not RUNNING, so EMR
+would refuse the write; or at its maximum, `limits.max_task_units`) the next one is used only if it
+is within `price_improvement_factor` of it; otherwise the purchase waits for the cheapest pool (an
+operator who would pay On-Demand for the wait raises the factor past the On-Demand/Spot ratio).
+Paying twice as much for On-Demand nodes to save part of one boot's wait is not a saving: on
+FB-2009's first 12 hours (seeds 1–3) buying On-Demand beside a resizing Spot group once the backlog
+was past the target and a boot cost $30 more for a p95 wait 0–130 s shorter, and letting On-Demand
+take over from a Spot group at its maximum $32 more (target 60 s: $47.77 / 683 s → $80.02 / 578 s).
 Capacity keeps being bought where it already is unless another offer is cheaper by
 `price_improvement_factor`, so a few cents never move it back and forth.
 """
@@ -24,7 +26,7 @@ Capacity keeps being bought where it already is unless another offer is cheaper 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from autoscaler.model import (
@@ -56,11 +58,16 @@ class Offer:
     usd_per_hour: float  # EC2 + EMR, one node
     risk_usd_per_hour: float  # expected interruption cost per node-hour
     band: int | None  # Spot Advisor band used (None for On-Demand)
+    full: bool = False  # the pool is at its configured maximum
 
     @property
     def busy(self) -> bool:
-        """EMR resizes a pool only when RUNNING: an offer of a resizing pool cannot be bought now."""
-        return self.pool.state is not PoolState.RUNNING
+        """EMR resizes a pool only when RUNNING, and a pool at its maximum cannot grow: not buyable now."""
+        return self.full or self.pool.state is not PoolState.RUNNING
+
+    @property
+    def state(self) -> str:
+        return "at its maximum" if self.full else self.pool.state.value
 
     @property
     def label(self) -> str:
@@ -103,14 +110,16 @@ def in_backoff(memory: ControllerMemory, pool_id: str, now: float) -> bool:
     return until is not None and now < until
 
 
-def build_offers(
+def build_offers(  # noqa: PLR0917 - the snapshot, memory and per-pool facts an offer is priced from
     snapshot: ClusterSnapshot,
     pools: Iterable[CapacityPool],
     memory: ControllerMemory,
     boot_s: Mapping[str, float],
     rerun_s: float,
+    full: Collection[str] = (),
 ) -> tuple[list[Offer], list[str]]:
-    """Every priced offer of the pools, and a note per pool left out (back-off, no price)."""
+    """Every priced offer of the pools (those of a pool in `full` marked so), and a note per pool left out
+    (back-off, no price)."""
     noticed = {
         i.instance_type for i in snapshot.instances if i.instance_id in {n.instance_id for n in snapshot.interruptions}
     }
@@ -134,7 +143,7 @@ def build_offers(
                     band = UNKNOWN_BAND if band is None else band
                     lost_h = (rerun_s + boot_s.get(pool.pool_id, 0.0)) / 3600
                     risk = hazard_per_hour(band) * lost_h * quote.usd_per_hour
-                offers.append(Offer(pool, option, market, quote.usd_per_hour, risk, band))
+                offers.append(Offer(pool, option, market, quote.usd_per_hour, risk, band, pool.pool_id in full))
     return offers, notes
 
 
@@ -147,13 +156,10 @@ def incumbent(offers: Sequence[Offer]) -> Offer | None:
     return max(held, key=lambda h: (h[0], -h[1].usd_per_hour))[1]
 
 
-def choose(
-    offers: Sequence[Offer], shapes: Mapping[Resources, int], factor: float, *, urgent: bool = False
-) -> tuple[Offer | None, str]:
+def choose(offers: Sequence[Offer], shapes: Mapping[Resources, int], factor: float) -> tuple[Offer | None, str]:
     """The cheapest offer per usable GB for `shapes`, unless the incumbent is within `factor` of it.
 
-    While the cheapest is busy, a dearer ready offer is taken only within `factor`, or when `urgent`
-    (the backlog is already past the target: waiting a boot for the cheap pool would add to it)."""
+    While the cheapest is busy, a dearer ready offer is taken only within `factor`."""
     scored = sorted(
         ((o.usd_per_gb_hour(shapes), o) for o in offers),
         key=lambda so: (so[0], so[1].market is not Market.SPOT, so[1].pool.pool_id, so[1].option.instance_type),
@@ -163,16 +169,15 @@ def choose(
         return None, "no priced offer can hold the pending shapes"
     best_score, best = scored[0]
     if best.busy:
-        ready = [(s, o) for s, o in scored if not o.busy and (urgent or s <= best_score * factor)]
+        ready = [(s, o) for s, o in scored if not o.busy and s <= best_score * factor]
         if not ready:
             return None, (
-                f"waiting for {best.label} (${best_score:.4f}/GB-h), {best.pool.state.value}: no pool that can be "
-                f"resized now is within price_improvement_factor {factor:g} of it"
+                f"waiting for {best.label} (${best_score:.4f}/GB-h), {best.state}: no pool that can grow now is "
+                f"within price_improvement_factor {factor:g} of it"
             )
-        busy_label = best.label
+        prefix = f"{best.label} is {best.state} and this pool is within price_improvement_factor {factor:g}, so "
         scored = ready
         best_score, best = scored[0]
-        prefix = f"{busy_label} is resizing and the backlog is past the target and a boot, so "
     else:
         prefix = ""
     scored = [(s, o) for s, o in scored if not o.busy]

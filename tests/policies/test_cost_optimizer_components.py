@@ -19,7 +19,7 @@ from autoscaler.model import (
     Resources,
 )
 from autoscaler.testing import T0, make_instance, make_node, make_pool, make_snapshot, sample
-from policies.cost_optimizer.backlog import boot_estimates, forecast
+from policies.cost_optimizer.backlog import Capacity, arrivals, boot_estimates, forecast, throughput
 from policies.cost_optimizer.budget import cap, spend_rate
 from policies.cost_optimizer.buffer import arrival_rate, size_buffer
 from policies.cost_optimizer.pricing import build_offers, choose
@@ -113,22 +113,29 @@ def test_price_improvement_factor_blocks_churn(spot_usd: float, factor: float, w
 
 
 @pytest.mark.parametrize(
-    ("urgent", "winner"),
+    ("state", "full", "factor", "winner"),
     [
-        (False, None),  # On-Demand is twice the busy Spot pool's price: wait for the Spot pool
-        (True, Market.ON_DEMAND),  # the backlog is past the target: grow the On-Demand pool meanwhile
+        (PoolState.RESIZING, False, 1.15, None),  # On-Demand is twice the resizing Spot pool: wait for it
+        (PoolState.RUNNING, True, 1.15, None),  # the Spot pool at its maximum is waited for the same way
+        (PoolState.RESIZING, False, 2.5, Market.ON_DEMAND),  # an operator who pays for the wait says so
+        (PoolState.RUNNING, True, 2.5, Market.ON_DEMAND),
+        (PoolState.RUNNING, False, 1.15, Market.SPOT),  # free to grow: the cheapest wins
     ],
 )
-def test_a_busy_cheapest_pool_is_waited_for_unless_the_backlog_is_past_the_target(
-    urgent: bool, winner: Market | None
+def test_a_cheapest_pool_that_cannot_grow_is_waited_for_unless_the_next_is_within_the_factor(
+    state: PoolState, full: bool, factor: float, winner: Market | None
 ) -> None:
     od = make_pool("ig-od", market=Market.ON_DEMAND, requested=0)
-    spot = make_pool("ig-spot", market=Market.SPOT, requested=4, running=2, state=PoolState.RESIZING)
+    spot = make_pool("ig-spot", market=Market.SPOT, requested=4, running=2, state=state)
     prices = [_quote("m5.xlarge", Market.ON_DEMAND, 0.24), _quote("m5.xlarge", Market.SPOT, 0.12, 1)]
-    offers, _ = _offers([od, spot], prices)
-    best, why = choose(offers, {Resources(1024, 0): 10}, 1.15, urgent=urgent)
+    snap = make_snapshot(pools=[od, spot], prices=prices)
+    boots = {"ig-od": 330.0, "ig-spot": 330.0}
+    offers, _ = build_offers(snap, [od, spot], ControllerMemory(), boots, 900.0, {"ig-spot"} if full else set())
+    best, why = choose(offers, {Resources(1024, 0): 10}, factor)
     assert (best.market if best else None) is winner
     assert "ig-spot" in why
+    if winner is None:
+        assert ("at its maximum" if full else "RESIZING") in why
 
 
 def test_spot_pool_backing_off_falls_back_to_on_demand() -> None:
@@ -143,34 +150,69 @@ def test_spot_pool_backing_off_falls_back_to_on_demand() -> None:
     assert any("backing off" in n for n in notes)
 
 
-def _draining(start: float, pending_mb: int, rate_mb_s: float, n: int = 5):  # type: ignore[no-untyped-def]
-    return [sample(start + 30 * i, pending_mb=int(pending_mb + rate_mb_s * 30 * (n - 1 - i))) for i in range(n)]
+def _saturated(start: float, pending_mb: int, allocated_mb: int, done_per_s: float, n: int = 5):  # type: ignore[no-untyped-def]
+    """`n` samples 30 s apart of a full cluster whose containers complete `done_per_s` of its memory a second."""
+    step = allocated_mb * done_per_s * 30
+    return [
+        sample(start + 30 * i, pending_mb=int(pending_mb + step * (n - 1 - i)), allocated_mb=allocated_mb)
+        for i in range(n)
+    ]
 
 
 @pytest.mark.parametrize(
-    ("pending_mb", "rate", "target", "buys", "fraction"),
+    ("pending_mb", "done_per_s", "target", "buys", "fraction"),
     [
-        (20_000, 100.0, 0, False, 0.0),  # clears in 200 s, before a 330 s boot: buys nothing
-        (100_000, 100.0, 0, True, 0.67),  # 1000 s to clear: buy what is left after one boot (67 GB of 100)
-        (100_000, 0.0, 0, True, 1.0),  # not draining: buy all of it
-        (100_000, 0.0, 600, False, 0.0),  # target 600 s: a node bought later still lands in time
+        # 100 GB on 100 GB running: 10%/s completes, clears in 10 s: buy nothing
+        (100_000, 0.10, 0, False, 0.0),
+        # 1%/s: clears in 100 s, before a 330 s boot: buy nothing
+        (100_000, 0.01, 0, False, 0.0),
+        # 0.1%/s: 1,000 s; a new MB absorbs 1 + 0.001 × 270 s of work after landing (min_work 270 s):
+        # (100,000 − 100 MB/s × 600 s) / 1.27 = 31,496 MB of 100,000
+        (100_000, 0.001, 0, True, 0.315),
+        # nothing completes: every unplaced ask needs a slot
+        (100_000, 0.0, 0, True, 1.0),
+        # target 600 s: 0.3%/s clears it in 333 s, before the 120 s old backlog reaches the target
+        (100_000, 0.003, 600, False, 0.0),
+        # target 300 s: it would not clear in time, but a node bought now lands 330 s later with 3 s of work,
+        # less than the 270 s EMR's 10-minute minimum pays for anyway: buy nothing
+        (100_000, 0.003, 300, False, 0.0),
+        # target 900 s, 0.1%/s: clears in 1,000 s, past the deadline (780 s left); the new nodes have 450 s
+        # after landing: (100,000 − 100 MB/s × 780 s) / 1.45 = 15,172 MB: a longer target buys less
+        (100_000, 0.001, 900, True, 0.152),
     ],
 )
-def test_backlog_forecast(pending_mb: int, rate: float, target: float, buys: bool, fraction: float) -> None:
-    history = _draining(T0 - 120, pending_mb, rate)
-    fc = forecast(pending_mb, pending_mb, history, (), T0, target, 330.0, 180.0)
-    assert fc.buy is buys
+def test_backlog_forecast(pending_mb: int, done_per_s: float, target: float, buys: bool, fraction: float) -> None:
+    history = _saturated(T0 - 120, pending_mb, 100_000, done_per_s)
+    fc = forecast(pending_mb, Capacity(100_000, 0), history, (), T0, target, 330.0, 180.0, 270.0, 900.0)
+    assert fc.buy is buys, fc.why
     assert fc.fraction == pytest.approx(fraction, abs=0.01)
 
 
+def test_throughput_is_the_upper_quartile_of_completions_per_allocated_mb() -> None:
+    history = _saturated(T0 - 120, 50_000, 10_000, 0.05)
+    assert throughput(history, T0, 180.0) == pytest.approx(0.05, rel=0.01)
+    assert throughput(history[-1:], T0, 180.0) is None  # one sample: nothing measured yet
+
+
+def test_one_burst_is_not_a_rate_but_a_stream_of_them_is() -> None:
+    """A single jump of asks (already in the backlog) adds no arrival rate; a jump every interval does."""
+    one = [
+        sample(T0 - 90 + 30 * i, pending_mb=p, allocated_mb=10_000) for i, p in enumerate((0, 90_000, 90_000, 90_000))
+    ]
+    assert arrivals(one, T0, 900.0, 0.0) == 0.0
+    stream = [sample(T0 - 90 + 30 * i, pending_mb=3000 * i, allocated_mb=10_000) for i in range(4)]
+    assert arrivals(stream, T0, 900.0, 0.0) == pytest.approx(2 * 3000 / 90)
+
+
 def test_a_burst_that_clears_before_a_boot_buys_nothing_through_the_policy() -> None:
-    """The whole policy: 30 containers pending, draining fast on the running nodes: a hold, not a buy."""
+    """The whole policy: 30 containers pending on two full nodes whose containers complete 4%/s of their
+    memory (the backlog fell 30 GB every 30 s): it clears in under a minute, a hold, not a buy."""
     from policies.cost_optimizer import CostOptimizerPolicy  # noqa: PLC0415
 
     pool = make_pool("ig-task", requested=2)
     nodes = [make_node(h, containers=12, used=M5, available=Resources(0, 0)) for h in ("a", "b")]
     app = AppInfo("application_1_0001", "RUNNING", pending=(PendingRequest(Resources(1024, 1), 30),))
-    history = [sample(T0 - 90 + 30 * i, pending_mb=30720 + 30720 * (3 - i)) for i in range(4)]
+    history = [sample(T0 - 90 + 30 * i, pending_mb=30720 + 30720 * (3 - i), allocated_mb=24576) for i in range(4)]
     snap = make_snapshot(pools=[pool], nodes=nodes, apps=[app], prices=[_quote("m5.xlarge", Market.SPOT, 0.1, 1)])
     out = list(CostOptimizerPolicy.from_options({"target_p95_wait_s": 0}).evaluate(snap, make_ctx([pool], history)))
     assert [(r.pool_id, r.target_units) for r in out] == [("ig-task", 2)]

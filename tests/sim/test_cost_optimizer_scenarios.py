@@ -122,14 +122,14 @@ def _steady(hours: float = 8.0) -> list[Job]:
     ]
 
 
-@pytest.mark.parametrize("target", [600.0])
+@pytest.mark.parametrize("target", [300.0, 600.0])
 def test_steady_workload_p95_wait_stays_within_the_target(target: float) -> None:
-    """p95 wait ≤ 1.25 × target over 8 h of a steady load, cold start included (516 s measured).
+    """p95 wait ≤ 1.25 × target over 8 h of a steady load, cold start included (239 s measured at both).
 
-    Only the upper side of issue 9's "within 25% of the target" is asserted: on a steady load the
-    capacity it needs is the same whether jobs wait or not, so waiting saves nothing and the policy
-    (rightly) lets the wait fall far below the target once warm: over 12 h the p95 is 102 s at target
-    300 and 168 s at 600. At target 300 the 8-h run's p95 (411 s) is the cold start's: the first
-    jobs wait for the first boots. BENCHMARKS.md reports both as shortfalls of the contract's wording."""
+    Only the upper side of issue 9's "within 25% of the target" is asserted, and the lower side is
+    reported as not met (BENCHMARKS.md): on a steady load a capacity below the arrival rate's need makes
+    the queue grow without bound and one at or above it keeps the wait near zero, so no capacity holds a
+    wait of 450–750 s; the policy buys the capacity the load needs and the p95 (239 s at targets 120, 300
+    and 600) is the cold start's, the first jobs waiting for the first boots."""
     run = _simulate(_steady(), _config(min_task_units=0, target_p95_wait_s=target))
     assert percentile(run.waits, 95) <= 1.25 * target
