@@ -25,7 +25,7 @@ from autoscaler.daemon import run
 from autoscaler.discovery import Discovery
 from autoscaler.exits import EXIT_STALE
 from autoscaler.explain import daemon_access, explain_data, explain_text, fetch_daemon
-from autoscaler.ha import FencedActuator, LeaseMaker, lease_maker, with_lease_memory
+from autoscaler.ha import ClusterLease, FencedActuator, with_lease_memory
 from autoscaler.logs import EventLogger, configure_logging
 from autoscaler.loop import ClusterDeps, Deps
 from autoscaler.metrics import Health, Metrics
@@ -35,6 +35,7 @@ from autoscaler.recorder import Recorder
 from autoscaler.shadow import Shadows, shadow_names
 from autoscaler.snapshot import Sources, build_sources, collect
 from autoscaler.sources import redact_url
+from autoscaler.spread import Leases
 from autoscaler.tick import run_tick
 
 __all__ = [
@@ -61,9 +62,8 @@ def build_deps(
     PolicyErrors listing every unknown policy or bad option in every cluster (and the discovery
     template) at once."""
     policies, shadows = _load_lists(config)
-    build = partial(
-        _cluster_deps, config, metrics, logger, lease_maker(config, metrics.observe_aws_call, logger, clock)
-    )
+    make_lease = Leases(config, metrics.observe_aws_call, logger, clock, metrics.clusters.record_replicas)
+    build = partial(_cluster_deps, config, metrics, logger, make_lease)
     clusters = tuple(build(c, p, s) for c, p, s in zip(config.clusters, policies, shadows, strict=True))
     health = Health(config.poll_interval_s, tuple(c.cluster_id for c in config.clusters), started_at=clock())
     metrics.set_dry_run(config.dry_run)
@@ -77,6 +77,7 @@ def build_deps(
         max_concurrent_clusters=config.max_concurrent_clusters,
         tick_deadline_s=config.tick_deadline_s,
         discovery=_discovery(config, metrics, logger, build),
+        spread=make_lease.beat,
     )
 
 
@@ -84,7 +85,7 @@ def _cluster_deps(  # noqa: PLR0917 - bound by partial in build_deps
     config: AppConfig,
     metrics: Metrics,
     logger: EventLogger,
-    make_lease: LeaseMaker,
+    make_lease: Callable[[ClusterConfig], ClusterLease | None],
     cluster: ClusterConfig,
     cluster_policies: tuple[Policy, ...],
     cluster_shadows: Shadows,

@@ -15,6 +15,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -23,7 +24,7 @@ from types import FrameType, MappingProxyType
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from autoscaler.clockwatch import ClockWatch
-from autoscaler.config import AppConfig
+from autoscaler.config import AppConfig, ClusterConfig
 from autoscaler.exits import EXIT_NO_PORT, EXIT_STALE
 from autoscaler.loop import ClusterDeps, Deps, State, tick_one
 from autoscaler.metrics import MetricsServer
@@ -48,6 +49,8 @@ class Runner:
         self._memory: dict[str, ControllerMemory] = dict(state or {})
         # each cluster's deps with its actuator behind the deadline, built once per ClusterDeps
         self._guarded: dict[str, tuple[ClusterDeps, ClusterDeps, DeadlineActuator]] = {}
+        self._beats = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heartbeat")
+        self._beat: Future[None] | None = None
 
     @property
     def state(self) -> State:
@@ -65,6 +68,11 @@ class Runner:
     def step(self) -> None:
         clusters = self.clusters()
         self.deps.health.clusters = tuple(c.config.cluster_id for c in clusters)
+        if self.deps.spread is not None and (self._beat is None or self._beat.done()):
+            # HA: heartbeat and fair share in their own thread: a slow lease table delays no round
+            self._beat = self._beats.submit(self._spread, [c.config for c in clusters])
+            if self.ticks == 0:  # the first round knows its share, unless the table is slow to answer
+                wait([self._beat], timeout=self.deps.tick_deadline_s)
         jobs = {c.config.cluster_id: partial(self._job, *self._guard(c)) for c in clusters}
         self._report(self.workers.run_round(jobs))
         self.ticks += 1
@@ -87,6 +95,13 @@ class Runner:
                 detail="the wall clock stepped; cooldowns, back-offs and confirmations keep their real length",
             )
         return now, self._offset
+
+    def _spread(self, clusters: list[ClusterConfig]) -> None:
+        assert self.deps.spread is not None
+        try:
+            self.deps.spread(clusters)
+        except Exception as err:  # a bug here must not stop the ticks; the leases stay safe without it
+            self.deps.logger.error("replica_heartbeat_failed", error=f"{type(err).__name__}: {err}")
 
     def _guard(self, cluster: ClusterDeps) -> tuple[ClusterDeps, DeadlineActuator]:
         cid = cluster.config.cluster_id
@@ -124,6 +139,7 @@ class Runner:
 
     def close(self) -> None:
         self.workers.shutdown()
+        self._beats.shutdown(wait=True, cancel_futures=True)
 
 
 def _skips(busy: Iterable[str], not_started: Iterable[str], deadline: float) -> list[tuple[str, str, str]]:

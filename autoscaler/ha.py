@@ -34,7 +34,7 @@ from typing import Protocol
 
 from autoscaler.actuation import Actuator
 from autoscaler.aws import CallObserver, make_client
-from autoscaler.config import AppConfig, ClusterConfig
+from autoscaler.config import AppConfig
 from autoscaler.explain import DaemonView
 from autoscaler.lease import DynamoLeases, Lease, LeaseError
 from autoscaler.logs import EventLogger
@@ -62,24 +62,63 @@ class ClusterLease(Protocol):
         """Clean shutdown: give the lease up so a standby takes over at its next tick."""
 
 
-class DynamoClusterLease:
-    """One cluster's lease in DynamoDB, as held by this replica."""
+class Share(Protocol):
+    """This replica's fair share of the leases (`autoscaler.spread.FairShare`)."""
 
-    def __init__(self, leases: DynamoLeases, cluster_id: str, clock: Callable[[], float], logger: EventLogger) -> None:
+    fair: int | None
+
+    def claim(self, cluster_id: str) -> bool:
+        """May this replica hold (keep or take) the cluster's lease?"""
+
+    def excess(self, cluster_id: str) -> bool:
+        """Should this replica give the held lease up (it holds more than its share)? Counted as given."""
+
+    def note(self, cluster_id: str, held: bool) -> None: ...
+
+
+class DynamoClusterLease:
+    """One cluster's lease in DynamoDB, as held by this replica; with a `share`, only within it."""
+
+    def __init__(
+        self,
+        leases: DynamoLeases,
+        cluster_id: str,
+        clock: Callable[[], float],
+        logger: EventLogger,
+        share: Share | None = None,
+    ) -> None:
         self.leases, self.cluster_id, self.clock, self.logger = leases, cluster_id, clock, logger
+        self.share = share
         self.held: Lease | None = None
         # a write must leave this much of the lease: a third of it, so a renewal a tick ago still counts
         self.margin_s = leases.duration_s / 3
 
     def begin(self, now: float) -> Leadership:
-        before = self.held
+        before, share = self.held, self.share
+        if before is not None and share is not None and share.excess(self.cluster_id):
+            self.release()  # its memory was saved after its last tick: the taker continues from it
+            why = f"handed over: this replica held more than its fair share ({share.fair} leases)"
+            self.logger.info("lease_handed_over", cluster=self.cluster_id, reason=why)
+            return Leadership(False, detail=why)
+        asked: list[bool] = []
+
+        def may_take() -> bool:  # asked only when the lease is free to take
+            asked.append(share is None or share.claim(self.cluster_id))
+            return asked[-1]
+
         try:
-            self.held = self.leases.acquire(self.cluster_id, now, before)
+            self.held = self.leases.acquire(self.cluster_id, now, before, may_take=may_take)
         except LeaseError as err:
             self.held = None
             return Leadership(False, detail=str(err), error=True)
+        finally:
+            if share is not None:
+                share.note(self.cluster_id, self.held is not None)
         if self.held is None:
-            return Leadership(False, detail="another replica holds the lease")
+            why = "another replica holds the lease"
+            if asked == [False] and share is not None:
+                why = f"free, but this replica holds its fair share ({share.fair} leases)"
+            return Leadership(False, detail=why)
         if before is not None and before.token == self.held.token:
             return Leadership(True)
         self.logger.info("lease_acquired", cluster=self.cluster_id, token=self.held.token, holder=self.leases.holder)
@@ -117,12 +156,16 @@ class DynamoClusterLease:
         if not saved:
             self.logger.warning("lease_memory_not_saved", cluster=self.cluster_id, error=error)
             self.held = None
+            if self.share is not None:
+                self.share.note(self.cluster_id, False)
 
     def release(self) -> None:
         if self.held is not None:
             with contextlib.suppress(LeaseError):  # else it expires on its own
                 self.leases.release(self.held, self.clock())
             self.held = None
+        if self.share is not None:
+            self.share.note(self.cluster_id, False)
 
 
 class FileMemory:
@@ -229,41 +272,6 @@ def leased_tick(
 def replica_id() -> str:
     """This process among the replicas: host, pid and a random suffix (a restart is a new holder)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-LeaseMaker = Callable[[ClusterConfig], "ClusterLease | None"]
-
-
-def lease_maker(
-    config: AppConfig, observer: CallObserver, logger: EventLogger, clock: Callable[[], float]
-) -> LeaseMaker:
-    """Makes each cluster's lease per `config.ha` (configured or discovered clusters alike): DynamoDB
-    (one holder id and one client per region for all of this replica's leases), a memory file, or
-    none (act always)."""
-    ha = config.ha
-    if ha.lease_table is not None:
-        table, holder, stores = ha.lease_table, replica_id(), dict[str, DynamoLeases]()
-
-        def dynamo(cluster: ClusterConfig) -> ClusterLease:
-            region = ha.region or cluster.region
-            if region not in stores:
-                client = make_client("dynamodb", region, observer)
-                stores[region] = DynamoLeases(client, table, holder, ha.lease_duration_s)
-            return DynamoClusterLease(stores[region], cluster.cluster_id, clock, logger)
-
-        return dynamo
-    if ha.memory_file is not None:
-        store = FileMemory(Path(ha.memory_file), logger)
-        return lambda cluster: store.lease(cluster.cluster_id)
-    return lambda _: None
-
-
-def cluster_leases(
-    config: AppConfig, observer: CallObserver, logger: EventLogger, clock: Callable[[], float]
-) -> dict[str, ClusterLease]:
-    """Each configured cluster's lease per `config.ha` (empty: act always)."""
-    make = lease_maker(config, observer, logger, clock)
-    return {c.cluster_id: lease for c in config.clusters if (lease := make(c)) is not None}
 
 
 def with_lease_memory(view: DaemonView, config: AppConfig, observer: CallObserver | None = None) -> DaemonView:

@@ -20,6 +20,12 @@ if the wall clocks of the two jump or disagree by hours. Every write is conditio
   the margin: a leader that was paused (SIGSTOP, a long GC, a slow tick) finds out before it writes.
 
 An AWS error is never taken as leadership: the tick is skipped (the safe side).
+
+Replicas also heartbeat into one item (`cluster_id` "_replicas", never a cluster id: those start
+with "j-"): a map `beats` of holder -> a counter each replica raises once per round. A replica judges
+another alive while it has seen that counter change within a lease, by its own clock again, and removes
+an entry it watched unchanged for two leases (a replica that died). `autoscaler/spread.py` uses the
+count to hold each replica to its fair share of the leases.
 """
 
 from __future__ import annotations
@@ -27,11 +33,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-_NAMES = {"#h": "holder", "#t": "token", "#v": "version", "#e": "expires_at", "#m": "memory", "#w": "fenced_writes"}
+from autoscaler.ports import DynamoDbPort, Item
+
+REPLICAS_KEY = "_replicas"
+_NAMES = {
+    "#b": "beats",
+    "#h": "holder",
+    "#t": "token",
+    "#v": "version",
+    "#e": "expires_at",
+    "#m": "memory",
+    "#w": "fenced_writes",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +72,7 @@ def _num(value: float) -> dict[str, str]:
     return {"N": str(int(value)) if float(value).is_integer() else repr(float(value))}
 
 
-def _lease(cluster_id: str, item: dict[str, Any]) -> Lease:
+def _lease(cluster_id: str, item: Item) -> Lease:
     return Lease(
         cluster_id,
         item["holder"]["S"],
@@ -74,7 +90,7 @@ class DynamoLeases:
 
     def __init__(
         self,
-        client: Any,
+        client: DynamoDbPort,
         table: str,
         holder: str,
         duration_s: float,
@@ -85,15 +101,17 @@ class DynamoLeases:
         self._seen: dict[str, tuple[int, float]] = {}  # cluster -> (version, when first seen, monotonic)
         self._renewed: dict[str, float] = {}  # cluster -> monotonic time just before our last take/renew
 
-    def _key(self, cluster_id: str) -> dict[str, Any]:
+    def _key(self, cluster_id: str) -> Item:
         return {"cluster_id": {"S": cluster_id}}
 
     def _fail(self, err: Exception) -> LeaseError:
         return LeaseError(f"dynamodb {self.table}: {err}")
 
-    def _update(self, cluster_id: str, update: str, condition: str, values: dict[str, Any]) -> dict[str, Any] | None:
+    def _update(
+        self, cluster_id: str, update: str, condition: str, values: Item, names: dict[str, str] | None = None
+    ) -> Item | None:
         """The item after a conditional update, or None when the condition failed."""
-        names = {k: v for k, v in _NAMES.items() if k in update or k in condition}
+        names = {k: v for k, v in _NAMES.items() if k in update or k in condition} | (names or {})
         try:
             answer = self.client.update_item(
                 TableName=self.table,
@@ -110,16 +128,19 @@ class DynamoLeases:
             raise self._fail(err) from err
         except BotoCoreError as err:
             raise self._fail(err) from err
-        item: dict[str, Any] = answer["Attributes"]
-        return item
+        return answer.get("Attributes", {})
 
-    def _ours(self, lease: Lease) -> dict[str, Any]:
+    def _ours(self, lease: Lease) -> Item:
         return {":me": {"S": self.holder}, ":tok": _num(lease.token)}
 
-    def acquire(self, cluster_id: str, now: float, held: Lease | None = None) -> Lease | None:
+    def acquire(
+        self, cluster_id: str, now: float, held: Lease | None = None, *, may_take: Callable[[], bool] = lambda: True
+    ) -> Lease | None:
         """Renew `held`, or take the lease when it is free, released, or was left unrenewed for a whole
         lease as this replica watched it; None when another replica holds it. `now` (wall clock) only
-        fills the informational `expires_at`."""
+        fills the informational `expires_at`. `may_take` is asked only when the lease could be taken
+        (this replica's fair share, autoscaler/spread.py); the lease is watched either way, so that a
+        later take needs no second full lease of waiting."""
         started = self.monotonic()
         expires = _num(now + self.duration_s)
         if held is not None:
@@ -135,10 +156,12 @@ class DynamoLeases:
             self._renewed.pop(cluster_id, None)
         seen = self.read(cluster_id)
         if seen is None:
-            return self._create(cluster_id, now, started)
+            return self._create(cluster_id, now, started) if may_take() else None
         # ours in the table though our renewal looked failed (e.g. a timeout after DynamoDB applied it):
         # take it back at once; anyone else's: only after watching it go unrenewed for a whole lease
         if seen.holder and seen.holder != self.holder and not self._unrenewed(seen, started):
+            return None
+        if not may_take():
             return None
         taken = self._update(
             cluster_id,
@@ -160,7 +183,7 @@ class DynamoLeases:
         return at - since >= self.duration_s
 
     def _create(self, cluster_id: str, now: float, started: float) -> Lease | None:
-        item = {
+        item: Item = {
             **self._key(cluster_id),
             "holder": {"S": self.holder},
             "token": _num(1),
@@ -221,3 +244,29 @@ class DynamoLeases:
             raise self._fail(err) from err
         item = answer.get("Item")
         return _lease(cluster_id, item) if item is not None else None
+
+    def heartbeat(self, count: int) -> dict[str, int]:
+        """Set this replica's heartbeat counter to `count`; every replica's counter as stored."""
+        update, values = "SET #b.#r = :n", {":n": _num(count)}
+        me = {"#r": self.holder}
+        item = self._update(REPLICAS_KEY, update, "attribute_exists(#b)", values, me)
+        if item is None:  # the first replica ever: create the map, then beat
+            try:
+                self.client.put_item(
+                    TableName=self.table,
+                    Item={**self._key(REPLICAS_KEY), "beats": {"M": {}}},
+                    ConditionExpression="attribute_not_exists(cluster_id)",
+                )
+            except ClientError as err:
+                if not _conditional_failed(err):
+                    raise self._fail(err) from err
+            except BotoCoreError as err:
+                raise self._fail(err) from err
+            item = self._update(REPLICAS_KEY, update, "attribute_exists(#b)", values, me) or {}
+        beats = item.get("beats", {}).get("M", {})
+        return {holder: int(value["N"]) for holder, value in beats.items() if "N" in value}
+
+    def forget_replica(self, holder: str, count: int) -> bool:
+        """Remove a dead replica's heartbeat, only if its counter is still `count`."""
+        names = {"#r": holder}
+        return self._update(REPLICAS_KEY, "REMOVE #b.#r", "#b.#r = :n", {":n": _num(count)}, names) is not None

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Protocol
@@ -106,6 +106,7 @@ class Deps:
     max_concurrent_clusters: int = 8  # the worker pool (autoscaler.daemon)
     tick_deadline_s: float = 24.0  # a round's deadline: config cluster_tick_deadline_s
     discovery: ClusterSource | None = None  # clusters found by tag, ticked beside `clusters`
+    spread: Callable[[Sequence[ClusterConfig]], None] | None = None  # HA: heartbeat and fair share, per round
 
 
 def tick(deps: Deps, state: State, now: float) -> State:

@@ -37,6 +37,16 @@ class ClusterMetrics:
             ["cluster", "reason"],
             registry=r,
         )
+        self.live_replicas = Gauge(
+            "emr_autoscaler_live_replicas",
+            "HA (ha.lease_table): replicas this one saw heartbeat within a lease, itself included.",
+            registry=r,
+        )
+        self.fair_share = Gauge(
+            "emr_autoscaler_lease_fair_share",
+            "HA: most cluster leases this replica holds, ceil(clusters / live replicas); it hands the excess over.",
+            registry=r,
+        )
         self.discovered = Gauge(
             "emr_autoscaler_discovered_clusters",
             "Tagged clusters the last discovery scan found, by state: managed, rejected (bad tag or template"
@@ -50,6 +60,10 @@ class ClusterMetrics:
             ["result"],
             registry=r,
         )
+
+    def record_replicas(self, live: int, fair_share: int) -> None:
+        self.live_replicas.set(live)
+        self.fair_share.set(fair_share)
 
     def record_round(self, overrun: Iterable[str] = (), **skipped: Iterable[str]) -> None:
         """One round of the worker pool: the clusters whose tick overran, and those skipped by reason."""

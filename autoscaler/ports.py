@@ -1,5 +1,5 @@
-"""The AWS surface we use, typed: exactly the EMR, EC2, CloudWatch and SQS calls the sources and the
-actuator make, with the request keywords we send and the response fields we read.
+"""The AWS surface we use, typed: exactly the EMR, EC2, CloudWatch, SQS and DynamoDB calls the sources,
+the actuator and the lease table make, with the request keywords we send and the response fields we read.
 
 Why: with `Any` clients and method names as strings, mypy could not see the AWS surface, and a fake
 could not be checked against it. A boto3 client satisfies these Protocols structurally (botocore's
@@ -257,3 +257,38 @@ class SqsPort(Protocol):
     ) -> ReceiveMessageOutput: ...
 
     def delete_message_batch(self, *, QueueUrl: str, Entries: list[DeleteMessageBatchEntry]) -> dict[str, Any]: ...
+
+
+# -- DynamoDB (the lease table: autoscaler/lease.py) ------------------------------------------------
+
+AttributeValue = dict[str, Any]
+"""DynamoDB's typed value: {"S": str} | {"N": str} | {"M": {name: AttributeValue}}."""
+Item = dict[str, AttributeValue]
+
+
+class UpdateItemOutput(TypedDict, total=False):
+    Attributes: Item
+
+
+class GetItemOutput(TypedDict, total=False):
+    Item: Item
+
+
+class DynamoDbPort(Protocol):
+    """Conditional UpdateItem and PutItem, consistent GetItem on one table. Nothing else (no Scan)."""
+
+    def update_item(
+        self,
+        *,
+        TableName: str,
+        Key: Item,
+        UpdateExpression: str,
+        ConditionExpression: str,
+        ExpressionAttributeNames: dict[str, str],
+        ExpressionAttributeValues: Item,
+        ReturnValues: str,
+    ) -> UpdateItemOutput: ...
+
+    def put_item(self, *, TableName: str, Item: Item, ConditionExpression: str) -> dict[str, Any]: ...
+
+    def get_item(self, *, TableName: str, Key: Item, ConsistentRead: bool) -> GetItemOutput: ...
