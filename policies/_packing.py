@@ -38,10 +38,14 @@ def place(shape: Resources, wanted: int, bins: list[Bins]) -> int:
     """First-fit `wanted` containers into `bins` (split as space is used); returns how many were placed."""
     placed = 0
     i = 0
+    mem, vcores = shape.memory_mb, shape.vcores
     while i < len(bins) and placed < wanted:
         b = bins[i]
-        k = per_node(shape, b.memory_mb, b.vcores)
-        if k == 0 or b.count == 0:
+        # per_node, inlined: most bins of a busy cluster take nothing, and this runs per bin per shape
+        by_mem = b.memory_mb // mem if mem > 0 else _UNLIMITED
+        by_cpu = b.vcores // vcores if vcores > 0 else _UNLIMITED
+        k = by_mem if by_mem < by_cpu else by_cpu
+        if k <= 0 or b.count == 0:
             i += 1
             continue
         take = min(wanted - placed, k * b.count)

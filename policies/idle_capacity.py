@@ -55,7 +55,7 @@ class IdleCapacityPolicy:
         out: list[Recommendation | Rejection] = []
         for pool in scalable(ctx.managed_pools):
             idle = sorted(
-                (n for n in snapshot.nodes if n.pool_id == pool.pool_id and n.is_idle),
+                (n for n in snapshot.nodes if n.pool_id == pool.pool_id and n.num_containers == 0 and n.is_idle),
                 key=lambda n: (_weight(n, weights), n.host),
             )
             surplus = idle[: max(len(idle) - self.options.keep_idle_nodes, 0)]

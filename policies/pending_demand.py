@@ -135,10 +135,15 @@ class PendingDemandPolicy:
         pools: tuple[CapacityPool, ...],
         shapes: dict[Resources, int],
     ) -> Iterator[Recommendation | Rejection]:
+        # a node with less free memory than every shape asks can take none: left out, so packing each
+        # shape does not walk a full cluster's nodes (no placement changes: such a bin is never split)
+        least_mb = min(s.memory_mb for s in shapes) if all(s.memory_mb > 0 for s in shapes) else -(1 << 62)
         free = [
             Bins(n.available.memory_mb, n.available.vcores, 1)
             for n in snapshot.nodes
-            if n.state is NodeState.RUNNING and n.available is not None  # unknown free space is no room
+            if n.state is NodeState.RUNNING
+            and n.available is not None  # unknown free space is no room
+            and n.available.memory_mb >= least_mb
         ]
         arriving = arriving_bins(snapshot, ctx)
         new: list[Bins] = []
