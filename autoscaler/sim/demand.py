@@ -18,8 +18,11 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from autoscaler.sim.job import Job
+
+AM_SHARE: Final = 0.1  # the simulated CapacityScheduler's maximum-am-resource-percent (`Placement.am_share`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,3 +138,12 @@ def ideal_demand(jobs: Sequence[Job], *, am_only: bool = False) -> DemandCurve:
         times.append(t)
         levels.append(level)
     return DemandCurve(tuple(times), tuple(levels))
+
+
+def effective_demand(jobs: Sequence[Job], am_share: float = AM_SHARE) -> DemandCurve:
+    """The capacity the ideal schedule needs: its containers' memory, and its AMs' over `am_share`.
+
+    YARN starts an ApplicationMaster only while AMs hold at most `am_share` of the cluster's memory,
+    so many small jobs at once need ten times their AMs' memory, however little their tasks need.
+    """
+    return pointwise_max(ideal_demand(jobs), ideal_demand(jobs, am_only=True).scaled(1.0 / am_share))

@@ -34,7 +34,7 @@ import itertools
 import math
 import random
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -51,13 +51,11 @@ from autoscaler.model import (
     Rejection,
 )
 from autoscaler.policy import PolicyContext
-from autoscaler.sim.demand import DemandCurve, ideal_demand, pointwise_max
-from autoscaler.sim.job import Job
+from autoscaler.sim.demand import DemandCurve
 from autoscaler.sim.oracle import growable, largest_unit_mb
 from autoscaler.sim.spec import ClusterSpec
 
 NAME: Final = "hindsight"
-AM_SHARE: Final = 0.1  # the simulated CapacityScheduler's maximum-am-resource-percent (`Workload.am_share`)
 SIM_ONLY_POLICIES: Final = frozenset({NAME})
 
 
@@ -76,15 +74,6 @@ def boot_p95_s(spec: ClusterSpec, draws: int = 1000) -> float:
     rng = random.Random("hindsight-boot")
     samples = sorted(spec.boot_s.sample(rng) for _ in range(draws))
     return samples[min(draws - 1, math.ceil(0.95 * draws) - 1)]
-
-
-def effective_demand(jobs: Sequence[Job], am_share: float = AM_SHARE) -> DemandCurve:
-    """The capacity the ideal schedule needs: its containers' memory, and its AMs' over `am_share`.
-
-    YARN starts an ApplicationMaster only while AMs hold at most `am_share` of the cluster's memory,
-    so many small jobs at once need ten times their AMs' memory, however little their tasks need.
-    """
-    return pointwise_max(ideal_demand(jobs), ideal_demand(jobs, am_only=True).scaled(1.0 / am_share))
 
 
 def capacity_plan(

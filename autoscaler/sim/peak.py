@@ -1,12 +1,16 @@
 """`static` "sized for the peak": the fixed cluster an operator would build for this trace.
 
 Issue 4's static reference is a cluster that never resizes and never makes a job wait for
-capacity. We size it from the trace itself: the peak of running-container memory in the ideal
-no-wait schedule (every job starts at its submit time; its AM holds its memory for the job's ideal
-run time; stage k's tasks all start when stage k-1's longest task ends), minus what the fixed core
-nodes already give YARN, in nodes of the task pool with the cheapest price per YARN MB (its lowest
-replayed price, as the oracle floor uses). That is the smallest fixed size that could run the ideal
-schedule; the real schedule (boot-free, but with FIFO placement and fragmentation) may still queue.
+capacity. We size it from the trace itself: the peak of the capacity the ideal no-wait schedule
+needs (every job starts at its submit time; its AM holds its memory for the job's ideal run time;
+stage k's tasks all start when stage k-1's longest task ends), minus what the fixed core nodes
+already give YARN, in nodes of the task pool with the cheapest price per YARN MB (its lowest
+replayed price, as the oracle floor uses). The capacity needed at an instant is the larger of the
+running containers' memory and the AMs' memory over YARN's AM share (`demand.effective_demand`):
+with 6 GiB AMs and a 10% share, a burst of small jobs needs ten times its AMs' memory, and a
+cluster sized by container memory alone makes them wait for AM room. That is the smallest fixed
+size that could run the ideal schedule; the real schedule (boot-free, but with FIFO placement and
+fragmentation) may still queue.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass
 from autoscaler.instance_types import yarn_resources
 from autoscaler.model import Market, PoolKind, PoolRole
 from autoscaler.sim.billing import PriceBook
-from autoscaler.sim.demand import ideal_demand
+from autoscaler.sim.demand import effective_demand, ideal_demand
 from autoscaler.sim.job import Job
 from autoscaler.sim.spec import ClusterSpec
 
@@ -27,7 +31,7 @@ from autoscaler.sim.spec import ClusterSpec
 class PeakSizing:
     pool_id: str
     units: int
-    peak_mb: int  # running-container memory at the ideal schedule's peak
+    peak_mb: int  # the capacity the ideal schedule needs at its peak (containers; AMs over the AM share)
     core_mb: int  # YARN memory of the fixed core nodes, subtracted before sizing
 
 
@@ -55,7 +59,7 @@ def _cheapest_task_pool(spec: ClusterSpec, prices: PriceBook) -> tuple[str, floa
 def size_for_peak(
     jobs: Sequence[Job], spec: ClusterSpec, prices: PriceBook, *, max_units: int | None = None
 ) -> PeakSizing | None:
-    """Units of the cheapest task pool that, with the core nodes, hold the ideal schedule's peak."""
+    """Units of the cheapest task pool that, with the core nodes, hold what the ideal schedule needs at its peak."""
     chosen = _cheapest_task_pool(spec, prices)
     if chosen is None:
         return None
@@ -65,7 +69,7 @@ def size_for_peak(
         for pool in spec.pools
         if pool.role is PoolRole.CORE
     )
-    peak = peak_demand_mb(jobs)
+    peak = effective_demand(jobs).peak_mb
     units = max(0, math.ceil((peak - core_mb) / mb_per_unit))
     if max_units is not None:
         units = min(units, max_units)

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from operator import attrgetter
 from typing import Final
 
+from autoscaler.sim.demand import AM_SHARE
 from autoscaler.sim.jobrun import AmState, Batch, JobRun
 from autoscaler.sim.node import SimNode
 from autoscaler.sim.totals import Totals
@@ -50,7 +51,7 @@ class Placement:
         on_batch: ScheduleBatch,
         on_am: Schedule,
         am_kind: int,
-        am_share: float = 0.1,
+        am_share: float = AM_SHARE,
         *,
         count_vcores: bool = False,
         touched: set[SimNode] | None = None,

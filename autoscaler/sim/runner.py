@@ -25,7 +25,8 @@ from autoscaler.prices import SpotHistory, load_ondemand_table
 from autoscaler.sim.actuator import SimActuator
 from autoscaler.sim.billing import PriceBook
 from autoscaler.sim.cluster import SimCluster
-from autoscaler.sim.hindsight import SIM_ONLY_POLICIES, effective_demand, hindsight_policy
+from autoscaler.sim.demand import effective_demand
+from autoscaler.sim.hindsight import SIM_ONLY_POLICIES, hindsight_policy
 from autoscaler.sim.job import Job
 from autoscaler.sim.oracle import always_on, oracle_floor
 from autoscaler.sim.spec import ClusterSpec

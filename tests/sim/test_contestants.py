@@ -42,6 +42,17 @@ def test_static_is_sized_in_the_cheapest_task_pool_above_the_core_nodes() -> Non
     assert size_for_peak([job], spec, book(spec), max_units=2).units == 2  # type: ignore[union-attr]
 
 
+def test_static_holds_the_am_share_many_small_jobs_need() -> None:
+    """60 one-task jobs at once, each a 6 GB AM + a 1 GB task: 420 GB of containers (34.2 nodes), but
+    YARN starts AMs only within 10% of the cluster, so 360 GB of AMs need 3,600 GB: 300 nodes, 2 of them core."""
+    spec = default_spec()
+    jobs = [Job(f"j{i}", 0.0, (Stage(1, 1024, 1, 60.0),), am=Resources(6144, 1)) for i in range(60)]
+    sizing = size_for_peak(jobs, spec, book(spec))
+    assert sizing is not None
+    assert sizing.peak_mb == 60 * 6144 * 10
+    assert sizing.units == 300 - 2
+
+
 def test_simulate_static_without_options_reports_its_peak_size(tmp_path: Path, data: Path) -> None:
     """`--policy static` with no configured size runs sized for the peak and reports static_units."""
     report = tmp_path / "r.json"
