@@ -83,6 +83,7 @@ class Recorder:
         self._seq: int | None = None
         self._path: Path | None = None  # the current file, and its size after the last whole line
         self._good = 0
+        self._cut_back = False  # the next write goes to `_path`, first cut back to `_good`
         self._failing: str | None = None  # the error of the current run of write failures
         self._queue_full = 0  # records dropped in the current run of full-queue drops
         self.counts: dict[str, int] = {"written": 0, "queue_full": 0, "write_error": 0, "encode_error": 0}
@@ -168,12 +169,13 @@ class Recorder:
             if self._file is not None and self._size and self._size + len(line) > self.limits.max_file_bytes:
                 self._close_file()
             if self._file is None:
-                self._reopen() if self._failing is not None and self._path is not None else self._open_next()
+                self._reopen() if self._cut_back else self._open_next()
             assert self._file is not None
             self._file.write(line)
             self._file.flush()
             self._size += len(line)
         except OSError as err:
+            self._cut_back = self._file is not None  # a write to our open file failed: cut it back, retry there
             self._close_file()
             self._drop("write_error")
             why = str(err.strerror or err)
@@ -204,7 +206,7 @@ class Recorder:
             return
         fh.truncate(self._good)
         fh.seek(self._good)
-        self._file, self._size = fh, self._good
+        self._file, self._size, self._cut_back = fh, self._good, False
 
     def _open_next(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -213,9 +215,8 @@ class Recorder:
             self._seq = existing[-1][0] if existing else 0
         self._seq += 1
         path = self.directory / file_name(self.cluster_id, self._seq)
-        self._path = path
-        self._file = path.open("xb")  # never append to a file another run left, maybe mid-line
-        self._size = self._good = 0
+        self._file = path.open("xb")  # never append to a file another run (or replica) left, maybe mid-line
+        self._path, self._size, self._good = path, 0, 0
         if self._config is not None:  # the guards, limits and pools its ticks were decided under, for --replay
             path.with_name(config_name(path.name)).write_bytes(self._config)
         self._prune()

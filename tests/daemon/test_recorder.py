@@ -206,3 +206,24 @@ def test_the_daemon_tick_records_its_snapshot_and_decision(tmp_path: Path) -> No
     assert metric_value(metrics, "emr_autoscaler_record_written_bytes_total", cluster="j-TEST") == sum(
         p.stat().st_size for p in tmp_path.iterdir()
     )
+
+
+def test_a_file_another_writer_made_is_never_touched(tmp_path: Path) -> None:
+    """Two writers on one folder (a misconfigured pair of replicas): the file the other created first is
+    left whole; this one counts the failed tick and goes on in the next file."""
+    logger = ListLogger()
+    ours = Recorder("j-TEST", tmp_path, RecordingConfig(max_file_bytes=4096), logger)
+    ours.submit(_tick(0))
+    time.sleep(0.3)
+    assert (tmp_path / "j-TEST-000001.jsonl").is_file()
+    theirs = tmp_path / "j-TEST-000002.jsonl"  # created by the other writer after this one's scan
+    theirs.write_text("their line\n")
+    for i in range(1, 12):  # enough 1.5 KB lines to rotate twice
+        ours.submit(_tick(i))
+        time.sleep(0.05)
+    ours.close()
+    assert theirs.read_text() == "their line\n"
+    assert ours.counts["write_error"] == 1
+    assert ours.counts["written"] == 11
+    assert (tmp_path / "j-TEST-000003.jsonl").is_file()
+    assert "File exists" in logger.named("record_error")[0]["error"]
