@@ -19,8 +19,8 @@ only after the reclaim plus a boot. The rule, per pool:
 2. once the instance is gone EMR refills it on top of the replacement, so the units are given back:
    the requested count is lowered again, only as far as the running units allow (it cancels capacity
    that has not arrived and never drains a node), at once, also while that refill keeps the pool
-   RESIZING, and never below what EMR held after the purchase minus the units (if EMR itself lowered
-   the count, nothing is given back twice);
+   RESIZING, and never below what EMR held after the purchases minus their units (if EMR itself
+   lowered the count, nothing is given back twice);
 3. a pool with `spot.failover_after_notices` warnings within `spot.failover_window_s` buys its
    replacements in another managed pool of the same role instead (cheapest known $/unit with room: a
    Spot pool of another type, an on-demand group, or a fleet's on-demand side) and still gives its
@@ -319,7 +319,7 @@ class _Planner:
                 continue
             current = pool.requested.total
             units = sum(rep.units for _, rep in items)
-            floor = max(rep.pool_requested - rep.units for _, rep in items)
+            floor = max(rep.pool_requested for _, rep in items) - units  # what EMR held before, at least
             lo = pool_bounds(pool, self.config, hdfs_utilization(self.snapshot)).lo
             target = max(current - units, floor, pool.running.total, lo)
             rec = self.wanted.get(pool_id)

@@ -57,7 +57,8 @@ class Replacement:
     to refill `pool_id`, so `units` are given back there (cancelled before they arrive) once the
     instance is gone. `to_pool` is where the replacement was bought: `pool_id` itself, or another
     pool when this one kept losing nodes. `pool_requested` is what EMR held for `pool_id` right after
-    the purchase: the give-back never goes below it minus `units`, whoever else moved the pool.
+    the purchase: the give-back never goes below the latest of these minus the units given back,
+    whoever else moved the pool.
     """
 
     pool_id: str

@@ -316,3 +316,15 @@ def test_in_a_scale_up_cooldown_only_the_replacement_passes() -> None:
     assert targets == {"ig-task": 5}
     (cut,) = [r for r in decision.rejections if r.reason is RejectReason.COOLDOWN_UP]
     assert (cut.wanted_units, cut.allowed_units) == (9, 5)
+
+
+def test_several_replacements_bought_together_are_given_back_together() -> None:
+    pool, instances = task(4)
+    warned = [warning(f"i-ig-task-{k}") for k in range(3)]
+    targets, memory, _ = tick(snap([pool], instances, warned), ControllerMemory())
+    assert targets == {"ig-task": 7}
+    survivors = [instances[3]]
+    refilling = make_pool(requested=7, running=4, provisioning=3, state=PoolState.RESIZING)
+    targets, memory, _ = tick(snap([refilling], survivors, at=T0 + 150), memory)
+    assert targets == {"ig-task": 4}
+    assert not memory.replacements
