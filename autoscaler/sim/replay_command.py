@@ -39,6 +39,10 @@ def run_replay(args: argparse.Namespace) -> int:
     """The body of `simulate` when `--replay` is given (bad input raises SimulateError: exit 2)."""
     if args.plot:
         raise SimulateError("--plot: not drawn for --replay (the report has every tick)")
+    if args.spot_prices:
+        raise SimulateError("--spot-prices: not for --replay (it prices with what the daemon saw each tick)")
+    if args.trace_scale != 1.0:
+        raise SimulateError("--trace-scale: not for --replay (the recorded demand is what it was)")
     check_outputs(args.report, None)
     app, spec = load_sim_config(args.config)
     options, _ = cluster_config(app, spec)

@@ -111,6 +111,7 @@ def test_a_gap_in_the_recording_is_not_priced_and_bad_lines_are_named(
         (["--policy", "hindsight"], "hindsight needs the future"),
         (["--policy", "static", "--plot", "x.png"], "--plot: not drawn for --replay"),
         (["--policy", "nope"], "--policy: unknown nope"),
+        (["--policy", "static", "--spot-prices", "x.tsv"], "--spot-prices: not for --replay"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
