@@ -248,7 +248,9 @@ def explain_command(args: argparse.Namespace, out: IO[str]) -> int:
     now = time.time()
     stale = False
     for cluster in deps.clusters + (deps.discovery.clusters() if deps.discovery else ()):
-        snapshot = cluster.collect(now)
+        # the Spot queue is only looked at: deleting its messages would take them from the daemon
+        sources = build_sources(cluster.config, consume_interruptions=False)
+        snapshot = collect(sources, cluster.config, now)
         memory = view.memory(cluster.config.cluster_id)
         result = run_tick(snapshot, memory, cluster.policies, cluster.config, cluster.actuator, now=now)
         stale = stale or snapshot.stale

@@ -54,12 +54,15 @@ class Sources:
     interruptions: InterruptionReader | None = None
 
 
-def build_sources(cluster: ClusterConfig, observer: CallObserver | None = None) -> Sources:
+def build_sources(
+    cluster: ClusterConfig, observer: CallObserver | None = None, *, consume_interruptions: bool = True
+) -> Sources:
     """Clients for `cluster.region` (endpoints from AWS_ENDPOINT_URL*, credentials from the default chain).
 
     Raises only for configuration problems found at start (an unreadable price or Spot Advisor file).
     Spot quotes carry the Spot Advisor band of `pricing.spot_advisor_file` (default: the bundled
-    us-east-1 slice) so the guardrails can hold `spot.max_interruption_band`."""
+    us-east-1 slice) so the guardrails can hold `spot.max_interruption_band`. `consume_interruptions=False`
+    (explain) only looks at the Spot interruption queue: the daemon's messages stay for the daemon."""
     region = cluster.region
     pricing = cluster.pricing
     history = SpotHistory.load(pricing.spot_price_file, region=region) if pricing.spot_price_file else None
@@ -71,7 +74,9 @@ def build_sources(cluster: ClusterConfig, observer: CallObserver | None = None) 
         cloudwatch=CloudWatchReader(make_client("cloudwatch", region, observer)) if cluster.cloudwatch else None,
         prices=PriceBook(pricing, load_ondemand_table(pricing.ondemand_file), ec2, history, advisor),
         interruptions=(
-            InterruptionReader(make_client("sqs", region, observer), cluster.interruptions_queue_url)
+            InterruptionReader(
+                make_client("sqs", region, observer), cluster.interruptions_queue_url, consume=consume_interruptions
+            )
             if cluster.interruptions_queue_url
             else None
         ),

@@ -65,10 +65,15 @@ def parse_event(body: str) -> InterruptionNotice | None:
 class InterruptionReader:
     """Drains the queue each poll and returns every claimed notice not yet in effect."""
 
-    def __init__(self, sqs_client: SqsPort, queue_url: str, release_after_s: int = RELEASE_AFTER_S) -> None:
+    def __init__(
+        self, sqs_client: SqsPort, queue_url: str, release_after_s: int = RELEASE_AFTER_S, *, consume: bool = True
+    ) -> None:
+        """`consume=False` (explain, which writes nothing): messages are only looked at, never deleted nor
+        hidden, so the daemon still gets every one; notices it already took off the queue are not seen."""
         self._sqs = sqs_client
         self._url = queue_url
-        self._release_after_s = release_after_s
+        self._release_after_s = release_after_s if consume else 0
+        self._consume = consume
         self._notices: dict[tuple[str, str], InterruptionNotice] = {}
         self.ignored_messages = 0
         self.left_on_queue = 0  # last poll: messages about instances not in the cluster, left for their reader
@@ -76,6 +81,7 @@ class InterruptionReader:
     def poll(self, now: float, instance_ids: Collection[str] | None = None) -> tuple[InterruptionNotice, ...]:
         """Read the queue; `instance_ids` are the cluster's instances (None: every message is ours)."""
         self.left_on_queue = 0
+        looked: set[str] = set()
         try:
             for _ in range(_MAX_BATCHES):
                 resp = self._sqs.receive_message(
@@ -84,9 +90,11 @@ class InterruptionReader:
                     WaitTimeSeconds=0,
                     VisibilityTimeout=self._release_after_s,
                 )
-                messages = resp.get("Messages", [])
+                # a peek (or a message hidden only briefly) may come again within one poll: once is enough
+                messages = [m for m in resp.get("Messages", []) if m.get("MessageId", "") not in looked]
                 if not messages:
                     break
+                looked.update(m.get("MessageId", "") for m in messages)
                 done = []
                 for msg in messages:
                     notice = parse_event(msg.get("Body", ""))
@@ -101,7 +109,7 @@ class InterruptionReader:
                 entries: list[DeleteMessageBatchEntry] = [
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
                 ]
-                if entries:
+                if entries and self._consume:
                     self._sqs.delete_message_batch(QueueUrl=self._url, Entries=entries)
         except ClientError as err:
             code = err.response.get("Error", {}).get("Code", "?")

@@ -162,3 +162,17 @@ def test_an_interruption_storm_is_read_in_one_poll(endpoint: str) -> None:
     reader = InterruptionReader(client("sqs", endpoint), url, release_after_s=1)
     assert sorted(n.instance_id for n in reader.poll(now, set(ids))) == ids
     assert on_queue(sqs, url) == 0
+
+
+def test_explain_only_looks_at_the_queue(endpoint: str) -> None:
+    """`explain` reads with consume=False: it sees the warnings, and the daemon still gets every one."""
+    sqs = client("sqs", endpoint)
+    url = sqs.create_queue(QueueName="spot-explain")["QueueUrl"]
+    now = time.time()
+    send_spot_notices(sqs, url, ["i-a", "i-b"], now)
+    peek = InterruptionReader(client("sqs", endpoint), url, consume=False)
+    assert [n.instance_id for n in peek.poll(now, {"i-a", "i-b"})] == ["i-a", "i-b"]
+    assert on_queue(sqs, url) == 2
+    daemon = InterruptionReader(client("sqs", endpoint), url)  # visible at once: nothing was hidden
+    assert [n.instance_id for n in daemon.poll(now, {"i-a", "i-b"})] == ["i-a", "i-b"]
+    assert on_queue(sqs, url) == 0
