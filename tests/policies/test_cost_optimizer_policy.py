@@ -18,7 +18,7 @@ from autoscaler.model import (
     RejectReason,
     Resources,
 )
-from autoscaler.policy import load_policy
+from autoscaler.policy import guard_profile, load_policy
 from autoscaler.testing import T0, make_cluster_config, make_instance, make_node, make_pool, make_snapshot, sample
 from policies.cost_optimizer import CostOptimizerPolicy
 
@@ -146,3 +146,45 @@ def test_scale_in_sets_the_decommission_timeout_through_the_engine() -> None:
     assert resize.decommission_timeout_s == 300  # min_decommission_timeout_s, not the config's 3600
     assert "[scale-in]" in resize.reason
     assert "saves $" in resize.reason
+
+
+def _arrivals(n: int, every_s: float) -> list[AppInfo]:
+    """`n` finished-looking apps submitted every `every_s` up to now: a job rate with nothing pending."""
+    return [AppInfo(f"application_1_{i + 1:04d}", "RUNNING", submitted_at=T0 - every_s * (n - i)) for i in range(n)]
+
+
+def test_the_buffer_is_never_bought_alone_but_rides_along_with_a_purchase() -> None:
+    """Target 0 wants a buffer for the jobs arriving every 15 s, but buying it alone would lock the pool for
+    a boot: nothing is bought without a backlog. With one, the purchase adds a boot's first containers."""
+    pool = make_pool("ig-a", requested=1)
+    jobs = _arrivals(40, 15.0)
+    recs, _ = _run(
+        [pool], jobs, nodes=[_full("a1")], prices=[_spot("m5.xlarge", 0.1)], options={"target_p95_wait_s": 0}
+    )
+    assert all(r.target_units <= 1 for r in recs)
+    backlog = [*jobs, _waiting(3)]
+    recs, _ = _run(
+        [pool], backlog, nodes=[_full("a1")], prices=[_spot("m5.xlarge", 0.1)], options={"target_p95_wait_s": 0}
+    )
+    (grow,) = [r for r in recs if r.target_units > 1]
+    assert "lock cover" in grow.reason
+    assert grow.target_units > 2  # 3 × 4 GB fit one new node; the cover adds room for ~22 jobs' first containers
+
+
+def test_a_spot_group_at_its_maximum_is_waited_for_not_replaced_by_on_demand() -> None:
+    spot = make_pool("ig-spot", market=Market.SPOT, requested=1)
+    od = make_pool("ig-od", market=Market.ON_DEMAND, requested=0)
+    prices = [_spot("m5.xlarge", 0.1), PriceQuote("m5.xlarge", Market.ON_DEMAND, 0.24, 0.0)]
+    snap = make_snapshot(pools=[spot, od], apps=[_waiting(30)], nodes=[_full("s1", "ig-spot")], prices=prices)
+    ctx = make_ctx([spot, od], (), limits={"max_task_units": 1})
+    out = list(CostOptimizerPolicy.from_options({"target_p95_wait_s": 0}).evaluate(snap, ctx))
+    assert [(r.pool_id, r.target_units) for r in out if isinstance(r, Recommendation)] == [
+        ("ig-spot", 1),
+        ("ig-od", 0),
+    ]
+    assert "at its maximum" in out[0].reason  # type: ignore[union-attr]
+
+
+def test_runs_on_its_own_timing_unless_the_operator_says_ours() -> None:
+    assert guard_profile(load_policy(PolicySpec(type="cost-optimizer"))) == "vendor"
+    assert guard_profile(load_policy(PolicySpec(type="cost-optimizer", guards="ours"))) == "ours"
