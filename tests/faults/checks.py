@@ -65,19 +65,36 @@ def no_double_resize(run: RowRun) -> None:
     assert len(applied) <= 1, f"{len(applied)} ticks applied a resize for one decision"
 
 
-def core_floor_held(run: RowRun) -> None:
-    for e in run.exchanges:
+def core_floor(world: World, exchanges: list[Exchange]) -> None:
+    """No request names the core group, and EMR never holds fewer core units than the floor."""
+    for e in exchanges:
         for group in e.body.get("InstanceGroups", []):
             assert group.get("InstanceGroupId") != CORE, f"the core group was written: {e.body}"
-    core = run.world.emu.snapshot().pool(CORE)
+    core = world.emu.snapshot().pool(CORE)
     assert min(core.requested.total, core.running.total) >= CORE_FLOOR, core
 
 
-def no_crash(run: RowRun) -> None:
-    assert run.daemon.alive(), f"the daemon exited with {run.daemon.proc.returncode}"
-    assert not run.daemon.lines, f"non-JSON output (a traceback?): {run.daemon.lines[:5]}"
-    errors = [t["error"] for t in run.ticks if "error" in t]
+def core_floor_held(run: RowRun) -> None:
+    core_floor(run.world, run.exchanges)
+
+
+def running_clean(daemon: Daemon, ticks: list[dict[str, Any]] | None = None) -> None:
+    """Alive, every line of its output a JSON event, no tick ended in an error."""
+    assert daemon.alive(), f"the daemon exited with {daemon.proc.returncode}"
+    assert not daemon.lines, f"non-JSON output (a traceback?): {daemon.lines[:5]}"
+    errors = [t["error"] for t in (daemon.ticks() if ticks is None else ticks) if "error" in t]
     assert not errors, f"ticks ended in an error: {errors}"
+
+
+def applied_only_when_fresh(daemon: Daemon) -> None:
+    """No tick of this daemon applied a resize on a stale snapshot (by its own account)."""
+    for t in daemon.ticks():
+        if any(o["status"] == "applied" for o in t["outcomes"]):
+            assert not t["stale"], f"a resize applied on a stale snapshot: {t['stale_reasons']}"
+
+
+def no_crash(run: RowRun) -> None:
+    running_clean(run.daemon, run.ticks)
 
 
 def recovery_within_one_tick(run: RowRun) -> None:

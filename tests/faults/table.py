@@ -196,14 +196,97 @@ FAULTS: Final = (
 )
 
 
+@dataclass(frozen=True)
+class Scenario:
+    """A fault that needs processes of its own (killed, paused, replicated, under a stepped clock): one
+    test each, with the same invariants checked in the form that fits it (`cells`, one per invariant)."""
+
+    what: str
+    cells: tuple[str, str, str, str, str]
+    test: str  # file::function
+
+
+SCENARIOS: Final = (
+    Scenario(
+        "SIGKILL while ModifyInstanceGroups is in flight (EMR applies it, nobody hears), then a restart",
+        (
+            "pass",
+            "pass: the restarted daemon reads the target back, writes nothing",
+            "pass",
+            "pass",
+            "pass: new demand written by the first tick after the resize",
+        ),
+        "test_processes.py::test_sigkill_mid_resize_then_restart_writes_nothing_twice",
+    ),
+    Scenario(
+        "SIGKILL of the leader of three replicas (lease table on moto DynamoDB) after it scaled up",
+        (
+            "pass",
+            "pass: each decision written once",
+            "pass",
+            "pass (survivors)",
+            "pass: failover within two lease periods, with the old leader's cooldown",
+        ),
+        "test_processes.py::test_sigkill_of_the_leader_of_three_fails_over_with_its_memory_and_no_double_write",
+    ),
+    Scenario(
+        "SIGSTOP of the leader of two between its read and its write; SIGCONT after the standby wrote",
+        (
+            "pass: the resumed leader's tick is stale and fenced",
+            "pass: one write",
+            "pass",
+            "pass",
+            "pass: the standby writes within two lease periods",
+        ),
+        "test_processes.py::test_sigstop_of_the_leader_between_read_and_write_fences_it",
+    ),
+    Scenario(
+        "SIGKILL of the leader of two while its write is in flight (applied, never answered)",
+        (
+            "pass",
+            "pass: the new leader reads the target back, writes nothing",
+            "pass",
+            "pass (survivor)",
+            "pass: takeover within two lease periods",
+        ),
+        "test_processes.py::test_sigkill_of_the_leader_in_the_middle_of_its_write_is_not_written_again",
+    ),
+    Scenario(
+        "interruption storm: two-minute warnings for 6 of 9 Spot task nodes at once (moto SQS), reclaimed"
+        " two minutes later; with and without replacement on notice",
+        (
+            "pass",
+            "pass: at most the noticed units bought, once; each write once",
+            "pass",
+            "pass",
+            "pass: after the reclaims the group is back at what demand wants, the first tick plans nothing",
+        ),
+        "test_storm.py::test_an_interruption_storm",
+    ),
+    Scenario(
+        "the wall clock steps a day back, or a day forward, under one daemon (libfaketime; monotonic runs on)",
+        (
+            "pass",
+            "pass: a 3 s scale-up cooldown is not cut short by the forward step",
+            "pass",
+            "pass",
+            "pass: the next scale-up comes when the cooldown ends in real seconds (it used to wait out the step)",
+        ),
+        "test_clock_jump.py::test_cooldown_holds_in_real_seconds_through_a_wall_clock_jump",
+    ),
+)
+
+
 def markdown_rows() -> list[str]:
-    """The doc's results table for the single-daemon rows (one line per fault)."""
-    head = "| Fault | " + " | ".join(name for name, _ in INVARIANTS) + " | Test |"
+    """The doc's results table: one line per row of `FAULTS`, then one per `SCENARIOS`."""
+    head = "| Fault | " + " | ".join(name for name, _ in INVARIANTS) + " | Test (`tests/faults/`) |"
     rule = "|---|" + "---|" * len(INVARIANTS) + "---|"
     rows = [head, rule]
     for f in FAULTS:
         cells = " | ".join("pass" for _ in INVARIANTS)
-        rows.append(f"| {f.what} | {cells} | `tests/faults/test_fault_table.py::test_fault[{f.name}]` |")
+        rows.append(f"| {f.what} | {cells} | `test_fault_table.py::test_fault[{f.name}]` |")
+    for s in SCENARIOS:
+        rows.append(f"| {s.what} | {' | '.join(s.cells)} | `{s.test}` |")
     return rows
 
 

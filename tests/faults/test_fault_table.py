@@ -39,7 +39,7 @@ class _Truth:
         if fault.truth == "down":  # some task nodes busy with a short job, which the change lets finish
             world = self.world
             since = _now()
-            world.submit(world.free_slots() + 2 * 6, task_s=60)
+            world.demand(2, task_s=60)
             assert wait_for(lambda: world.emr.writes(since), 10), (
                 f"the setup's scale-up never came: {daemon.ticks(since)[-1:]}"
             )
@@ -47,7 +47,7 @@ class _Truth:
 
     def change(self, fault: Fault) -> None:
         if fault.truth == "up":
-            self.world.submit(self.world.free_slots() + 2 * 6)  # two nodes' worth pending, for ever
+            self.world.demand(2)  # two nodes' worth pending, for ever
         else:
             self.world.advance(61)  # the short job ends: its nodes are idle
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
 import yaml
 
 from autoscaler.emulator.server import Emulator
@@ -42,7 +43,8 @@ CORE = "ig-core"
 CORE_FLOOR = 2
 BOOT_S = 30.0  # emulated seconds from a scale-up to YARN capacity
 POLL_S = 0.4
-CONTAINERS_PER_NODE = 6  # 2 GB containers on an m5.xlarge's 12 GB of YARN memory
+CONTAINER_MB = 3072  # one vcore each: 4 to an m5.xlarge by memory (12 GB) and by vcores (4), so a policy
+CONTAINERS_PER_NODE = 4  # counting either buys the same nodes, and none stands idle once they boot
 
 
 def build_cluster(start_at: float, task: int = 1) -> SimCluster:
@@ -184,13 +186,13 @@ class World:
         self.emu.advance(seconds)
 
     def submit(self, tasks: int, task_s: float = 1e7) -> None:
-        """A job of `tasks` 2 GB one-vcore containers of `task_s` emulated seconds (default: for ever)."""
+        """A job of `tasks` 3 GB one-vcore containers of `task_s` emulated seconds (default: for ever)."""
         self.jobs += 1
         job = parse_job(
             {
                 "id": f"job-{self.jobs}",
                 "submit_s": 0,
-                "stages": [{"tasks": tasks, "memory_mb": 2048, "vcores": 1, "task_s": task_s}],
+                "stages": [{"tasks": tasks, "memory_mb": CONTAINER_MB, "vcores": 1, "task_s": task_s}],
             }
         )
         with self.emu.locked() as cluster:
@@ -198,11 +200,17 @@ class World:
         self.advance(0.001)  # the submission is an event: run it now
 
     def free_slots(self) -> int:
-        """2 GB containers that fit in YARN's available memory now."""
+        """Containers that fit in YARN's available memory now."""
         yarn = self.emu.snapshot().yarn
         assert yarn is not None
         assert yarn.available_mb is not None
-        return yarn.available_mb // 2048
+        return yarn.available_mb // CONTAINER_MB
+
+    def demand(self, nodes: int, task_s: float = 1e7) -> float:
+        """Pending work for exactly `nodes` more task nodes; returns when it was submitted."""
+        since = time.time()
+        self.submit(self.free_slots() + nodes * CONTAINERS_PER_NODE, task_s)
+        return since
 
     def requested(self, pool_id: str = TASK) -> int:
         return self.emu.snapshot().pool(pool_id).requested.total
@@ -238,6 +246,16 @@ class World:
         )
         env.update(extra)
         return env
+
+    def aws(self, service: str) -> Any:
+        """A boto3 client of the test's own for moto (DynamoDB, SQS)."""
+        return boto3.client(
+            service,
+            region_name=REGION,
+            endpoint_url=self.moto_url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     def start(self, config: Path | None = None, **env: str) -> Daemon:
         daemon = Daemon(config or self.config(), self.env(**env))
