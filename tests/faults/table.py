@@ -253,10 +253,10 @@ SCENARIOS: Final = (
     ),
     Scenario(
         "interruption storm: two-minute warnings for 6 of 9 Spot task nodes at once (moto SQS), reclaimed"
-        " two minutes later; with and without replacement on notice",
+        " two minutes later; with and without replacement on notice; `max_task_units` 12",
         (
             "pass",
-            "pass: at most the noticed units bought, once; each write once",
+            "pass: at most the noticed units bought (9 -> 12: the maximum), once; each write once",
             "pass",
             "pass",
             "pass: after the reclaims the group is back at what demand wants, the first tick plans nothing",
