@@ -81,12 +81,22 @@ class PendingDemandOptions(PolicyOptions):
 
 def demand(snapshot: ClusterSnapshot) -> dict[Resources, int]:
     """Pending containers by shape; the counters' average shape when no app carries its asks."""
-    shapes: dict[Resources, int] = {}
+    # keyed by (MB, vcores) while counting, as hashing a tuple is far cheaper than a Resources (this runs
+    # over every app's asks every tick); each shape keeps its first Resources, in first-seen order
+    counts: dict[tuple[int, int], int] = {}
+    first: dict[tuple[int, int], Resources] = {}
     for req in snapshot.pending_requests():
         if req.count > 0:
-            shapes[req.shape] = shapes.get(req.shape, 0) + req.count
-    if shapes:
-        return shapes
+            shape = req.shape
+            key = (shape.memory_mb, shape.vcores)
+            seen = counts.get(key)
+            if seen is None:
+                counts[key] = req.count
+                first[key] = shape
+            else:
+                counts[key] = seen + req.count
+    if counts:
+        return {first[key]: n for key, n in counts.items()}
     return _from_counters(snapshot.yarn)
 
 

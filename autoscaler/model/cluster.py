@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from itertools import chain
 from types import MappingProxyType
 
 
@@ -343,6 +344,6 @@ class ClusterSnapshot:
         """Every app's outstanding asks, in app order (computed once per snapshot)."""
         if self._pending is None:
             # a cache, not state: the snapshot's fields never change
-            object.__setattr__(self, "_pending", tuple(r for a in self.apps for r in a.pending))
+            object.__setattr__(self, "_pending", tuple(chain.from_iterable(a.pending for a in self.apps)))
         assert self._pending is not None
         return self._pending

@@ -265,11 +265,16 @@ def _node_views(
     """YARN's nodes, EMR's instances and the interruption notices, in pool then launch order; only the
     nodes that changed since the last snapshot are viewed again."""
     if cache.changed_nodes:
+        running = Lifecycle.RUNNING
         for node in cache.changed_nodes:
             views = cache.by_pool.get(node.pool_id)
             if views is None:
                 views = cache.by_pool[node.pool_id] = PoolNodes()
-            _review(node, views, cache)
+            if node.state is running and node.notice_at is None and node.seq in views.yarn:
+                # running when last viewed too (nothing returns to RUNNING), no notice: only YARN's report changed
+                views.yarn[node.seq] = _node_info(node, cache)
+            else:
+                _review(node, views, cache)
         cache.changed_nodes.clear()
         pools = [cache.by_pool[p] for p in cluster.pools if p in cache.by_pool]
         cache.node_tuples = (

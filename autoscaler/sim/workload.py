@@ -119,11 +119,14 @@ class Workload(Placement):
     def batches_done(self, batches: list[Batch], now: float, draining: Callable[[SimNode], None]) -> None:
         """Container batches ending at `now`, in order; `draining(node)` after each on a decommissioning node.
 
-        The simulator's most frequent event, so `_release` is inlined and a whole group runs in one call.
+        The simulator's most frequent event, so `_release` is inlined, a whole group runs in one call,
+        and the totals are added to once at the end (nothing reads them meanwhile; every change to
+        them is a sum, so the order does not matter).
         """
-        t, running, open_, order, on_nodes = self.totals, self._running, self._open, self._order, self._batches
+        running, open_, order, on_nodes = self._running, self._open, self._order, self._batches
         min_mem, min_vc, leaving = self._min_mem, self._min_vc, Lifecycle.DECOMMISSIONING
         touched, changed = self.touched, self.changed
+        released = freed_mem = freed_vc = 0
         for batch in batches:
             node = batch.node
             if batch.alive:
@@ -136,11 +139,11 @@ class Workload(Placement):
                 node.free_vc += vc
                 node.changed_at = now  # SimNode.touch
                 touched.add(node)
-                t.allocated -= count
+                released += count
                 seq = node.seq
                 if seq in running:
-                    t.free_mem += mem
-                    t.free_vc += vc
+                    freed_mem += mem
+                    freed_vc += vc
                     if node.free_mem >= min_mem and node.free_vc >= min_vc and seq not in open_:
                         open_[seq] = node
                         insort(order, node, key=SEQ)
@@ -152,6 +155,10 @@ class Workload(Placement):
                     self._touch(jr)
             if node.state is leaving:
                 draining(node)
+        t = self.totals
+        t.allocated -= released
+        t.free_mem += freed_mem
+        t.free_vc += freed_vc
 
     def kill_node(self, node: SimNode, now: float) -> int:
         """The node is gone: its containers are lost and re-queued; returns how many were lost."""
