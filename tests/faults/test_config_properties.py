@@ -1,5 +1,6 @@
 """Property tests of config loading (issue 11): whatever the file holds, `check_config` returns a
-config or raises one ConfigError with located problems; it never lets another exception escape."""
+config or raises one ConfigError with located problems; it never lets another exception escape.
+The base is the fault suite's own daemon config (tests/faults/world.py), any part of it replaced."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_config_cli import GOOD
 
 from autoscaler.config import ConfigError
 from autoscaler.config_check import check_config
 
-BASE = yaml.safe_load(GOOD)
+from .world import daemon_config
+
+BASE = daemon_config("http://10.0.0.5:8088")  # the fault suite's own: every guard set, a tick deadline
 KEYS = [
     "dry_run",
     "poll_interval_s",
@@ -39,6 +41,15 @@ KEYS = [
     "metrics_tls",
     "metrics_basic_auth",
     "spot",
+    "ha",
+    "lease_table",
+    "lease_duration_s",
+    "memory_file",
+    "interruptions_queue_url",
+    "cluster_tick_deadline_s",
+    "max_concurrent_clusters",
+    "stale_after_s",
+    "backoff_s",
     "x",
 ]
 scalars = st.one_of(

@@ -1,0 +1,82 @@
+"""Whatever an RM answers on one of its endpoints (any status, any content type, any bytes: JSON of any
+shape, cut JSON, HTML, nothing), the daemon's real YARN client over real HTTP returns the cluster
+or raises a `SourceError` that names the endpoint it failed on; never another exception (hypothesis).
+
+The answers come through the fault proxy in front of a healthy fake RM, one endpoint at a time, so
+the other three answer normally and the failure must be pinned on the right one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from autoscaler.config import YarnConfig
+from autoscaler.sources import SourceError
+from autoscaler.sources.yarn import YarnClient
+from autoscaler.sources.yarn_parse import APPS, INFO, METRICS, NODES
+from autoscaler.testing import FakeYarn, make_app, make_node
+
+from .proxy import Answer, FaultProxy
+
+ENDPOINTS = (INFO, METRICS, NODES, APPS)
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(2**64), 2**64), st.floats(), st.text(max_size=8)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(["clusterInfo", "haState", "clusterMetrics", "nodes", "node", "apps", "app", "x"]),
+            inner,
+            max_size=3,
+        ),
+    ),
+    max_leaves=12,
+)
+bodies = st.one_of(
+    json_values.map(lambda v: json.dumps(v).encode()),
+    json_values.map(lambda v: json.dumps(v).encode()[: max(len(json.dumps(v)) // 2, 1)]),  # cut short
+    st.binary(max_size=64),
+    st.just(b"<html><body>Bad Gateway</body></html>"),
+)
+answers = st.tuples(
+    st.sampled_from(ENDPOINTS),
+    st.sampled_from([200, 200, 200, 204, 301, 404, 500, 503]),
+    st.sampled_from(["application/json", "text/html", "application/octet-stream"]),
+    bodies,
+)
+
+
+@pytest.fixture(scope="module")
+def rm() -> Iterator[FaultProxy]:
+    nodes = [make_node("ip-10-0-0-1.ec2.internal", containers=2), make_node("ip-10-0-0-2.ec2.internal")]
+    with FakeYarn(nodes, [make_app("application_1_0001", pending=3)]) as yarn:
+        proxy = FaultProxy(int(yarn.url.rsplit(":", 1)[1]))
+        yield proxy
+        proxy.close()
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(answer=answers)
+def test_any_answer_on_any_endpoint_gives_the_cluster_or_a_located_error(
+    rm: FaultProxy, answer: tuple[str, int, str, bytes]
+) -> None:
+    endpoint, status, content_type, body = answer
+    fault = Answer(status, body, content_type)
+    rm.rule = lambda e: fault if e.target.split("?")[0] == endpoint else None
+    client = YarnClient(YarnConfig(urls=[rm.url], timeout_s=2))
+    try:
+        state = client.fetch()
+    except SourceError as err:
+        message = str(err)
+        assert message.startswith("yarn"), message
+        where = "no active ResourceManager" if endpoint == INFO else endpoint
+        assert where in message, f"{message!r} does not name {endpoint}"
+    else:
+        assert state.rm_url == rm.url
+    finally:
+        rm.rule = None
