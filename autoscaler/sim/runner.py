@@ -224,9 +224,35 @@ def simulate_policy(  # noqa: PLR0917 - the documented call: jobs, spec, policie
     )
 
 
-def _run_one(args: tuple[Any, ...]) -> PolicyResult:
-    *positional, poll = args
-    return simulate_policy(*positional, poll_interval_s=poll)
+_SHARED: dict[str, Any] = {}  # a worker process's copy of the inputs every run shares (`_share`)
+
+
+def _share(  # noqa: PLR0917 - the shared inputs of simulate_policy, in its order
+    jobs: Sequence[Job],
+    spec: ClusterSpec,
+    config: ClusterConfig,
+    spot_history: SpotHistory | None,
+    seed: int,
+    poll_interval_s: float,
+) -> None:
+    """Worker initializer: the trace and the rest reach each worker once (inherited when the worker is
+    forked), not pickled again with each policy set."""
+    _SHARED.update(
+        jobs=jobs, spec=spec, config=config, spot_history=spot_history, seed=seed, poll_interval_s=poll_interval_s
+    )
+
+
+def _run_one(specs: Sequence[PolicySpec]) -> PolicyResult:
+    sh = _SHARED
+    return simulate_policy(
+        sh["jobs"],
+        sh["spec"],
+        specs,
+        sh["config"],
+        sh["spot_history"],
+        sh["seed"],
+        poll_interval_s=sh["poll_interval_s"],
+    )
 
 
 def simulate_policies(  # noqa: PLR0917 - mirrors simulate_policy
@@ -265,9 +291,9 @@ def simulate_policies(  # noqa: PLR0917 - mirrors simulate_policy
             if bar:
                 bar.close()
         return results
-    args = [(jobs, spec, specs, config, spot_history, seed, poll_interval_s) for specs in runs]
-    with ProcessPoolExecutor(max_workers=min(workers, len(runs))) as pool:
-        futures = [pool.submit(_run_one, a) for a in args]
+    shared = (jobs, spec, config, spot_history, seed, poll_interval_s)
+    with ProcessPoolExecutor(max_workers=min(workers, len(runs)), initializer=_share, initargs=shared) as pool:
+        futures = [pool.submit(_run_one, specs) for specs in runs]
         bar = _bar(show_progress, f"{len(runs)} policies")
         out = []
         for f in futures:
