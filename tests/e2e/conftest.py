@@ -8,14 +8,15 @@ from pathlib import Path
 
 import boto3
 import pytest
-from e2e_harness import REGION, EmrCluster, Harness, RecordingProxy
+from e2e_harness import REGION, EmrCluster, Harness, recording_proxy
+from faults.proxy import FaultProxy
 
 from autoscaler.testing import FakeYarn, create_emr_cluster
 
 
 @pytest.fixture
-def proxy(moto_url: str) -> Iterator[RecordingProxy]:
-    p = RecordingProxy(int(moto_url.rsplit(":", 1)[1]))
+def proxy(moto_url: str) -> Iterator[FaultProxy]:
+    p = recording_proxy(int(moto_url.rsplit(":", 1)[1]))
     yield p
     p.close()
 
@@ -50,5 +51,5 @@ def emr_cluster(moto_url: str) -> EmrCluster:
 
 
 @pytest.fixture
-def harness(tmp_path: Path, yarn: FakeYarn, proxy: RecordingProxy, emr_cluster: EmrCluster, moto_url: str) -> Harness:
+def harness(tmp_path: Path, yarn: FakeYarn, proxy: FaultProxy, emr_cluster: EmrCluster, moto_url: str) -> Harness:
     return Harness(tmp_path, yarn, proxy, emr_cluster, moto_url)

@@ -1,24 +1,22 @@
 """Pieces of the end-to-end harness: the recording proxy put in front of moto (what the daemon
-wrote), the cluster handle, the config writer, and launching the real `emr-autoscaler run` process
-with `sys.executable -m autoscaler.cli`."""
+wrote: the fault suite's `FaultProxy`), the cluster handle, the config writer, and launching the
+real `emr-autoscaler run` process with `sys.executable -m autoscaler.cli`."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from faults.proxy import Answer, Exchange, FaultProxy
 
-from autoscaler.serving import HttpServer, Request, Response, endpoint
 from autoscaler.testing import FakeYarn, free_port  # noqa: F401 - free_port re-exported: the e2e tests import it from here
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,63 +24,16 @@ REGION = "us-east-1"
 CREDS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 
 
-@dataclass
-class Call:
-    operation: str  # from X-Amz-Target, e.g. "ModifyInstanceGroups"
-    body: dict[str, Any]
+def _moto_gaps(exchange: Exchange) -> Answer | None:
+    """moto does not implement GetManagedScalingPolicy; real EMR answers `{}` for a cluster without one."""
+    if exchange.operation == "GetManagedScalingPolicy":
+        return Answer(200, b"{}", "application/x-amz-json-1.1")
+    return None
 
 
-_NOT_FORWARDED = {"content-length", "content-type", "transfer-encoding", "connection", "keep-alive", "server", "date"}
-
-
-@dataclass
-class RecordingProxy:
-    """Forwards every request to moto and records its EMR operation and JSON body.
-
-    Operations in `answers` are answered here instead: moto does not implement
-    GetManagedScalingPolicy, and real EMR answers `{}` for a cluster without one. `hold` names an
-    operation to stop at once: its request waits (and `holding` is set) until `release` is set.
-    """
-
-    target_port: int
-    calls: list[Call] = field(default_factory=list)
-    answers: dict[str, dict[str, Any]] = field(default_factory=lambda: {"GetManagedScalingPolicy": {}})
-    hold: str | None = None
-    holding: threading.Event = field(default_factory=threading.Event)
-    release: threading.Event = field(default_factory=threading.Event)
-
-    def __post_init__(self) -> None:
-        self._server = HttpServer(endpoint(self._handle), name="recording-proxy")
-
-    def _handle(self, request: Request) -> Response:
-        operation = request.headers.get("x-amz-target", "").rpartition(".")[2]
-        self.calls.append(Call(operation, json.loads(request.body or b"{}")))
-        if operation == self.hold:
-            self.hold = None
-            self.holding.set()
-            self.release.wait(60)
-        if operation in self.answers:
-            return Response.json(200, self.answers[operation], "application/x-amz-json-1.1")
-        conn = http.client.HTTPConnection("127.0.0.1", self.target_port, timeout=30)
-        try:
-            headers = {k: v for k, v in request.headers.items() if k not in ("host", "connection", "content-length")}
-            conn.request(request.method, request.target, request.body, headers)
-            resp = conn.getresponse()
-            data = resp.read()
-        finally:
-            conn.close()
-        passed = tuple((k, v) for k, v in resp.getheaders() if k.lower() not in _NOT_FORWARDED)
-        return Response(resp.status, data, resp.getheader("Content-Type") or "application/json", passed)
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def writes(self) -> list[Call]:
-        return [c for c in self.calls if c.operation.startswith("Modify")]
-
-    def close(self) -> None:
-        self._server.close()
+def recording_proxy(moto_port: int) -> FaultProxy:
+    """The fault suite's proxy in front of moto, recording every request (`exchanges()`, `writes()`)."""
+    return FaultProxy(moto_port, rule=_moto_gaps)
 
 
 @dataclass(frozen=True)
@@ -104,7 +55,7 @@ class Harness:
 
     tmp_path: Path
     yarn: FakeYarn
-    proxy: RecordingProxy
+    proxy: FaultProxy
     cluster: EmrCluster
     moto_url: str
 

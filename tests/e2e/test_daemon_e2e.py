@@ -14,7 +14,6 @@ from e2e_harness import (
     REPO,
     EmrCluster,
     Harness,
-    RecordingProxy,
     daemon_env,
     free_port,
     run_once,
@@ -24,6 +23,7 @@ from e2e_harness import (
     wait_for,
     write_config,
 )
+from faults.proxy import FaultProxy
 
 from autoscaler.model import AppInfo, NodeInfo, Resources
 from autoscaler.testing import YarnFault, make_app, make_node
@@ -126,7 +126,7 @@ def test_yarn_down_or_garbage_means_no_resize_and_a_stale_metric(harness: Harnes
         _, stderr = proc.communicate(timeout=20)
     assert proc.returncode == 0, stderr
     assert proxy.writes() == []
-    assert any(c.operation == "DescribeCluster" for c in proxy.calls), "EMR was read through the proxy"
+    assert any(c.operation == "DescribeCluster" for c in proxy.exchanges()), "EMR was read through the proxy"
     events = tick_events(stderr)
     assert events, stderr
     assert all(e["stale"] and e["plan"] == [] for e in events)
@@ -163,14 +163,14 @@ def test_dry_run_writes_nothing_and_logs_the_request(
     assert '"InstanceCount":7' in outcome["detail"]
 
 
-def test_invalid_config_exits_2_without_contacting_aws(tmp_path: Path, proxy: RecordingProxy, moto_url: str) -> None:
+def test_invalid_config_exits_2_without_contacting_aws(tmp_path: Path, proxy: FaultProxy, moto_url: str) -> None:
     """run --once with an unknown policy fails fast with a one-line error and exit code 2."""
     config = write_config(tmp_path, "j-NOPE", "http://127.0.0.1:1", 0, policies=[{"type": "no-such-policy"}])
     done = run_once(config, daemon_env(moto_url, proxy.url))
     assert done.returncode == 2
     assert "unknown policy 'no-such-policy'" in done.stderr
     assert "Traceback" not in done.stderr
-    assert proxy.calls == []
+    assert proxy.exchanges() == []
 
 
 def test_explain_prints_the_tick_and_writes_nothing(harness: Harness) -> None:

@@ -27,7 +27,7 @@ def _host(instance: dict[str, Any]) -> str:
 
 def _ticks_seen(harness: Harness) -> int:
     """Ticks that reached EMR: each tick reads DescribeCluster once through the recording proxy."""
-    return sum(1 for c in harness.proxy.calls if c.operation == "DescribeCluster")
+    return sum(1 for c in harness.proxy.exchanges() if c.operation == "DescribeCluster")
 
 
 def _daemon(config: Path, harness: Harness) -> subprocess.Popen[str]:

@@ -146,12 +146,12 @@ def _at_rest(tick: dict[str, Any]) -> bool:
 
 
 def quiesce(world: World, daemon: Daemon, timeout: float = 40) -> None:
-    """Settle the cluster until two fresh ticks in a row plan nothing."""
+    """Settle the cluster until a fresh tick that began after it settled plans nothing."""
     deadline = time.monotonic() + timeout
     while True:
         world.settle()
         since = time.time()
-        ticks = daemon.wait_ticks(2, since)[:2]
+        ticks = daemon.wait_ticks(1, since)[:1]
         if all(_at_rest(t) for t in ticks):
             return
         assert time.monotonic() < deadline, f"the daemon never came to rest: {ticks}"

@@ -26,8 +26,8 @@ from .world import CLUSTER_ID, POLL_S, TASK, Daemon, World, wait_for
 
 pytestmark = pytest.mark.e2e
 
-LEASE_S = 2.0  # >= 2 x poll_interval_s: failover within lease + two ticks = 2.8 s, required within 4 s
-COOLDOWN_S = 8.0  # well past a failover, even on a loaded machine
+LEASE_S = 1.5  # >= 2 x poll_interval_s: failover within lease + two ticks = 2.3 s, required within 3 s
+COOLDOWN_S = 6.0  # well past a failover, even on a loaded machine
 
 
 @pytest.fixture
