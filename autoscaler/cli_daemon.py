@@ -17,7 +17,7 @@ from typing import IO, Any
 import yaml
 
 from autoscaler.actuator import Actuator, DryRunActuator, EmrActuator
-from autoscaler.aws import make_client
+from autoscaler.aws import Clients, make_client
 from autoscaler.config import AppConfig, ClusterConfig, HaConfig, parse_config
 from autoscaler.config_check import check_config
 from autoscaler.config_daemon import TEMPLATE_CLUSTER_ID
@@ -63,7 +63,7 @@ def build_deps(
     template) at once."""
     policies, shadows = _load_lists(config)
     make_lease = Leases(config, metrics.observe_aws_call, logger, clock, metrics.clusters.record_replicas)
-    build = partial(_cluster_deps, config, metrics, logger, make_lease)
+    build = partial(_cluster_deps, config, metrics, logger, make_lease, Clients(metrics.observe_aws_call))
     clusters = tuple(build(c, p, s) for c, p, s in zip(config.clusters, policies, shadows, strict=True))
     health = Health(config.poll_interval_s, tuple(c.cluster_id for c in config.clusters), started_at=clock())
     metrics.set_dry_run(config.dry_run)
@@ -86,6 +86,7 @@ def _cluster_deps(  # noqa: PLR0917 - bound by partial in build_deps
     metrics: Metrics,
     logger: EventLogger,
     make_lease: Callable[[ClusterConfig], ClusterLease | None],
+    clients: Clients,
     cluster: ClusterConfig,
     cluster_policies: tuple[Policy, ...],
     cluster_shadows: Shadows,
@@ -93,12 +94,12 @@ def _cluster_deps(  # noqa: PLR0917 - bound by partial in build_deps
     actuator: Actuator = (
         DryRunActuator(cluster.cluster_id)
         if config.dry_run
-        else EmrActuator(make_client("emr", cluster.region, metrics.observe_aws_call), cluster.cluster_id)
+        else EmrActuator(clients("emr", cluster.region), cluster.cluster_id)
     )
     lease = make_lease(cluster)
     if lease is not None:
         actuator = FencedActuator(actuator, lease)  # every write asks the lease first
-    collect = _collector(build_sources(cluster, observer=metrics.observe_aws_call), cluster)
+    collect = _collector(build_sources(cluster, observer=metrics.observe_aws_call, clients=clients), cluster)
     recorder = (
         Recorder(
             cluster.cluster_id,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TypeVar
 
-from autoscaler.aws import CallObserver, make_client
+from autoscaler.aws import CallObserver, Clients
 from autoscaler.config import ClusterConfig
 from autoscaler.engine import source_lateness
 from autoscaler.model import (
@@ -55,7 +55,11 @@ class Sources:
 
 
 def build_sources(
-    cluster: ClusterConfig, observer: CallObserver | None = None, *, consume_interruptions: bool = True
+    cluster: ClusterConfig,
+    observer: CallObserver | None = None,
+    clients: Clients | None = None,
+    *,
+    consume_interruptions: bool = True,
 ) -> Sources:
     """Clients for `cluster.region` (endpoints from AWS_ENDPOINT_URL*, credentials from the default chain).
 
@@ -67,15 +71,16 @@ def build_sources(
     pricing = cluster.pricing
     history = SpotHistory.load(pricing.spot_price_file, region=region) if pricing.spot_price_file else None
     advisor = load_spot_advisor(pricing.spot_advisor_file, region)
-    ec2 = make_client("ec2", region, observer) if pricing.describe_spot_history else None
+    client = clients or Clients(observer)  # a daemon shares one per service and region among its clusters
+    ec2 = client("ec2", region) if pricing.describe_spot_history else None
     return Sources(
         yarn=YarnClient(cluster.yarn),
-        emr=EmrReader(make_client("emr", region, observer)),
-        cloudwatch=CloudWatchReader(make_client("cloudwatch", region, observer)) if cluster.cloudwatch else None,
+        emr=EmrReader(client("emr", region)),
+        cloudwatch=CloudWatchReader(client("cloudwatch", region)) if cluster.cloudwatch else None,
         prices=PriceBook(pricing, load_ondemand_table(pricing.ondemand_file), ec2, history, advisor),
         interruptions=(
             InterruptionReader(
-                make_client("sqs", region, observer), cluster.interruptions_queue_url, consume=consume_interruptions
+                client("sqs", region), cluster.interruptions_queue_url, consume=consume_interruptions
             )
             if cluster.interruptions_queue_url
             else None
