@@ -79,9 +79,7 @@ def build_sources(
         cloudwatch=CloudWatchReader(client("cloudwatch", region)) if cluster.cloudwatch else None,
         prices=PriceBook(pricing, load_ondemand_table(pricing.ondemand_file), ec2, history, advisor),
         interruptions=(
-            InterruptionReader(
-                client("sqs", region), cluster.interruptions_queue_url, consume=consume_interruptions
-            )
+            InterruptionReader(client("sqs", region), cluster.interruptions_queue_url, consume=consume_interruptions)
             if cluster.interruptions_queue_url
             else None
         ),

@@ -1,6 +1,6 @@
 """Clusters spread across replicas through the same leases: each replica holds at most its fair share,
 ceil(clusters / live replicas), so adding a replica adds capacity with nothing else to run
-(designs/0007-lease-spreading.md).
+(designs/0007-many-clusters-and-lease-spreading.md).
 
 Every round a replica raises its heartbeat counter in the lease table (`DynamoLeases.heartbeat`) and
 counts the replicas it has seen beat within a lease, by its own monotonic clock as for the leases
