@@ -100,7 +100,8 @@ def throughput(history: Sequence[MetricSample], now: float, window_s: float) -> 
     plus allocated memory falls by what completed minus what arrived: `(−Δpending − Δallocated) /
     allocated` is at most the completion rate (1 / the mean container lifetime). The upper quartile
     of the window's intervals is taken, since arrivals only ever hide completions; None with fewer
-    than two such intervals (nothing has been measured yet)."""
+    than two such intervals (nothing has been measured yet). Samples with nothing pending are skipped,
+    so an interval may span one (a short gap between two backlogs is bridged, not measured)."""
     pts = [
         (s.at, s.yarn.pending_mb, s.yarn.allocated_mb)
         for s in history
