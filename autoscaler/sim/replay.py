@@ -5,10 +5,14 @@ order, with its own controller memory and the shadow policies' actuator (nothing
 resize reported DRY_RUN, so its cooldowns start and its confirmations reset as a dry-run daemon's).
 Open loop: each tick it sees the cluster as it really was, not the one it would have made.
 
-The would-be capacity it holds per managed pool: its plan's target when it plans a resize; kept
-while its guards hold a change back (cooldown, confirmation, step limit: a rejection for the pool)
-or while it says nothing of the pool; the recorded capacity when it recommends for the pool and
-the engine finds nothing to change (it agrees with the cluster). Priced as a shadow policy is
+The would-be capacity it holds per managed pool is the recorded one changed by what it wants: its
+plan's target when it plans a resize; its earlier target while its guards hold a change back
+(cooldown after its own would-be resize, scale-in confirmations, step limits: a rejection for the
+pool); the recorded capacity when it wants no change (no recommendation, or one the engine finds
+already met). So a candidate that reacts later than the live policies adopts the capacity they bought
+once that covers the demand it sees: open loop tells what a candidate would add or remove on the
+recorded day, not when it would have bought what the live policies bought first (closed loop does:
+`trace import --recording`, then `simulate`). Priced as a shadow policy is
 (`autoscaler.spend`): the recorded spend rate plus the would-be units minus the recorded ones, per
 market, at each pool's first instance type. Each tick's rate holds until the next tick, but never
 longer than `max_gap_s` (3 median tick intervals by default): a gap in the recording (the daemon was
@@ -89,9 +93,7 @@ def _hold(decision: Decision, pool_id: str, requested: Capacity, held: Capacity)
             return resize.target
     if any(r.pool_id == pool_id and r.reason in _HOLDS for r in decision.rejections):
         return held
-    if any(r.pool_id == pool_id for r in decision.recommendations):
-        return requested
-    return held
+    return requested
 
 
 def replay_policy(

@@ -116,8 +116,8 @@ def format_replay(recording: Recording, actual: list[ActualTick], results: list[
                 r.policy,
                 f"{r.would_be_cost_usd:.2f}",
                 f"{r.actual_cost_usd:.2f}",
-                f"{r.would_be_cost_usd - r.actual_cost_usd:+.2f}",
-                f"{pct:+.1f}",
+                f"{round(r.would_be_cost_usd - r.actual_cost_usd, 2) + 0.0:+.2f}",  # + 0.0: never -0.00
+                f"{round(pct, 1) + 0.0:+.1f}",
                 str(r.resizes),
                 f"{r.agrees_with_live}/{len(actual)}",
                 f"{r.unpriced_s / 3600.0:.2f}",

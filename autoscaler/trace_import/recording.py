@@ -10,15 +10,15 @@ limits in docs/trace-import.md):
   held while it held one container, else what it held beyond its task containers of the shape it
   asks for, else the conversion model's AM size; `am_start_s` = from the first tick it held a container to the first
   tick it had task containers running or asked for.
-- task shape = its most asked-for shape while running, else (allocated − AM) / (containers − 1), else
-  the model's map size.
-- stages: each tick interval it ran, its wanted parallelism w = task containers running + asked for,
-  and its work = task containers running × the interval (the last interval seen counts half: it
-  ended somewhere in it; an interval across a gap in the recording counts nothing). Consecutive
-  intervals of one w are one stage of w tasks, each running work / w: with room for w containers it
-  takes as long as it did; where it waited for room (asks outstanding) the simulated policy decides
-  how long it waits now. Intervals with no task running or wanted (AM alone, between stages) are
-  not kept.
+- phases: each tick interval it ran, the shape it asks for most (else the one before; at first its
+  most asked-for shape while running, else (allocated − AM) / (containers − 1), else the model's map
+  size), the MB its task containers held (allocated − AM) and how many of that shape it wanted at
+  once (held + asked for). Consecutive intervals of one shape are one stage (maps, then reduces, say)
+  of W tasks, W the most it wanted at once in the phase, each running the phase's task MB-seconds /
+  (W × shape MB): with room for W containers the phase takes about as long as it did, and where it
+  waited for room the simulated policy decides how long it waits now. The last interval an app was
+  seen counts half (it ended somewhere in it); an interval across a gap in the recording counts
+  nothing; intervals with no task held or wanted (AM alone) are not kept.
 
 Apps the recording saw only in part are skipped, counted by reason: running when the recording
 began, still there when it ended, never seen holding a task container, no allocation reported.
@@ -80,13 +80,21 @@ def _task_shape(seen: _Seen, am: Resources, model: ConversionModel) -> Resources
     return Resources(model.map_memory_mb, model.map_vcores)
 
 
-def _tasks_running(app: AppInfo, am: Resources, shape: Resources) -> float | None:
-    """Task containers the app held (its AM aside); None when the RM reported neither count nor memory."""
-    if app.running_containers is not None:
-        return float(max(app.running_containers - 1, 0))
+def _held_mb(app: AppInfo, am: Resources, shape: Resources) -> float | None:
+    """MB its task containers held (its AM aside); None when the RM reported neither memory nor count."""
     if app.allocated is not None:
-        return max(app.allocated.memory_mb - am.memory_mb, 0) / shape.memory_mb
+        return float(max(app.allocated.memory_mb - am.memory_mb, 0))
+    if app.running_containers is not None:
+        return float(max(app.running_containers - 1, 0) * shape.memory_mb)
     return None
+
+
+def _tick_shape(app: AppInfo, previous: Resources) -> Resources:
+    """The shape it asks for most now (a phase of its work), else the one it asked for last."""
+    asks: Counter[Resources] = Counter()
+    for r in app.pending:
+        asks[r.shape] += r.count
+    return max(asks.items(), key=lambda kv: (kv[1], kv[0].memory_mb, kv[0].vcores))[0] if asks else previous
 
 
 def _am(seen: _Seen, model: ConversionModel) -> Resources:
@@ -119,30 +127,40 @@ def _to_job(
 ) -> tuple[dict[str, Any] | None, str]:
     am = _am(seen, model)
     shape = _task_shape(seen, am, model)
-    stages: list[list[float]] = []  # [tasks, work container-seconds]
+    phases: list[tuple[Resources, list[float]]] = []  # (shape, [most wanted at once, task MB-seconds])
     launched: float | None = None
     first_task: float | None = None
     last = seen.samples[-1][0]
     for i, app in seen.samples:
         if app.state != "RUNNING":
             continue
-        running = _tasks_running(app, am, shape)
-        if running is None:
+        shape = _tick_shape(app, shape)
+        held_mb = _held_mb(app, am, shape)
+        if held_mb is None:
             return None, "no allocation reported (allocatedMB/runningContainers)"
         at = recording.ticks[i].at
         launched = at if launched is None else launched
-        pending = sum(r.count for r in app.pending if r.shape == shape)
-        wanted = math.ceil(running - 1e-9) + pending
+        wanted = math.ceil(held_mb / shape.memory_mb - 1e-9) + sum(r.count for r in app.pending if r.shape == shape)
         if wanted == 0:
             continue
         first_task = at if first_task is None else first_task
-        work = running * dts[i] * (0.5 if i == last else 1.0)
-        if stages and stages[-1][0] == wanted:
-            stages[-1][1] += work
+        work = held_mb * dts[i] * (0.5 if i == last else 1.0)
+        if phases and phases[-1][0] == shape:
+            phases[-1][1][0] = max(phases[-1][1][0], wanted)
+            phases[-1][1][1] += work
         else:
-            stages.append([float(wanted), work])
-    kept = [(int(n), w / n) for n, w in stages if w > 0]
-    if launched is None or first_task is None or not kept:
+            phases.append((shape, [float(wanted), work]))
+    stages = [
+        {
+            "tasks": int(n),
+            "memory_mb": sh.memory_mb,
+            "vcores": sh.vcores,
+            "task_s": round(max(w / (n * sh.memory_mb), 1.0), 3),
+        }
+        for sh, (n, w) in phases
+        if w > 0
+    ]
+    if launched is None or first_task is None or not stages:
         return None, "never seen holding a task container"
     submit = seen.submitted_at if seen.submitted_at is not None else recording.ticks[seen.first_tick].at
     return {
@@ -151,10 +169,7 @@ def _to_job(
         "queue": seen.queue,
         "am": {"memory_mb": am.memory_mb, "vcores": am.vcores},
         "am_start_s": round(first_task - launched, 3),
-        "stages": [
-            {"tasks": n, "memory_mb": shape.memory_mb, "vcores": shape.vcores, "task_s": round(max(s, 1.0), 3)}
-            for n, s in kept
-        ],
+        "stages": stages,
     }, ""
 
 

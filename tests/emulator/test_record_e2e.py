@@ -65,7 +65,7 @@ def test_a_recorded_day_replays_and_imports(tmp_path: Path, capsys: pytest.Captu
     live, static = json.loads(report.read_text())["results"]
     assert live["ticks_as_live"] == len(recording.ticks)  # the same inputs, the same decisions
     assert live["would_be_cost_usd"] == pytest.approx(live["actual_cost_usd"], rel=0.05)
-    assert static["would_be_cost_usd"] < live["would_be_cost_usd"]  # static at 0 task nodes holds none
+    assert static["unpriced_s"] == 0  # the recorded Spot and on-demand prices price every tick
     assert live["actual_cost_usd"] > 0
 
     trace = tmp_path / "trace.jsonl"
