@@ -15,10 +15,11 @@ falls back to On-Demand. While the cheapest pool cannot grow now (resizing: not 
 would refuse the write; or at its maximum, `limits.max_task_units`) the next one is used only if it
 is within `price_improvement_factor` of it; otherwise the purchase waits for the cheapest pool (an
 operator who would pay On-Demand for the wait raises the factor past the On-Demand/Spot ratio).
-Paying twice as much for On-Demand nodes to save part of one boot's wait is not a saving: on
-FB-2009's first 12 hours (seeds 1–3) buying On-Demand beside a resizing Spot group once the backlog
-was past the target and a boot cost $30 more for a p95 wait 0–130 s shorter, and letting On-Demand
-take over from a Spot group at its maximum $32 more (target 60 s: $47.77 / 683 s → $80.02 / 578 s).
+Paying twice as much for On-Demand nodes to save part of a boot's wait is the operator's call, not a
+default: on FB-2009's first 12 hours (seeds 1–3, before the lock cover) buying On-Demand beside a
+resizing Spot group once the backlog was past the target and a boot cost $24–30 more for a p95 wait
+5–692 s shorter (targets 0–600 s), and letting On-Demand take over from a Spot group at its maximum
+$32 more for 105 s (target 60 s: $47.77 / 683 s → $80.02 / 578 s).
 Capacity keeps being bought where it already is unless another offer is cheaper by
 `price_improvement_factor`, so a few cents never move it back and forth.
 """
