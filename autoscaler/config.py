@@ -59,7 +59,13 @@ class YarnConfig(Strict):
     urls: list[str] = Field(
         min_length=1, description="ResourceManager base URLs; several = RM HA, the active one is used."
     )
-    timeout_s: float = Field(5.0, gt=0, le=300, description="Connect and read timeout for each YARN request.")
+    timeout_s: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description="Connect and read timeout for each YARN request, and the most its whole answer may take "
+        "(an RM trickling a few bytes at a time is cut off).",
+    )
     verify_tls: bool = Field(True, description="Verify the RM's TLS certificate.")
     ca_bundle: str | None = Field(None, description="CA bundle file for a private CA (implies verify_tls).")
     kerberos: bool = Field(False, description="Authenticate with SPNEGO (needs the `kerberos` extra).")

@@ -9,10 +9,13 @@ tried first next time. Parsing lives in `yarn_parse` (pure) and is re-exported h
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import requests
+import urllib3
 
 from autoscaler.config import YarnConfig
 from autoscaler.model import AppInfo, NodeInfo, YarnMetrics
@@ -43,6 +46,26 @@ class YarnState:
 
 class _NotActive(Exception):
     """This RM is a standby (307 or haState STANDBY): try the next one."""
+
+
+class _Late(Exception):
+    """The answer was still arriving at the request's deadline."""
+
+
+def _read_by(resp: requests.Response, deadline: float) -> bytes:
+    """The body, read as it arrives (one receive at a time) until `deadline` (monotonic).
+
+    `timeout_s` bounds each receive; this bounds the whole answer, so an RM (or a proxy before it)
+    that trickles a few bytes at a time cannot hold a tick for minutes with data that is stale by the
+    time it is complete."""
+    chunks: list[bytes] = []
+    while True:
+        chunk = resp.raw.read1(64 * 1024, decode_content=True)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise _Late
 
 
 def _kerberos_auth() -> Any:
@@ -78,30 +101,42 @@ class YarnClient:
             self._auth = _kerberos_auth()
         url = base.rstrip("/") + endpoint
         shown = redact_url(base)  # credentials in the URL never reach a message
+        timeout = self._cfg.timeout_s
+        deadline = time.monotonic() + timeout
         try:
             resp = self._session.get(
                 url,
                 params=params,
-                timeout=(self._cfg.timeout_s, self._cfg.timeout_s),
+                timeout=(timeout, timeout),
                 allow_redirects=False,
                 auth=self._auth,
                 verify=self._verify,
                 headers={"Accept": "application/json"},
+                stream=True,  # the body is read here, against the request's whole deadline
             )
+            try:
+                if resp.is_redirect:
+                    location = redact_url(resp.headers.get("Location", "?"))
+                    raise _NotActive(f"{shown}: HTTP {resp.status_code} to {location} (standby)")
+                if resp.status_code != 200:
+                    raise SourceError(f"yarn {endpoint}: {shown}: HTTP {resp.status_code}")
+                body = _read_by(resp, deadline)
+            finally:
+                resp.close()
         except requests.Timeout:
-            raise SourceError(f"yarn {endpoint}: {shown}: timed out after {self._cfg.timeout_s:g}s") from None
+            raise SourceError(f"yarn {endpoint}: {shown}: timed out after {timeout:g}s") from None
+        except _Late:
+            raise SourceError(f"yarn {endpoint}: {shown}: the answer was not complete after {timeout:g}s") from None
         except requests.RequestException as err:
             detail = str(err).replace(base, shown).replace(url, redact_url(url))
             raise SourceError(f"yarn {endpoint}: {shown}: {type(err).__name__}: {detail}") from None
-        if resp.is_redirect:
-            location = redact_url(resp.headers.get("Location", "?"))
-            raise _NotActive(f"{shown}: HTTP {resp.status_code} to {location} (standby)")
-        if resp.status_code != 200:
-            raise SourceError(f"yarn {endpoint}: {shown}: HTTP {resp.status_code}")
+        except (urllib3.exceptions.HTTPError, OSError) as err:  # raised by the raw body read, not wrapped by requests
+            raise SourceError(f"yarn {endpoint}: {shown}: {type(err).__name__}: {err}") from None
         try:
-            return resp.json()
+            return json.loads(body)
         except ValueError:
-            raise SourceError(f"yarn {endpoint}: {shown}: response is not JSON: {resp.text[:80]!r}") from None
+            text = body[:80].decode("utf-8", errors="replace")
+            raise SourceError(f"yarn {endpoint}: {shown}: response is not JSON: {text!r}") from None
 
     def _find_active(self) -> str:
         urls = list(self._cfg.urls)

@@ -13,7 +13,7 @@ import http.client
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +76,16 @@ class Truncate:
 
 
 @dataclass(frozen=True)
+class Drip:
+    """Forward; send the answer a few bytes at a time, `every_s` apart (each read inside the client's
+    timeout, the whole answer far past it: a slow-loris RM or an overloaded proxy in between)."""
+
+    every_s: float
+    chunk: int = 16
+    name: str = "drip"
+
+
+@dataclass(frozen=True)
 class Hold:
     """Forward only once `release` is set; `holding` is set when a request waits."""
 
@@ -84,7 +94,7 @@ class Hold:
     name: str = "hold"
 
 
-Action = Answer | ForwardThenAnswer | Edit | Delay | Truncate | Hold
+Action = Answer | ForwardThenAnswer | Edit | Delay | Truncate | Drip | Hold
 Rule = Callable[[Exchange], Action | None]
 
 
@@ -92,6 +102,12 @@ def aws_error(code: str, message: str, status: int) -> Answer:
     """An AWS JSON-1.1 error answer, as botocore parses it into a ClientError with `code`."""
     body = json.dumps({"__type": code, "message": message}).encode()
     return Answer(status, body, "application/x-amz-json-1.1", (("x-amzn-ErrorType", code),), name=code)
+
+
+def _dripping(data: bytes, drip: Drip) -> Iterator[bytes]:
+    for start in range(0, len(data), drip.chunk):
+        time.sleep(drip.every_s)
+        yield data[start : start + drip.chunk]
 
 
 @dataclass
@@ -156,6 +172,8 @@ class FaultProxy:
         status, headers, data, cut = self._act(action, request, exchange)
         exchange.status = status
         start_response(_status_line(status), [*headers, ("Content-Length", str(len(data)))])
+        if isinstance(action, Drip):
+            return _dripping(data, action)
         return [data[: len(data) // 2] if cut else data]
 
     def _act(
@@ -180,7 +198,7 @@ class FaultProxy:
         if isinstance(action, Edit):
             exchange.fault = action.name
             data = json.dumps(action.edit(request.path, json.loads(data))).encode()
-        if isinstance(action, Truncate):
+        if isinstance(action, Truncate | Drip):
             exchange.fault = action.name
         return status, headers, data, isinstance(action, Truncate)
 

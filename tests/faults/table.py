@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .proxy import Answer, Delay, Edit, Exchange, ForwardThenAnswer, Rule, Truncate, aws_error
+from .proxy import Answer, Delay, Drip, Edit, Exchange, ForwardThenAnswer, Rule, Truncate, aws_error
 from .world import World
 
 INVARIANTS: Final = (
@@ -127,6 +127,12 @@ FAULTS: Final = (
         _rm(lambda e: Delay(0.8)),
         _clear,
         fault_ticks=1,
+    ),
+    Fault(
+        "rm-drip",
+        "RM trickles its answers, 16 bytes every 0.5 s (each read inside the 1.5 s timeout, a whole answer minutes)",
+        _rm(lambda e: Drip(0.5)),
+        _clear,
     ),
     Fault("rm-garbage", "RM answers 200 with an HTML page", _rm(lambda e: Answer(200, HTML, "text/html")), _clear),
     Fault("rm-truncated", "RM's answers cut in half (Content-Length of the whole)", _rm(lambda e: Truncate()), _clear),

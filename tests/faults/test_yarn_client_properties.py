@@ -9,6 +9,7 @@ the other three answer normally and the failure must be pinned on the right one.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -21,7 +22,7 @@ from autoscaler.sources.yarn import YarnClient
 from autoscaler.sources.yarn_parse import APPS, INFO, METRICS, NODES
 from autoscaler.testing import FakeYarn, make_app, make_node
 
-from .proxy import Answer, FaultProxy
+from .proxy import Answer, Drip, FaultProxy
 
 ENDPOINTS = (INFO, METRICS, NODES, APPS)
 
@@ -80,3 +81,17 @@ def test_any_answer_on_any_endpoint_gives_the_cluster_or_a_located_error(
         assert state.rm_url == rm.url
     finally:
         rm.rule = None
+
+
+def test_a_trickling_answer_is_cut_off_at_the_timeout(rm: FaultProxy) -> None:
+    """Each receive inside `timeout_s` but the whole answer minutes long (16 bytes every 0.2 s): the
+    request fails at its deadline, naming the endpoint, instead of holding the tick until it ends."""
+    rm.rule = lambda e: Drip(0.2) if e.target.startswith(NODES) else None
+    client = YarnClient(YarnConfig(urls=[rm.url], timeout_s=1))
+    started = time.monotonic()
+    try:
+        with pytest.raises(SourceError, match=f"{NODES}.*not complete after 1s"):
+            client.fetch()
+    finally:
+        rm.rule = None
+    assert time.monotonic() - started < 3
