@@ -73,7 +73,10 @@ class Runner:
             self._beat = self._beats.submit(self._spread, [c.config for c in clusters])
             if self.ticks == 0:  # the first round knows its share, unless the table is slow to answer
                 wait([self._beat], timeout=self.deps.tick_deadline_s)
-        jobs = {c.config.cluster_id: partial(self._job, *self._guard(c)) for c in clusters}
+        # the clusters this replica leads first: a standby's tick (one lease read) must not queue ahead of
+        # a tick that can act (HA: each replica ticks every cluster, most of them as a standby)
+        ordered = sorted(clusters, key=lambda c: c.lease is not None and not c.lease.leads())
+        jobs = {c.config.cluster_id: partial(self._job, *self._guard(c)) for c in ordered}
         self._report(self.workers.run_round(jobs))
         self.ticks += 1
 

@@ -61,6 +61,9 @@ class ClusterLease(Protocol):
     def release(self) -> None:
         """Clean shutdown: give the lease up so a standby takes over at its next tick."""
 
+    def leads(self) -> bool:
+        """Held after the last tick (the daemon dispatches the clusters it leads first)."""
+
 
 class Share(Protocol):
     """This replica's fair share of the leases (`autoscaler.spread.FairShare`)."""
@@ -123,6 +126,9 @@ class DynamoClusterLease:
             return Leadership(True)
         self.logger.info("lease_acquired", cluster=self.cluster_id, token=self.held.token, holder=self.leases.holder)
         return Leadership(True, self._stored_memory(self.held))
+
+    def leads(self) -> bool:
+        return self.held is not None
 
     def _stored_memory(self, lease: Lease) -> ControllerMemory | None:
         if lease.memory is None:
@@ -216,6 +222,9 @@ class _FileLease:
             return Leadership(True)
         self.started = True
         return Leadership(True, self.store.memory(self.cluster_id))
+
+    def leads(self) -> bool:
+        return True
 
     def fence(self) -> str | None:
         return None

@@ -39,9 +39,9 @@ from autoscaler.serving import HttpServer, Request, Response, endpoint
 from autoscaler.testing import FakeYarn, create_emr_cluster, create_lease_table, make_app, make_node
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "e2e"))  # reuse the e2e harness rather than copy it
+sys.path[:0] = [str(REPO / "tests" / "e2e"), str(REPO / "tests")]  # reuse the e2e harness (and its imports)
 
-from e2e_harness import REGION, RecordingProxy, daemon_env, free_port, log_events  # noqa: E402
+from e2e_harness import REGION, daemon_env, free_port, log_events, recording_proxy  # noqa: E402
 
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -126,7 +126,7 @@ def _pct(values: list[float], q: float) -> float:
 
 def run(clusters: int, *, poll: float, minutes: float, replicas: int, workers: int, out: Path) -> dict[str, Any]:
     moto, moto_url = _moto()
-    proxy = RecordingProxy(int(moto_url.rsplit(":", 1)[1]))
+    proxy = recording_proxy(int(moto_url.rsplit(":", 1)[1]))
     procs: list[subprocess.Popen[bytes]] = []
     try:
         fakes = _clusters(moto_url, clusters)

@@ -237,6 +237,9 @@ class _Standby:
     def release(self) -> None:
         self.released = True
 
+    def leads(self) -> bool:
+        return False
+
 
 @pytest.mark.parametrize("error", [False, True])
 def test_a_standby_stays_live_reads_nothing_and_is_ready_unless_the_store_failed(error: bool) -> None:

@@ -6,10 +6,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from autoscaler.daemon import Runner
+from autoscaler.ha import Leadership
 from autoscaler.loop import ClusterDeps, Deps
+from autoscaler.memory_codec import ControllerState
 from autoscaler.metrics import Health, Metrics
 from autoscaler.model import ClusterSnapshot
 from autoscaler.policy import load_policies
@@ -181,3 +184,35 @@ def _wait(predicate: Callable[[], bool], timeout: float = 10) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+class _HeldElsewhere:
+    """A lease another replica holds: every tick of this cluster is a standby's."""
+
+    def begin(self, now: float) -> Leadership:
+        return Leadership(False, detail="held by replica-9")
+
+    def fence(self) -> str | None:
+        return "not ours"
+
+    def end(self, state: ControllerState) -> None:
+        raise AssertionError("a standby saves nothing")
+
+    def release(self) -> None:
+        return None
+
+    def leads(self) -> bool:
+        return False
+
+
+def test_the_clusters_a_replica_leads_are_dispatched_before_its_standby_ones() -> None:
+    """With one worker the order of dispatch is the order of ticks: the led cluster, listed last, goes first."""
+    standby = replace(_cluster("j-STANDBY"), lease=_HeldElsewhere())
+    deps = _deps(standby, _cluster("j-LED"), workers=1, deadline_s=5)
+    runner = Runner(deps)
+    try:
+        runner.step()
+    finally:
+        runner.close()
+    order = [(name, fields["cluster"]) for _, name, fields in _log(deps).events if name in ("tick", "standby")]
+    assert order == [("tick", "j-LED"), ("standby", "j-STANDBY")]
