@@ -61,6 +61,8 @@ def _moto() -> tuple[subprocess.Popen[bytes], str]:
             return proc, url
         except OSError:
             time.sleep(0.1)
+    proc.kill()
+    proc.wait()
     raise RuntimeError("moto server did not start")
 
 
