@@ -363,6 +363,9 @@ def plan_notices(
 
     `vendor_only`: every policy is a reference under its vendor's own timing ("vendor" guard profile),
     which knows nothing of notices; references run as their vendors run them, so nothing is bought."""
+    if not (snapshot.interruptions or memory.notices or memory.replacements):
+        # the usual tick: nothing to note, buy, hold or give back; skip indexing every instance
+        return NoticePlan(dict(wanted), {}, {}, (), memory)
     p = _Planner(snapshot, memory, wanted, managed, config)
     if vendor_only and p.off is None:
         p.off = "every policy is a reference run as its vendor runs it (guard profile vendor): no replacement"
