@@ -13,26 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from autoscaler.testing_spark import lz4_java
+
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "spark-events" / "application_1578436911597_0052"
 APP = FIXTURE.name
-
-
-def lz4_java(data: bytes, block: int = 65536) -> bytes:
-    import cramjam  # noqa: PLC0415
-
-    out = bytearray()
-    for i in range(0, len(data), block):
-        raw = data[i : i + block]
-        packed = bytes(cramjam.lz4.compress_block(raw, store_size=False))
-        out += b"LZ4Block" + bytes([0x26]) + struct.pack("<iii", len(packed), len(raw), 0) + packed
-    return bytes(out + b"LZ4Block" + bytes([0x16]) + struct.pack("<iii", 0, 0, 0))
 
 
 def encode(codec: str, data: bytes) -> bytes:

@@ -4,18 +4,17 @@ by compressing it as Spark's codecs frame it, and by uploading it to a moto S3 s
 from __future__ import annotations
 
 import gzip
-import struct
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
-import cramjam
 import pytest
 import zstandard
 from moto.server import ThreadedMotoServer
 
 from autoscaler.testing import free_port
+from autoscaler.testing_spark import lz4_java, snappy_java
 from autoscaler.trace_import.spark import import_spark_logs
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "spark-events"
@@ -23,28 +22,9 @@ COMPLETE = FIXTURES / "application_1578436911597_0052"
 APP = COMPLETE.name
 
 
-def lz4_java(data: bytes, block: int = 4096) -> bytes:
-    """lz4-java's LZ4BlockOutputStream framing: "LZ4Block", token 0x20|level, lengths, checksum, block; end block."""
-    out = bytearray()
-    for i in range(0, len(data), block):
-        raw = data[i : i + block]
-        packed = bytes(cramjam.lz4.compress_block(raw, store_size=False))
-        out += b"LZ4Block" + bytes([0x20 | 2]) + struct.pack("<iii", len(packed), len(raw), 0) + packed
-    return bytes(out + b"LZ4Block" + bytes([0x10 | 2]) + struct.pack("<iii", 0, 0, 0))
-
-
-def snappy_java(data: bytes, block: int = 4096) -> bytes:
-    """snappy-java's SnappyOutputStream framing: 16-byte header, then big-endian length + raw Snappy block."""
-    out = bytearray(b"\x82SNAPPY\x00" + struct.pack(">ii", 1, 1))
-    for i in range(0, len(data), block):
-        packed = bytes(cramjam.snappy.compress_raw(data[i : i + block]))
-        out += struct.pack(">i", len(packed)) + packed
-    return bytes(out)
-
-
 ENCODERS = {
-    "lz4": lz4_java,
-    "snappy": snappy_java,
+    "lz4": lambda d: lz4_java(d, block=4096),
+    "snappy": lambda d: snappy_java(d, block=4096),
     "zstd": lambda d: zstandard.ZstdCompressor().compress(d[:9000]) + zstandard.ZstdCompressor().compress(d[9000:]),
     "gz": gzip.compress,
 }
@@ -85,7 +65,7 @@ def test_a_compressed_log_cut_inside_a_block_keeps_what_came_before(tmp_path: Pa
 
 def test_lzf_and_a_missing_extra_are_clear_per_file_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / f"{APP}.lzf").write_bytes(b"ZV\x00")
-    (tmp_path / "application_1578436911597_0053.snappy").write_bytes(snappy_java(COMPLETE.read_bytes()))
+    (tmp_path / "application_1578436911597_0053.snappy").write_bytes(snappy_java(COMPLETE.read_bytes(), block=4096))
     monkeypatch.setitem(sys.modules, "cramjam", None)  # as if the spark-logs extra were not installed
     _, stats = import_spark_logs(str(tmp_path))
     summary = stats.summary()
