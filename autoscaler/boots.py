@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import replace
+from itertools import compress, repeat
+from operator import attrgetter, is_
 from types import MappingProxyType
 
 from autoscaler.model import ClusterSnapshot, ControllerMemory, InstanceState, NodeState
@@ -22,15 +24,28 @@ from autoscaler.model import ClusterSnapshot, ControllerMemory, InstanceState, N
 #: Durations kept per pool: enough for a stable median, small enough to follow a change.
 KEEP_PER_POOL = 16
 
+_NODE_INSTANCE, _NODE_STATE, _INSTANCE_ID = attrgetter("instance_id"), attrgetter("state"), attrgetter("instance_id")
+
 
 def observe_boots(memory: ControllerMemory, snapshot: ClusterSnapshot) -> ControllerMemory:
     """Memory with this snapshot's newly registered instances' boot times recorded."""
-    in_yarn = {n.instance_id for n in snapshot.nodes if n.instance_id and n.state is NodeState.RUNNING}
-    booting = dict(memory.booting)
+    nodes, instances = snapshot.nodes, snapshot.instances
+    # every tick, in C (a walk per node and per instance was most of the engine's own work on a large
+    # cluster): YARN's RUNNING instance ids, and the instances this tick can change anything for
+    in_yarn = set(compress(map(_NODE_INSTANCE, nodes), map(is_, map(_NODE_STATE, nodes), repeat(NodeState.RUNNING))))
+    in_yarn.discard(None)
+    in_yarn.discard("")
+    ids = list(map(_INSTANCE_ID, instances))
+    listed = set(ids)
+    before = memory.booting
+    # an instance YARN runs that was not booting, or one YARN does not run that is booting already,
+    # leaves both maps as they are: only the others are visited, in list order as before
+    todo = (listed - in_yarn).difference(before) | in_yarn.intersection(before)
+    if not todo and listed.issuperset(before):
+        return memory
+    booting = dict(before)
     boot_s = dict(memory.boot_s)
-    listed = set()
-    for inst in snapshot.instances:
-        listed.add(inst.instance_id)
+    for inst in compress(instances, map(todo.__contains__, ids)):
         seen = booting.get(inst.instance_id)
         if inst.instance_id in in_yarn:
             if seen is not None:
@@ -41,7 +56,7 @@ def observe_boots(memory: ControllerMemory, snapshot: ClusterSnapshot) -> Contro
         elif seen is None and inst.launched_at is not None and inst.state is not InstanceState.TERMINATED:
             booting[inst.instance_id] = (inst.pool_id, inst.launched_at)
     booting = {iid: v for iid, v in booting.items() if iid in listed}
-    if booting == dict(memory.booting) and boot_s == dict(memory.boot_s):
+    if booting == dict(before) and boot_s == dict(memory.boot_s):
         return memory
     return replace(memory, booting=MappingProxyType(booting), boot_s=MappingProxyType(boot_s))
 

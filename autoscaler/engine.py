@@ -25,8 +25,10 @@ Policies see `ctx.now == snapshot.taken_at`, the decision instant, even on a tic
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from operator import attrgetter, le
 from types import MappingProxyType
 
 from autoscaler.boots import observe_boots
@@ -55,6 +57,7 @@ from autoscaler.replacement import plan_notices, settle_notes
 from autoscaler.settling import note_resize_progress
 
 READY_CLUSTER_STATES = frozenset({"RUNNING", "WAITING"})
+_AT = attrgetter("at")
 FAILURE_BACKOFF_BASE_S = 30.0
 """First back-off after a non-capacity failure; doubles per consecutive failure up to guards.backoff_s."""
 
@@ -72,12 +75,7 @@ def _remember(
     memory: ControllerMemory, snapshot: ClusterSnapshot, window_s: float, pools: Sequence[CapacityPool] = ()
 ) -> ControllerMemory:
     """Add this tick's YARN sample (bounded by the window) and each managed pool's resize progress."""
-    samples = memory.samples
-    if snapshot.yarn is not None:
-        # the same instant evaluated twice (e.g. explain after a tick) replaces, never duplicates
-        samples = (*(s for s in samples if s.at != snapshot.taken_at), MetricSample(snapshot.taken_at, snapshot.yarn))
-    oldest = snapshot.taken_at - window_s
-    samples = tuple(s for s in samples if s.at >= oldest)
+    samples = _window(memory.samples, snapshot, window_s)
     memory = observe_boots(memory, snapshot)
     if samples != memory.samples:
         memory = replace(memory, samples=samples)
@@ -87,6 +85,25 @@ def _remember(
         if noted is not mem:
             memory = memory.with_pool(pool.pool_id, noted)
     return memory
+
+
+def _window(samples: tuple[MetricSample, ...], snapshot: ClusterSnapshot, window_s: float) -> tuple[MetricSample, ...]:
+    """The samples within `window_s` of `taken_at`, this tick's (if YARN answered) last. The same
+    instant evaluated twice (e.g. explain after a tick) replaces, never duplicates."""
+    at = snapshot.taken_at
+    oldest = at - window_s
+    ats = list(map(_AT, samples))
+    if oldest <= at and all(map(le, ats, ats[1:])) and (not ats or ats[0] == ats[0]):
+        # the usual: oldest first and no NaN, so each cut is a bisection (every tick, not a walk in Python)
+        kept = samples[bisect_left(ats, oldest) :]
+        if snapshot.yarn is None:
+            return kept
+        ats = ats[len(ats) - len(kept) :]
+        same = bisect_left(ats, at)
+        return (*kept[:same], *kept[bisect_right(ats, at, same) :], MetricSample(at, snapshot.yarn))
+    if snapshot.yarn is not None:
+        samples = (*(s for s in samples if s.at != at), MetricSample(at, snapshot.yarn))
+    return tuple(s for s in samples if s.at >= oldest)
 
 
 def _run_policies(

@@ -148,12 +148,16 @@ class CostOptimizerPolicy:
         wanted = sorted(
             purchase.nodes.values(), key=lambda on: on[0].expected_usd_per_hour / max(on[0].option.yarn.memory_mb, 1)
         )
-        unit_price = {}
-        for p in pools:
-            best, _ = choose([x for x in offers if x.pool.pool_id == p.pool_id], {}, 1.0)
-            if best is not None:
-                unit_price[p.pool_id] = best.usd_per_hour / max(best.option.weight, 1)
-        cut = cap(wanted, spend_rate(snapshot, unit_price), self.options.budget_usd_per_hour)
+        budget = self.options.budget_usd_per_hour
+        rate = None
+        if budget is not None and wanted:  # `cap` reads the rate only then; it walks every instance
+            unit_price = {}
+            for p in pools:
+                best, _ = choose([x for x in offers if x.pool.pool_id == p.pool_id], {}, 1.0)
+                if best is not None:
+                    unit_price[p.pool_id] = best.usd_per_hour / max(best.option.weight, 1)
+            rate = spend_rate(snapshot, unit_price)
+        cut = cap(wanted, rate, budget)
         by_pool: dict[str, list[tuple[Offer, int, int]]] = {}
         for offer, n in wanted:
             by_pool.setdefault(offer.pool.pool_id, []).append((offer, n, cut.allowed.get(offer.key, 0)))
