@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from autoscaler.config import ClusterConfig
 from autoscaler.model import CapacityPool, ClusterSnapshot, PoolRole, Recommendation, RejectReason
@@ -64,10 +65,9 @@ def pool_bounds(pool: CapacityPool, config: ClusterConfig, hdfs_utilization_pct:
     HDFS needs to hold its data (`hdfs_floor`, from CloudWatch's HDFSUtilization).
     """
     limits, guards = config.limits, config.guards
-    current = pool.requested.total
     if pool.role is not PoolRole.CORE:
-        lo, hi = limits.min_task_units, limits.max_task_units
-        return Bounds(lo, hi, RejectReason.BELOW_MIN, f"limits.min_task_units={lo}", f"limits.max_task_units={hi}")
+        return _task_bounds(limits.min_task_units, limits.max_task_units)
+    current = pool.requested.total
     rule = dfs_replication_floor(current, guards.dfs_replication)
     hdfs = hdfs_floor(current, hdfs_utilization_pct, guards.max_hdfs_utilization_pct)
     lo = max(limits.min_core_units, rule, hdfs)
@@ -84,6 +84,12 @@ def pool_bounds(pool: CapacityPool, config: ClusterConfig, hdfs_utilization_pct:
         else "core pools are never shrunk unless guards.scale_core is true",
         f"limits.max_core_units={limits.max_core_units} (0: core does not grow)",
     )
+
+
+@lru_cache(maxsize=64)
+def _task_bounds(lo: int, hi: int) -> Bounds:
+    """A task pool's bounds depend on the two limits alone: built once, not per pool per tick."""
+    return Bounds(lo, hi, RejectReason.BELOW_MIN, f"limits.min_task_units={lo}", f"limits.max_task_units={hi}")
 
 
 def limit_recommendations(

@@ -131,6 +131,8 @@ class _PoolCheck:
 
 def _confirmations(mem: PoolMemory, scale_in: bool, now: float, needed: int) -> PoolMemory:
     if not scale_in:
+        if mem.down_confirmations == 0 and mem.down_wanted_since is None:
+            return mem  # the usual tick: nothing to reset
         return replace(mem, down_confirmations=0, down_wanted_since=None)
     since = mem.down_wanted_since if mem.down_wanted_since is not None else now
     return replace(mem, down_confirmations=min(mem.down_confirmations + 1, needed), down_wanted_since=since)

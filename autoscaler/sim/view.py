@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import chain
+from operator import is_
 from types import MappingProxyType
 from typing import Protocol, TypeVar
 
@@ -89,6 +90,10 @@ class SnapshotCache:
     pools: dict[str, tuple[int, CapacityPool]] = field(default_factory=dict)  # by pool id: (pool version, view)
     # one `Resources` per distinct (MB, vcores): a view of a node or app reuses it instead of building it
     resources: dict[tuple[int, int], Resources] = field(default_factory=dict)
+    # node views put out of seq order since the last snapshot, sorted once before it (`_put`)
+    unsorted: dict[int, dict[int, object]] = field(default_factory=dict)
+    # the quotes' fixed parts, (type, market, EMR charge, band), for the pools' options they were built from
+    price_layout: tuple[tuple[object, ...], tuple[tuple[str, Market, float, int | None], ...]] = ((), ())
 
     def res(self, memory_mb: int, vcores: int) -> Resources:
         """The (shared, immutable) `Resources(memory_mb, vcores)`."""
@@ -189,23 +194,33 @@ def pool_view(pool: SimPool) -> CapacityPool:
     )
 
 
-def _prices(cluster: SimState) -> tuple[PriceQuote, ...]:
-    now, book, out = cluster.now, cluster.prices, {}
+def _price_layout(cluster: SimState) -> tuple[tuple[str, Market, float, int | None], ...]:
+    """Each quoted (type, market) once, in pool and option order, with what does not move with time."""
+    book, out = cluster.prices, {}
     for pool in cluster.pools.values():
         for o in pool.options:
             band = min(max(cluster.spec.band(pool.spec, o.instance_type), 0), len(BAND_MONTHLY_RATE) - 1)
             for market in Market:
                 key = (o.instance_type, market)
                 if key not in out:
-                    out[key] = PriceQuote(
+                    out[key] = (
                         o.instance_type,
                         market,
-                        book.ec2(o.instance_type, market, now),
                         book.emr(o.instance_type),
-                        interruption_band=band if market is Market.SPOT else None,
-                        observed_at=now,
+                        band if market is Market.SPOT else None,
                     )
     return tuple(out.values())
+
+
+def _prices(cluster: SimState, cache: SnapshotCache) -> tuple[PriceQuote, ...]:
+    now, book = cluster.now, cluster.prices
+    built_for = tuple(x for pool in cluster.pools.values() for x in (pool.spec, pool.options))
+    seen, layout = cache.price_layout
+    if len(seen) != len(built_for) or not all(map(is_, seen, built_for)):
+        layout = _price_layout(cluster)
+        cache.price_layout = (built_for, layout)
+    # positional, in PriceQuote's field order: type, market, EC2 now, EMR, band (Spot only), observed_at
+    return tuple(PriceQuote(t, m, book.ec2(t, m, now), emr, band, now) for t, m, emr, band in layout)
 
 
 def _apps(workload: Workload, start_at: float, cache: SnapshotCache) -> tuple[AppInfo, ...]:
@@ -223,15 +238,20 @@ def _apps(workload: Workload, start_at: float, cache: SnapshotCache) -> tuple[Ap
     return cache.apps_tuple
 
 
-def _put(views: dict[int, _V], seq: int, view: _V) -> None:
-    """Set `views[seq]`, keeping the dict in seq order (nodes come up out of launch order)."""
-    if seq in views or not views or seq > next(reversed(views)):
-        views[seq] = view
-        return
+def _put(views: dict[int, _V], seq: int, view: _V, cache: SnapshotCache) -> None:
+    """Set `views[seq]`; a dict put out of seq order (nodes come up out of launch order) is sorted once
+    before the snapshot is built (`_sort_unsorted`), however many nodes came up."""
+    if seq not in views and views and seq < next(reversed(views)):
+        cache.unsorted[id(views)] = views  # type: ignore[assignment] # sorted by key, values untouched
     views[seq] = view
-    ordered = sorted(views.items())
-    views.clear()
-    views.update(ordered)
+
+
+def _sort_unsorted(cache: SnapshotCache) -> None:
+    for views in cache.unsorted.values():
+        ordered = sorted(views.items())
+        views.clear()
+        views.update(ordered)
+    cache.unsorted.clear()
 
 
 def _review(node: SimNode, views: PoolNodes, cache: SnapshotCache) -> None:
@@ -245,16 +265,17 @@ def _review(node: SimNode, views: PoolNodes, cache: SnapshotCache) -> None:
     booting = node.state is Lifecycle.BOOTING
     seen = views.instances.get(seq)
     if seen is None or (seen.state is InstanceState.PROVISIONING) != booting:  # the only part that changes
-        _put(views.instances, seq, _instance_info(node))
+        _put(views.instances, seq, _instance_info(node), cache)
     if node.is_yarn_node:
         if seq in views.yarn:
             views.yarn[seq] = _node_info(node, cache)
         else:
-            _put(views.yarn, seq, _node_info(node, cache))
+            _put(views.yarn, seq, _node_info(node, cache), cache)
     else:
         views.yarn.pop(seq, None)
     if node.notice_at is not None and node.doomed_at is not None:
-        _put(views.notices, seq, InterruptionNotice(node.instance_id, "terminate", node.notice_at, node.doomed_at))
+        notice = InterruptionNotice(node.instance_id, "terminate", node.notice_at, node.doomed_at)
+        _put(views.notices, seq, notice, cache)
     else:
         views.notices.pop(seq, None)
 
@@ -276,6 +297,7 @@ def _node_views(
             else:
                 _review(node, views, cache)
         cache.changed_nodes.clear()
+        _sort_unsorted(cache)
         pools = [cache.by_pool[p] for p in cluster.pools if p in cache.by_pool]
         cache.node_tuples = (
             tuple(chain.from_iterable(v.yarn.values() for v in pools)),
@@ -346,7 +368,7 @@ def build_snapshot(cluster: SimState, cache: SnapshotCache) -> ClusterSnapshot:
         apps=apps,
         pools=_pools(cluster, cache),
         instances=instances,
-        prices=_prices(cluster),
+        prices=_prices(cluster, cache),
         interruptions=notices,
         cloudwatch=MappingProxyType(cloudwatch),
         sources=tuple(SourceStatus(name, True, now) for name in ("yarn", "emr", "prices")),

@@ -75,17 +75,16 @@ class CostOptimizerPolicy:
         shapes = demand(snapshot)
         if not o.count_vcores:
             shapes = memory_only(shapes)
-        free = [  # unknown free space is no room
-            Bins(n.available.memory_mb, n.available.vcores, 1)
-            for n in snapshot.nodes
-            if n.state is NodeState.RUNNING and n.available is not None
-        ]
+        free: list[Bins] = []  # unknown free space is no room
+        running_mb = 0  # RUNNING nodes' YARN memory (allocated + free) where both are known
+        for node in snapshot.nodes:
+            if node.state is NodeState.RUNNING and (room := node.available) is not None:
+                free.append(Bins(room.memory_mb, room.vcores, 1))
+                if node.used is not None:  # `node.capacity`'s memory, without building it
+                    running_mb += node.used.memory_mb + room.memory_mb
         arriving = arriving_bins(snapshot, ctx)
         packed = pack_existing(shapes, free, arriving)
         unplaced_mb = sum(s.memory_mb * n for s, n in packed.unplaced.items())
-        running_mb = sum(
-            memory_mb(n.capacity) for n in snapshot.nodes if n.state is NodeState.RUNNING and n.capacity is not None
-        )
         capacity = Capacity(running_mb, sum(b.memory_mb * b.count for b in arriving))
         min_work = max(ctx.config.guards.min_node_age_s - boot, 0.0)
         fc = forecast(

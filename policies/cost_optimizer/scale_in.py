@@ -52,13 +52,16 @@ def idle_for(history: Sequence[MetricSample], now: float, needed_mb: int) -> flo
 
 
 def _candidates(snapshot: ClusterSnapshot, pool_id: str, min_age_s: float) -> list[NodeInfo]:
+    nodes = [n for n in snapshot.nodes if n.pool_id == pool_id and n.is_idle and n.instance_id]
+    if not nodes:  # the usual tick: the instances are not indexed
+        return nodes
     launched = {i.instance_id: i.launched_at for i in snapshot.instances}
 
     def old_enough(n: NodeInfo) -> bool:
         at = launched.get(n.instance_id or "")
         return at is None or snapshot.taken_at - at >= min_age_s
 
-    nodes = [n for n in snapshot.nodes if n.pool_id == pool_id and n.is_idle and n.instance_id and old_enough(n)]
+    nodes = [n for n in nodes if old_enough(n)]
     return sorted(nodes, key=lambda n: (memory_mb(n.used), n.market is not Market.SPOT, n.host))
 
 
