@@ -7,12 +7,8 @@
 # load inflates least, with the load average range seen. Bytecode is compiled first in both trees.
 set -euo pipefail
 BEFORE=$(realpath "$1"); AFTER=$(realpath "$2"); ROUNDS=${3:-3}
-ROOT=$(realpath "$(dirname "$0")/..")
-PY=$ROOT/.venv/bin/python
-DATA=$(realpath "$ROOT/../shared/data")
-SPOT=$DATA/prices/spot/ericpauley_2022-05-31_1820-2359Z_all-regions.tsv
-FB=$DATA/traces/swim/FB-2009_samples_24_times_1hr_0.tsv
-ALI=$DATA/traces/alibaba_v2017/batch_task_v2017_with_header.csv
+# shellcheck source=bench/paths.sh
+source "$(dirname "$0")/paths.sh"
 OUT=${OUT:-$ROOT/bench/out/speed_compare}
 mkdir -p "$OUT"; : > "$OUT/raw.txt"; : > "$OUT/load.txt"
 "$PY" -m compileall -q "$BEFORE/autoscaler" "$BEFORE/policies" "$AFTER/autoscaler" "$AFTER/policies"

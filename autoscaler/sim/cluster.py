@@ -49,9 +49,7 @@ class SimCluster:
         self._spot_rng = random.Random(f"spot-{seed}")
         self.views = SnapshotCache()  # snapshot views of jobs, nodes and pools, rebuilt when they change
         self.workload = Workload(
-            self._queue.push_batch,
-            self._push,
-            AM,
+            self._queue,
             count_vcores=spec.resource_calculator == "dominant",
             touched=self.views.changed_nodes,
         )

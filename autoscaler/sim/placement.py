@@ -22,11 +22,12 @@ state (submits, stage ends, container completions, nodes coming and going) are `
 from __future__ import annotations
 
 from bisect import insort
-from collections.abc import Callable
+from heapq import heappush
 from operator import attrgetter
 from typing import Final
 
 from autoscaler.sim.demand import AM_SHARE
+from autoscaler.sim.events import AM, BATCH, EventQueue
 from autoscaler.sim.jobrun import AmState, Batch, JobRun
 from autoscaler.sim.node import SimNode
 from autoscaler.sim.totals import Totals
@@ -37,10 +38,8 @@ _AM_LIMIT: Final = 2
 _NO_JOB: Final = 1 << 62  # after every job seq: an exhausted queue sorts last in the merge
 SEQ: Final = attrgetter("seq")
 _FREE_MEM: Final = attrgetter("free_mem")
-
-
-Schedule = Callable[[float, int, object], None]
-ScheduleBatch = Callable[[float, Batch], list[Batch]]  # returns the event (a list) the batch joined
+_PENDING: Final = AmState.PENDING
+_READY: Final = AmState.READY
 
 
 class Placement:
@@ -48,22 +47,20 @@ class Placement:
 
     def __init__(
         self,
-        on_batch: ScheduleBatch,
-        on_am: Schedule,
-        am_kind: int,
+        events: EventQueue,
         am_share: float = AM_SHARE,
         *,
         count_vcores: bool = False,
         touched: set[SimNode] | None = None,
     ) -> None:
-        """`touched`: the set every node's `SimNode.touch` reports into (the hot loops add to it directly)."""
+        """`events`: where container ends and AM start-ups are queued; `touched`: the set every node's
+        `SimNode.touch` reports into (the hot loops add to it directly)."""
         self.touched: set[SimNode] = set() if touched is None else touched
         self.am_share = am_share
         self.count_vcores = count_vcores
         self._am_mem = 0  # memory held by AMs
         self._running: dict[int, SimNode] = {}  # RUNNING NodeManagers counted in `totals`, by node seq
-        self._on_batch, self._on_am = on_batch, on_am
-        self._am_kind = am_kind
+        self._events = events
         self.jobs: list[JobRun] = []
         self.active: dict[int, JobRun] = {}  # submitted, not finished
         self.totals = Totals()
@@ -77,8 +74,8 @@ class Placement:
         self._order: list[SimNode] = []  # the same nodes by seq: first fit fills the oldest first
         self._full: list[SimNode] = []  # nodes a placement just left without room (a pass drops them)
         self._unchecked: list[SimNode] = []  # nodes opened by `node_up`, not yet checked for room by a pass
-        # what runs on each node, insertion-ordered (lost in that order when the node goes)
-        self._batches: dict[int, dict[Batch, None]] = {}
+        # the AMs on each node, insertion-ordered (lost in that order when the node goes); a node's
+        # batches are found in the event queue when it is lost (`EventQueue.batches_on`)
         self._ams: dict[int, dict[JobRun, None]] = {}
         self._min_mem = 1 << 62
         # without vcore accounting no vcore figure (free vcores may go negative) ever blocks a node
@@ -167,11 +164,11 @@ class Placement:
             if a < b:
                 i += 1
                 jr = self.jobs[a]
-                if jr.am_state is not AmState.PENDING:
+                if jr.am_state is not _PENDING:
                     self._am_set.discard(jr.seq)
                     am_dropped = True
                     continue
-                status = self._place_am(jr, nodes, now)
+                status = self._place_am(jr, nodes, now, top)
                 if status == _PLACED:
                     self._am_set.discard(jr.seq)
                     am_dropped = True
@@ -182,13 +179,13 @@ class Placement:
             else:
                 j += 1
                 jr = self.jobs[b]
-                if jr.am_state is not AmState.READY or not jr.runs:
+                if jr.am_state is not _READY or not jr.runs:
                     self._task_set.discard(jr.seq)
                     task_dropped = True
                     continue
                 if top < 0:
                     top = max(map(_FREE_MEM, nodes))
-                if jr.shape.memory_mb > top:  # fits on no node: what _place_tasks would find, cheaper
+                if jr.mem > top:  # fits on no node: what _place_tasks would find, cheaper
                     task_keep.append(jr.seq)
                     continue
                 self._place_tasks(jr, nodes, now)
@@ -211,12 +208,18 @@ class Placement:
             jr.started_at = now
         self._touch(jr)
 
-    def _place_am(self, jr: JobRun, nodes: list[SimNode], now: float) -> int:
-        """Start `jr`'s AM on the first node with room; a node left without room goes to `_full`."""
+    def _place_am(self, jr: JobRun, nodes: list[SimNode], now: float, top: int) -> int:
+        """Start `jr`'s AM on the first node with room; a node left without room goes to `_full`.
+
+        `top`, when not negative, is at least the most free memory on any of `nodes`: an AM larger
+        finds no room, known without walking them.
+        """
         am = jr.job.am
         assert am is not None
         if self._am_mem and self._am_mem + am.memory_mb > self.am_share * self.totals.total_mem:
             return _AM_LIMIT
+        if am.memory_mb > top >= 0:
+            return _NO_ROOM
         for node in nodes:
             if node.free_mem >= am.memory_mb and (node.free_vc >= am.vcores or not self.count_vcores):
                 self._use(node, am.memory_mb, am.vcores, 1, now)
@@ -227,56 +230,56 @@ class Placement:
                 jr.am_state = AmState.STARTING
                 self._start(jr, now)
                 # an event even for a zero start-up: the queues must not change during a pass
-                self._on_am(now + jr.job.am_start_s, self._am_kind, jr)
+                self._events.push(now + jr.job.am_start_s, AM, jr)
                 if node.free_mem < self._min_mem or node.free_vc < self._min_vc:
                     self._full.append(node)
                 return _PLACED
         return _NO_ROOM
 
     def _place_tasks(self, jr: JobRun, nodes: list[SimNode], now: float) -> None:  # noqa: PLR0912, PLR0915 - hot, inlined
-        """First-fit the current stage's queued tasks; nodes left without room go to `_full`.
+        """First-fit the current stage's queued tasks (some are queued); nodes left without room go to `_full`.
 
-        The simulator's hottest loop: `_use` and `SimNode.touch` are inlined, and the totals and the
-        job's counts are added up once per call, as nothing reads them during it.
+        The simulator's hottest loop: `_use`, `SimNode.touch`, the event queue's push (with its
+        grouping rule, `autoscaler.sim.events`) and `_start` are inlined, and the totals and the job's
+        counts are added up once per call, as nothing reads them during it.
         """
         runs = jr.runs
-        if not runs:
-            return
-        mem, vc = jr.shape.memory_mb, jr.shape.vcores
+        mem, vc = jr.mem, jr.vc
         count_vc = self.count_vcores and vc > 0
         min_mem, min_vc = self._min_mem, self._min_vc
-        running, batches, full, touched = self._running, self._batches, self._full, self.touched
-        push = self._on_batch
-        group: list[Batch] = []  # the event the last batch joined; another batch ending then joins it too
-        group_at: float | None = None
+        running, full, touched = self._running, self._full, self.touched
+        events = self._events
+        heap, seq, group = events.heap, events.seq, events.open_group
+        group_at = events.group_at if group is not None else None
         placed = counted = 0  # containers placed; of those, on nodes counted in the totals
         for node in nodes:
-            if not runs:
-                break
             fit = node.free_mem // mem
             if count_vc:
                 fit = min(fit, node.free_vc // vc)
             if fit <= 0:
                 continue
-            on_node = batches[node.seq]
             here = 0
-            while fit > 0 and runs:
+            while True:
                 run = runs[0]
-                left = run[0]
-                n = fit if fit <= left else int(left)
-                batch = Batch(jr, node, n, run[1], now, mem, vc)
-                on_node[batch] = None
+                left, seconds = run
+                if fit < left:
+                    n = fit
+                    run[0] = left - fit
+                else:
+                    n = int(left)
+                    del runs[0]
+                batch: Batch = (jr, node, n, seconds, now)
+                end = now + seconds
+                if end == group_at:  # no event was pushed since that group: join it
+                    group.append(batch)  # type: ignore[union-attr] # group_at is set only with a group
+                else:
+                    seq += 1
+                    group_at, group = end, [batch]
+                    heappush(heap, (end, seq, BATCH, group))
                 here += n
                 fit -= n
-                if left <= n:
-                    runs.pop(0)
-                else:
-                    run[0] = left - n
-                if batch.end == group_at:  # no event was pushed since that group: join it here
-                    group.append(batch)
-                else:
-                    group_at = batch.end
-                    group = push(group_at, batch)
+                if fit <= 0 or not runs:
+                    break
             node.containers += here
             node.free_mem -= mem * here
             node.free_vc -= vc * here
@@ -287,11 +290,24 @@ class Placement:
                 counted += here
             if node.free_mem < min_mem or node.free_vc < min_vc:
                 full.append(node)
+            if not runs:
+                break
         if placed:
+            events.seq, events.open_group, events.group_at = seq, group, end  # `end`: the last batch's
             totals = self.totals
             totals.allocated += placed
             totals.free_mem -= mem * counted
             totals.free_vc -= vc * counted
             jr.running += placed
-            jr.queued -= placed
-            self._start(jr, now)
+            queued = jr.queued = jr.queued - placed
+            if jr.started_at is None:
+                jr.started_at = now
+            # `_touch` for a READY, unfinished, started job: its ask is its queued tasks, not ACCEPTED
+            self.changed.add(jr.seq)
+            old_n, old_mem, old_vc, old_accepted = jr.counted
+            pending_mem, pending_vc = queued * mem, queued * vc
+            totals.pending_containers += queued - old_n
+            totals.pending_mem += pending_mem - old_mem
+            totals.pending_vc += pending_vc - old_vc
+            totals.accepted -= old_accepted
+            jr.counted = (queued, pending_mem, pending_vc, 0)

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from bisect import insort
 from collections.abc import Callable
+from typing import Final
 
 from autoscaler.sim.job import Job
 from autoscaler.sim.jobrun import AmState, Batch, JobRun
 from autoscaler.sim.node import Lifecycle, SimNode
 from autoscaler.sim.placement import SEQ, Placement
+
+_TERMINATED: Final = Lifecycle.TERMINATED
+_DECOMMISSIONING: Final = Lifecycle.DECOMMISSIONING
 
 
 class Workload(Placement):
@@ -92,7 +96,6 @@ class Workload(Placement):
         self._reopen(node)
         self._unchecked.append(node)  # may be too small for the smallest shape the next pass knows
         self._running[node.seq] = node
-        self._batches[node.seq] = {}
         self._ams[node.seq] = {}
         t = self.totals
         t.total_mem += node.cap_mem
@@ -121,39 +124,38 @@ class Workload(Placement):
 
         The simulator's most frequent event, so `_release` is inlined, a whole group runs in one call,
         and the totals are added to once at the end (nothing reads them meanwhile; every change to
-        them is a sum, so the order does not matter).
+        them is a sum, so the order does not matter). A batch on a TERMINATED node is dead: the node
+        was lost and `kill_node` re-queued its work.
         """
-        running, open_, order, on_nodes = self._running, self._open, self._order, self._batches
-        min_mem, min_vc, leaving = self._min_mem, self._min_vc, Lifecycle.DECOMMISSIONING
+        running, open_, order = self._running, self._open, self._order
+        min_mem, min_vc = self._min_mem, self._min_vc
         touched, changed = self.touched, self.changed
         released = freed_mem = freed_vc = 0
-        for batch in batches:
-            node = batch.node
-            if batch.alive:
-                batch.alive = False
-                jr, count = batch.job, batch.count
-                on_nodes[node.seq].pop(batch, None)
-                node.containers -= count
-                mem, vc = batch.mem * count, batch.vc * count
-                node.free_mem += mem
-                node.free_vc += vc
-                node.changed_at = now  # SimNode.touch
-                touched.add(node)
-                released += count
-                seq = node.seq
-                if seq in running:
-                    freed_mem += mem
-                    freed_vc += vc
-                    if node.free_mem >= min_mem and node.free_vc >= min_vc and seq not in open_:
-                        open_[seq] = node
-                        insort(order, node, key=SEQ)
-                jr.running -= count
-                jr.done += count
-                changed.add(jr.seq)  # the app's allocation changed (no ask did: not a _touch)
-                if jr.done >= jr.stage_tasks:  # running and done alone are not in the app's view
-                    self._next_stage(jr, now)
-                    self._touch(jr)
-            if node.state is leaving:
+        for jr, node, count, _, _ in batches:
+            state = node.state
+            if state is _TERMINATED:
+                continue
+            node.containers -= count
+            mem, vc = jr.mem * count, jr.vc * count
+            node.free_mem += mem
+            node.free_vc += vc
+            node.changed_at = now  # SimNode.touch
+            touched.add(node)
+            released += count
+            seq = node.seq
+            if seq in running:
+                freed_mem += mem
+                freed_vc += vc
+                if node.free_mem >= min_mem and node.free_vc >= min_vc and seq not in open_:
+                    open_[seq] = node
+                    insort(order, node, key=SEQ)
+            jr.running -= count
+            done = jr.done = jr.done + count
+            changed.add(jr.seq)  # the app's allocation changed (no ask did: not a _touch)
+            if done >= jr.stage_tasks:  # running and done alone are not in the app's view
+                self._next_stage(jr, now)
+                self._touch(jr)
+            if state is _DECOMMISSIONING:
                 draining(node)
         t = self.totals
         t.allocated -= released
@@ -164,13 +166,11 @@ class Workload(Placement):
         """The node is gone: its containers are lost and re-queued; returns how many were lost."""
         self.node_closed(node)
         lost = 0
-        for batch in self._batches.pop(node.seq, {}):
-            batch.alive = False
-            jr = batch.job
-            jr.running -= batch.count
-            jr.requeue(batch.count, batch.seconds)
-            self.lost_container_s += (now - batch.start) * batch.count
-            lost += batch.count
+        for jr, _, count, seconds, start in self._events.batches_on(node) if node.containers else ():
+            jr.running -= count
+            jr.requeue(count, seconds)
+            self.lost_container_s += (now - start) * count
+            lost += count
             if jr.am_state is AmState.READY:
                 self._wait(jr)
             self._touch(jr)

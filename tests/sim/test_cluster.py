@@ -72,6 +72,28 @@ def test_draining_kills_at_the_timeout_and_reruns_the_work() -> None:
     assert c.ledger.node_seconds(spec.start_at + 101) >= 101 * 3  # the drained node was paid while draining
 
 
+def test_a_lost_node_requeues_its_batches_last_placed_first_and_their_ends_do_nothing() -> None:
+    """Three batches (2 x 100 s, 3 x 300 s, 1 x 500 s) on the one task node, killed at the timeout: each
+    goes back to the front of the queue in the order placed, and their completion events do nothing."""
+    spec = spec_with(group("ig-task", PoolRole.TASK, Market.ON_DEMAND, 1))
+    c = cluster(spec)
+    c.submit(Job("j", 0.0, (Stage(6, 1024, 1, (100.0, 100.0, 300.0, 300.0, 300.0, 500.0)),), am=None))
+    c.advance_to(spec.start_at + 1)
+    (node,) = c.pools["ig-task"].nodes.values()
+    assert node.containers == 6
+    c.modify_instance_group("ig-task", 0, decommission_timeout_s=10)
+    c.advance_to(spec.start_at + 11)
+    (jr,) = c.workload.jobs
+    assert c.lost_containers == 6
+    assert jr.runs == [[1, 500.0], [3, 300.0], [2, 100.0]]
+    assert (jr.queued, jr.running) == (6, 0)
+    assert c.workload.lost_container_s == 6 * 11  # placed at 0, killed at 1 + 10
+    c.advance_to(spec.start_at + 1000)  # past every lost batch's end: nothing ran, nothing finished
+    assert (jr.running, jr.done, jr.queued) == (0, 0, 6)
+    assert not c.workload.completed
+    assert c.workload.totals.allocated == 0
+
+
 def test_idle_node_drains_immediately_and_protected_node_stays() -> None:
     """Scale-in honours InstancesToProtect and removes an idle node at once."""
     spec = spec_with(group("ig-task", PoolRole.TASK, Market.ON_DEMAND, 2))
