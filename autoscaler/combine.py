@@ -45,7 +45,9 @@ def _combine_pool(current: int, recs: Sequence[Recommendation]) -> tuple[Recomme
 
     if decided is None:  # only bounds, none binding: hold, credited to the first bound
         decided = recs[0]
-    if winner is None or decided is winner:
+    if decided is winner and target == winner.target_units:
+        result = winner  # a vote carries no bounds: the usual tick, nothing to rebuild
+    elif winner is None or decided is winner:
         result = replace(decided, target_units=target, min_units=None, max_units=None)
     else:
         reason = f"{decided.reason} (bound {target} applied to {winner.policy}'s {winner.target_units})"

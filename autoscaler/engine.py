@@ -77,8 +77,15 @@ def _remember(
     """Add this tick's YARN sample (bounded by the window) and each managed pool's resize progress."""
     samples = _window(memory.samples, snapshot, window_s)
     memory = observe_boots(memory, snapshot)
-    if samples != memory.samples:
-        memory = replace(memory, samples=samples)
+    if samples != memory.samples:  # every tick: the constructor, not `replace`, which is several times slower
+        memory = ControllerMemory(
+            pools=memory.pools,
+            samples=samples,
+            booting=memory.booting,
+            boot_s=memory.boot_s,
+            notices=memory.notices,
+            replacements=memory.replacements,
+        )
     for pool in pools:
         mem = memory.pool(pool.pool_id)
         noted = note_resize_progress(mem, pool, snapshot.taken_at)
@@ -171,12 +178,16 @@ def _tick_blocker(snapshot: ClusterSnapshot, config: ClusterConfig) -> tuple[Rej
 
 
 def _admit(
-    recs: Sequence[Recommendation], snapshot: ClusterSnapshot, managed: Sequence[CapacityPool], config: ClusterConfig
+    recs: Sequence[Recommendation],
+    snapshot: ClusterSnapshot,
+    managed: Sequence[CapacityPool],
+    config: ClusterConfig,
+    blocker: tuple[RejectReason, str] | None,
 ) -> tuple[list[Recommendation], list[Rejection]]:
-    """Keep recommendations for pools we may resize; name why each other one is dropped."""
+    """Keep recommendations for pools we may resize; name why each other one is dropped (`blocker`:
+    the tick's `_tick_blocker`)."""
     managed_ids = {p.pool_id for p in managed}
     all_pools = {p.pool_id: p for p in snapshot.pools}
-    blocker = _tick_blocker(snapshot, config)
     kept: list[Recommendation] = []
     rejections: list[Rejection] = []
     for rec in recs:
@@ -211,9 +222,9 @@ def evaluate(
     ctx = PolicyContext(config, pools, memory.samples, memory, now=snapshot.taken_at)
     recs, rejections = _run_policies(policies, snapshot, ctx)
     recs += limit_recommendations(pools, {r.pool_id for r in recs}, config, hdfs_utilization(snapshot))
-    admitted, dropped = _admit(recs, snapshot, pools, config)
-    wanted, superseded = combine(admitted, pools)
     blocker, profiles = _tick_blocker(snapshot, config), guard_profiles(policies)
+    admitted, dropped = _admit(recs, snapshot, pools, config, blocker)
+    wanted, superseded = combine(admitted, pools)
     vendor_only = bool(profiles) and all(p == "vendor" for p in profiles.values())
     why = None if blocker is None else blocker[1]
     notices = plan_notices(snapshot, memory, wanted, pools, config, blocked=why, vendor_only=vendor_only)

@@ -32,8 +32,10 @@ def pool_settled(pool: CapacityPool) -> bool:
 
 def last_request_at(mem: PoolMemory) -> float | None:
     """When we last asked this pool to resize (either direction)."""
-    times = [t for t in (mem.last_scale_up_at, mem.last_scale_down_at) if t is not None]
-    return max(times, default=None)
+    up, down = mem.last_scale_up_at, mem.last_scale_down_at
+    if up is None or down is None:
+        return down if up is None else up
+    return down if down > up else up  # max((up, down)): the first of equal ones
 
 
 def _ask_unfinished(mem: PoolMemory) -> bool:
