@@ -99,6 +99,22 @@ def az_in_region(az: str, region: str) -> bool:
     return az.startswith(code + "-az")
 
 
+class _ZoneFilter:
+    """`az_in_region` for one region, answered once per distinct AZ (a file repeats a few hundred)."""
+
+    __slots__ = ("_region", "_seen")
+
+    def __init__(self, region: str | None) -> None:
+        self._region = region
+        self._seen: dict[str, bool] = {}
+
+    def __call__(self, az: str) -> bool:
+        found = self._seen.get(az)
+        if found is None:
+            found = self._seen[az] = self._region is None or az_in_region(az, self._region)
+        return found
+
+
 def _epoch(ts: str) -> float:
     return datetime.fromisoformat(ts.strip().replace("Z", "+00:00")).timestamp()
 
@@ -143,18 +159,29 @@ class SpotHistory:
     def from_rows(cls, rows: Iterable[tuple[str, str, str, float, float]], region: str | None = None) -> SpotHistory:
         """Rows of (az, instance_type, product, usd_per_hour, epoch seconds); `region` keeps its AZs only."""
         points: dict[str, dict[str, list[tuple[float, float]]]] = {}
+        kept = _ZoneFilter(region)
         for az, itype, product, price, at in rows:
-            if product in LINUX_PRODUCTS and (region is None or az_in_region(az, region)):
+            if product in LINUX_PRODUCTS and kept(az):
                 points.setdefault(itype, {}).setdefault(az, []).append((at, price))
+        return cls._of(points)
+
+    @classmethod
+    def _of(cls, points: dict[str, dict[str, list[tuple[float, float]]]]) -> SpotHistory:
         return cls({t: {az: _series(p) for az, p in azs.items()} for t, azs in points.items()})
 
     @classmethod
     def parse(cls, text: str, source: str = "<spot prices>", region: str | None = None) -> SpotHistory:
-        """Both shipped formats: CSV with a header (5gt) and headerless TSV (ericpauley)."""
+        """Both shipped formats: CSV with a header (5gt) and headerless TSV (ericpauley).
+
+        One pass, as `from_rows` over every row parsed: each row is checked (a bad price or time is an
+        error wherever it is), the kept ones are grouped as they are read.
+        """
         first = text.split("\n", 1)[0]
         reader = csv.reader(io.StringIO(text), delimiter="\t" if "\t" in first else ",")
-        rows = []
+        points: dict[str, dict[str, list[tuple[float, float]]]] = {}
         epochs: dict[str, float] = {}  # rows share few timestamps: each is parsed once
+        kept = _ZoneFilter(region)
+        linux = LINUX_PRODUCTS
         for lineno, rec in enumerate(reader, start=1):
             if not rec or (lineno == 1 and rec[0] == "AvailabilityZone"):
                 continue
@@ -164,10 +191,18 @@ class SpotHistory:
                 at = epochs.get(ts)
                 if at is None:
                     at = epochs[ts] = _epoch(ts)
-                rows.append((az, itype, product, usd, at))
             except ValueError as err:
                 raise ValueError(f"{source}:{lineno}: expected AZ, type, product, price, ISO time: {err}") from None
-        return cls.from_rows(rows, region)
+            if product in linux and kept(az):
+                by_az = points.get(itype)
+                if by_az is None:
+                    by_az = points[itype] = {}
+                series = by_az.get(az)
+                if series is None:
+                    by_az[az] = [(at, usd)]
+                else:
+                    series.append((at, usd))
+        return cls._of(points)
 
     @classmethod
     def load(cls, path: str | Path, region: str | None = None) -> SpotHistory:

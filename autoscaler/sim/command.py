@@ -243,7 +243,9 @@ def _run(args: argparse.Namespace) -> int:
             f"(ideal-schedule peak {sizing.peak_mb} MB, core nodes {sizing.core_mb} MB)",
             file=sys.stderr,
         )
-    results = simulate_policies(jobs, spec, runs, config, history, args.seed, poll_interval_s=poll)
+    results = simulate_policies(
+        jobs, spec, runs, config, history, args.seed, poll_interval_s=poll, timeline=args.plot is not None
+    )
     if sizing is not None:
         extra = {"static_units": sizing.units, "static_pool": sizing.pool_id, "static_peak_mb": sizing.peak_mb}
         results = [

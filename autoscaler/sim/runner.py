@@ -14,7 +14,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,8 +134,13 @@ def simulate_policy(  # noqa: PLR0917 - the documented call: jobs, spec, policie
     progress: Callable[[float], None] | None = None,
     timeline_step_s: float = 300.0,
     poll_interval_s: float = 30.0,
+    timeline: bool = True,
 ) -> PolicyResult:
-    """Run one policy set over the trace; `poll_interval_s` is the daemon's tick (AppConfig)."""
+    """Run one policy set over the trace; `poll_interval_s` is the daemon's tick (AppConfig).
+
+    `timeline: False` leaves the result's `timeline` None: only the plot reads it, and its cost
+    samples bill every open node again (a sum over the cluster each `timeline_step_s`).
+    """
     started = time.perf_counter()
     prices = build_prices(config, spec, spot_history)
     cluster = SimCluster(spec, prices, seed=seed)
@@ -161,12 +165,13 @@ def simulate_policy(  # noqa: PLR0917 - the documented call: jobs, spec, policie
         snapshot = cluster.snapshot()
         memory = run_tick(snapshot, memory, policies, config, actuator, now=t).memory
         if t >= next_sample:
-            yarn = snapshot.yarn
-            assert yarn is not None
-            samples[0].append(t - spec.start_at)
-            samples[1].append((yarn.allocated_mb or 0) + (yarn.pending_mb or 0))
-            samples[2].append(yarn.total_mb or 0)
-            samples[3].append(cluster.ledger.total_usd(t))
+            if timeline:
+                yarn = snapshot.yarn
+                assert yarn is not None
+                samples[0].append(t - spec.start_at)
+                samples[1].append((yarn.allocated_mb or 0) + (yarn.pending_mb or 0))
+                samples[2].append(yarn.total_mb or 0)
+                samples[3].append(cluster.ledger.total_usd(t))
             next_sample += timeline_step_s
             if progress is not None:
                 progress(min(1.0, (t - spec.start_at) / max(last_submit - spec.start_at, 1.0)))
@@ -218,7 +223,9 @@ def simulate_policy(  # noqa: PLR0917 - the documented call: jobs, spec, policie
             "oracle_backlog_mb_hours": round(floor.backlog_mb_s / 3600.0, 1),
             "oracle_excess_mb_hours": round(floor.excess_mb_s / 3600.0, 1),
         },
-        timeline=Timeline(tuple(samples[0]), tuple(samples[1]), tuple(samples[2]), tuple(samples[3])),
+        timeline=Timeline(tuple(samples[0]), tuple(samples[1]), tuple(samples[2]), tuple(samples[3]))
+        if timeline
+        else None,
         always_on_usd=round(floor.always_on_usd, 6),
         no_wait_floor_usd=None if floor.no_wait_usd is None else round(floor.no_wait_usd, 6),
     )
@@ -234,11 +241,18 @@ def _share(  # noqa: PLR0917 - the shared inputs of simulate_policy, in its orde
     spot_history: SpotHistory | None,
     seed: int,
     poll_interval_s: float,
+    timeline: bool,
 ) -> None:
     """Worker initializer: the trace and the rest reach each worker once (inherited when the worker is
     forked), not pickled again with each policy set."""
     _SHARED.update(
-        jobs=jobs, spec=spec, config=config, spot_history=spot_history, seed=seed, poll_interval_s=poll_interval_s
+        jobs=jobs,
+        spec=spec,
+        config=config,
+        spot_history=spot_history,
+        seed=seed,
+        poll_interval_s=poll_interval_s,
+        timeline=timeline,
     )
 
 
@@ -252,6 +266,7 @@ def _run_one(specs: Sequence[PolicySpec]) -> PolicyResult:
         sh["spot_history"],
         sh["seed"],
         poll_interval_s=sh["poll_interval_s"],
+        timeline=sh["timeline"],
     )
 
 
@@ -266,8 +281,10 @@ def simulate_policies(  # noqa: PLR0917 - mirrors simulate_policy
     workers: int | None = None,
     show_progress: bool | None = None,
     poll_interval_s: float = 30.0,
+    timeline: bool = True,
 ) -> list[PolicyResult]:
-    """One result per policy set, in the order given; one worker process per CPU core by default."""
+    """One result per policy set, in the order given; one worker process per CPU core by default
+    (`timeline`: as `simulate_policy`'s)."""
     if show_progress is None:
         show_progress = sys.stderr.isatty()
     if workers is None:
@@ -286,12 +303,15 @@ def simulate_policies(  # noqa: PLR0917 - mirrors simulate_policy
                     seed,
                     progress=bar.update if bar else None,
                     poll_interval_s=poll_interval_s,
+                    timeline=timeline,
                 )
             )
             if bar:
                 bar.close()
         return results
-    shared = (jobs, spec, config, spot_history, seed, poll_interval_s)
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415 - only for several policy sets
+
+    shared = (jobs, spec, config, spot_history, seed, poll_interval_s, timeline)
     with ProcessPoolExecutor(max_workers=min(workers, len(runs)), initializer=_share, initargs=shared) as pool:
         futures = [pool.submit(_run_one, specs) for specs in runs]
         bar = _bar(show_progress, f"{len(runs)} policies")
