@@ -158,6 +158,8 @@ def collect(
     stamp = _Stamp(now, clock, clock())
     statuses: list[SourceStatus] = []
     yarn, status = _attempt("yarn", True, stamp, sources.yarn.fetch)
+    if yarn is not None and yarn.notes:  # e.g. an RM whose scheduler endpoint fails: AM limits unknown
+        status = replace(status, notes=yarn.notes)
     statuses.append(status)
     emr, status = _attempt("emr", True, stamp, lambda: sources.emr.read(cluster.cluster_id))
     if emr is not None and emr.notes:  # e.g. an endpoint without GetManagedScalingPolicy: tell the operator
@@ -212,4 +214,5 @@ def collect(
         cloudwatch=MappingProxyType(cloudwatch),
         sources=tuple(_mark_late(statuses, now, cluster.guards.stale_after_s)),
         managed_scaling_enabled=emr_state.managed_scaling_enabled if emr_state else False,
+        am_limits=yarn_state.am_limits if yarn_state else (),
     )

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
-from autoscaler.model import AppInfo, ClusterSnapshot, NodeInfo, NodeState, Resources, YarnMetrics
+from autoscaler.model import AppInfo, ClusterSnapshot, NodeInfo, NodeState, QueueAmLimit, Resources, YarnMetrics
 from autoscaler.serving import Request, Response, WsgiApp, allow_head, endpoint
 
 HADOOP_VERSION: Final = "3.3.6-amzn-emulated"
@@ -164,6 +164,36 @@ def render_app(app: AppInfo) -> dict[str, Any]:
     return out
 
 
+def _leaf_queue(q: QueueAmLimit) -> dict[str, Any]:
+    """A CapacitySchedulerLeafQueueInfo with its AM fields; what the snapshot does not know is left out."""
+    out: dict[str, Any] = {"type": "capacitySchedulerLeafQueueInfo", "queueName": q.queue, "state": "RUNNING"}
+    if q.share is not None:
+        out["capacities"] = {
+            "queueCapacitiesByPartition": [{"partitionName": "", "maxAMLimitPercentage": round(100 * q.share, 4)}]
+        }
+    if q.limit_mb is not None:
+        out["AMResourceLimit"] = {"memory": q.limit_mb, "vCores": 0}
+    if q.used_mb is not None:
+        out["usedAMResource"] = {"memory": q.used_mb, "vCores": 0}
+    return out
+
+
+def render_scheduler(snapshot: ClusterSnapshot) -> dict[str, Any]:
+    """`/ws/v1/cluster/scheduler` of a CapacityScheduler: root with the snapshot's leaf queues and their
+    AM limits (`am_limits`); one `default` leaf without AM fields (unknown) when the snapshot has none."""
+    leaves = snapshot.am_limits or (QueueAmLimit("default"),)
+    return {
+        "scheduler": {
+            "schedulerInfo": {
+                "type": "capacityScheduler",
+                "queueName": "root",
+                "capacity": 100.0,
+                "queues": {"queue": [_leaf_queue(q) for q in leaves]},
+            }
+        }
+    }
+
+
 #: The finished apps of a query (`autoscaler.emulator.yarn_history`), given its parameters.
 History = Callable[[Mapping[str, str]], list[dict[str, Any]]]
 FINISHED_STATES = frozenset({"FINISHED", "KILLED", "FAILED"})
@@ -190,6 +220,8 @@ def route(
         return render_info(snapshot, started_at)
     if resource == "/ws/v1/cluster/metrics":
         return render_metrics(snapshot)
+    if resource == "/ws/v1/cluster/scheduler":
+        return render_scheduler(snapshot)
     if resource == "/ws/v1/cluster/nodes":
         return render_nodes(snapshot, query.get("states"))
     if resource == "/ws/v1/cluster/apps":

@@ -178,6 +178,22 @@ class AppInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueAmLimit:
+    """One CapacityScheduler leaf queue's ApplicationMaster accounting (`/ws/v1/cluster/scheduler`).
+
+    The queue starts a waiting AM only while its AMs hold at most `share` of its resources
+    (`maximum-am-resource-percent`, Hadoop 3's `maxAMLimitPercentage` / 100); `limit_mb` is that
+    limit in MB (`AMResourceLimit`), `used_mb` the AMs' memory now (`usedAMResource`). None = not
+    reported (older RM, another scheduler, an absurd value): unknown, never 0.
+    """
+
+    queue: str
+    share: float | None = None
+    limit_mb: int | None = None
+    used_mb: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class InstanceOption:
     """An instance type a pool may launch, with what it brings to YARN."""
 
@@ -314,6 +330,8 @@ class ClusterSnapshot:
     cloudwatch: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     sources: tuple[SourceStatus, ...] = ()
     managed_scaling_enabled: bool = False
+    # leaf queues' AM limits as YARN reports them; () = not reported (unknown, see `QueueAmLimit`)
+    am_limits: tuple[QueueAmLimit, ...] = ()
     # every app's asks in one tuple, built on first use: several policies ask for it each tick
     _pending: tuple[PendingRequest, ...] | None = field(default=None, init=False, repr=False, compare=False)
 

@@ -199,6 +199,11 @@ class Placement:
         if task_dropped:
             self._task_q = task_keep + task_q[j:]
 
+    @property
+    def am_used_mb(self) -> int:
+        """Memory the running ApplicationMasters hold (the scheduler's `usedAMResource`)."""
+        return self._am_mem
+
     def _has_room(self, node: SimNode) -> bool:
         """Room for the smallest container shape submitted so far."""
         return node.free_mem >= self._min_mem and node.free_vc >= self._min_vc

@@ -34,6 +34,7 @@ from autoscaler.model import (
     PoolKind,
     PoolState,
     PriceQuote,
+    QueueAmLimit,
     Resources,
     SourceStatus,
     YarnMetrics,
@@ -372,4 +373,8 @@ def build_snapshot(cluster: SimState, cache: SnapshotCache) -> ClusterSnapshot:
         interruptions=notices,
         cloudwatch=MappingProxyType(cloudwatch),
         sources=tuple(SourceStatus(name, True, now) for name in ("yarn", "emr", "prices")),
+        # the simulated CapacityScheduler's one AM limit, as `/ws/v1/cluster/scheduler` reports it
+        am_limits=(
+            QueueAmLimit("default", workload.am_share, int(workload.am_share * t.total_mem), workload.am_used_mb),
+        ),
     )

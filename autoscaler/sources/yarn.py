@@ -18,20 +18,30 @@ import requests
 import urllib3
 
 from autoscaler.config import YarnConfig
-from autoscaler.model import AppInfo, NodeInfo, YarnMetrics
+from autoscaler.model import AppInfo, NodeInfo, QueueAmLimit, YarnMetrics
 from autoscaler.sources import SourceError, redact_url
 from autoscaler.sources.yarn_parse import (
     APPS,
     INFO,
     METRICS,
     NODES,
+    SCHEDULER,
     parse_apps,
     parse_ha_state,
     parse_metrics,
     parse_nodes,
+    parse_scheduler,
 )
 
-__all__ = ["YarnClient", "YarnState", "parse_apps", "parse_ha_state", "parse_metrics", "parse_nodes"]
+__all__ = [
+    "YarnClient",
+    "YarnState",
+    "parse_apps",
+    "parse_ha_state",
+    "parse_metrics",
+    "parse_nodes",
+    "parse_scheduler",
+]
 
 _LIVE_APPS = {"states": "RUNNING,ACCEPTED"}
 
@@ -42,6 +52,8 @@ class YarnState:
     nodes: tuple[NodeInfo, ...]
     apps: tuple[AppInfo, ...]
     rm_url: str
+    am_limits: tuple[QueueAmLimit, ...] = ()  # () = the scheduler's AM limits are unknown
+    notes: tuple[str, ...] = ()
 
 
 class _NotActive(Exception):
@@ -162,11 +174,20 @@ class YarnClient:
             metrics = parse_metrics(self._get(base, METRICS))
             nodes = parse_nodes(self._get(base, NODES))
             apps = parse_apps(self._get(base, APPS, _LIVE_APPS))
+            am_limits, notes = self._am_limits(base)
         except _NotActive as err:
             self._active = None
             raise SourceError(f"yarn: ResourceManager failed over during the read: {err}") from None
         self._active = base
-        return YarnState(metrics, nodes, apps, redact_url(base))
+        return YarnState(metrics, nodes, apps, redact_url(base), am_limits, notes)
+
+    def _am_limits(self, base: str) -> tuple[tuple[QueueAmLimit, ...], tuple[str, ...]]:
+        """The leaf queues' AM limits; a failed or malformed answer leaves them unknown (a note, not a
+        stale snapshot: no decision needs them, `cost-optimizer` only buys less without them)."""
+        try:
+            return parse_scheduler(self._get(base, SCHEDULER)), ()
+        except SourceError as err:
+            return (), (f"AM limits unknown: {err}",)
 
     def read_apps(self, query: dict[str, str]) -> Any:
         """The active RM's raw `/ws/v1/cluster/apps?query` (history import); `SourceError` on any problem."""

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from autoscaler.model import AppInfo, NodeInfo, NodeState, PendingRequest, Resources, YarnMetrics
+from autoscaler.model import AppInfo, NodeInfo, NodeState, PendingRequest, QueueAmLimit, Resources, YarnMetrics
 from autoscaler.sources import SourceError
 
 METRICS = "/ws/v1/cluster/metrics"
 NODES = "/ws/v1/cluster/nodes"
 APPS = "/ws/v1/cluster/apps"
 INFO = "/ws/v1/cluster/info"
+SCHEDULER = "/ws/v1/cluster/scheduler"
 
 _LONG_MAX = 2**63 - 1
 
@@ -224,3 +225,57 @@ def parse_ha_state(doc: Any) -> str | None:
     info = _obj(INFO, "clusterInfo", _obj(INFO, "<root>", doc).get("clusterInfo"))
     state = info.get("haState")
     return _str(INFO, "clusterInfo.haState", state) if state is not None else None
+
+
+def _share(value: Any, scale: float) -> float | None:
+    """A share in (0, 1] from a number `scale` times it (100 for a percentage); else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    share = value / scale
+    return share if 0 < share <= 1 else None
+
+
+def _leaf_am(q: Mapping[str, Any], path: str) -> QueueAmLimit:
+    def mb(key: str) -> int | None:
+        res = q.get(key)
+        if not isinstance(res, Mapping):
+            return None
+        return _int(SCHEDULER, f"{path}.{key}.memory", res.get("memorySize", res.get("memory")))
+
+    share = None
+    caps = q.get("capacities")
+    parts = caps.get("queueCapacitiesByPartition") if isinstance(caps, Mapping) else None
+    for part in parts if isinstance(parts, list) else ():
+        if isinstance(part, Mapping) and part.get("partitionName", "") == "":
+            share = _share(part.get("maxAMLimitPercentage"), 100)
+    if share is None:  # Hadoop 3's fraction, else an older RM's percentage
+        share = _share(q.get("configuredMaxAMResourceLimit"), 1) or _share(q.get("maxAMLimitPercentage"), 100)
+    return QueueAmLimit(
+        queue=_str(SCHEDULER, f"{path}.queueName", q.get("queueName")),
+        share=share,
+        limit_mb=mb("AMResourceLimit") or None,  # a zero limit is an RM with no nodes yet: unknown
+        used_mb=mb("usedAMResource"),
+    )
+
+
+def parse_scheduler(doc: Any) -> tuple[QueueAmLimit, ...]:
+    """The CapacityScheduler's leaf queues' AM limits (`scheduler.schedulerInfo`, queues nested under
+    `queues.queue`); () for another scheduler (Fair, FIFO), which reports none. Each field is kept
+    only when it is a sane number: a missing, negative or out-of-range one is unknown (None)."""
+    info = _obj(SCHEDULER, "scheduler", _obj(SCHEDULER, "<root>", doc).get("scheduler"))
+    root = _obj(SCHEDULER, "scheduler.schedulerInfo", info.get("schedulerInfo"))
+    if root.get("type") != "capacityScheduler":
+        return ()
+    out: list[QueueAmLimit] = []
+
+    def walk(q: Mapping[str, Any], path: str) -> None:
+        children = q.get("queues")
+        if children is None or q.get("type") == "capacitySchedulerLeafQueueInfo":
+            out.append(_leaf_am(q, path))
+            return
+        items = _list(SCHEDULER, f"{path}.queues.queue", _obj(SCHEDULER, f"{path}.queues", children).get("queue"))
+        for i, child in enumerate(items):
+            walk(_obj(SCHEDULER, f"{path}.queues.queue[{i}]", child), f"{path}.queues.queue[{i}]")
+
+    walk(root, "scheduler.schedulerInfo")
+    return tuple(q for q in out if q.queue)

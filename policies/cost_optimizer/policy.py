@@ -11,7 +11,10 @@ Each tick, from the snapshot and the engine's memory only (pure, no state of its
    once waiting longer would miss the target;
 4. buffer (`buffer`): idle room for the first containers of jobs arriving faster than a boot;
 5. scale-in (`scale_in`): idle nodes leave only when that saves more than re-buying costs;
-6. budget (`budget`): scale-up never pushes the spend rate over `budget_usd_per_hour`.
+6. budget (`budget`): scale-up never pushes the spend rate over `budget_usd_per_hour`;
+7. AM share (`am_share`): YARN starts a waiting ApplicationMaster only while AMs hold at most
+   `maximum-am-resource-percent` of the cluster, so the purchase is max(container shortfall, AM-share
+   shortfall), and scale-in keeps the memory the running AMs' share needs.
 
 Every recommendation's reason names the components that decided it, with their numbers; a backlog
 it chooses not to buy for is a hold (target = current) whose reason says why, so `explain` shows it.
@@ -19,6 +22,7 @@ it chooses not to buy for is a hold (target = current) whose reason says why, so
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Self
 
@@ -38,6 +42,7 @@ from policies._common import has_pending, parse_options, scalable
 from policies._packing import Bins
 from policies.pending_demand import arriving_bins, demand, memory_only
 
+from .am_share import AmShare, Timing, am_share
 from .backlog import Capacity, boot_estimates, forecast, scaled
 from .budget import cap, spend_rate
 from .buffer import first_container_mb, lock_cover, size_buffer
@@ -100,12 +105,26 @@ class CostOptimizerPolicy:
             o.arrival_window_s,
         )
         buf = size_buffer(snapshot.apps, now, o.target_p95_wait_s, boot, o.arrival_window_s)
+        cluster_mb = snapshot.yarn.total_mb if snapshot.yarn.total_mb is not None else running_mb
+        ams = am_share(
+            snapshot.apps,
+            snapshot.am_limits,
+            cluster_mb,
+            capacity.arriving_mb,
+            ctx.history,
+            now,
+            Timing(o.target_p95_wait_s, boot, min_work),
+            o.arrival_window_s,
+        )
         why: list[str] = [*notes]
         purchase = Purchase()
         if packed.unplaced:
             why.append(f"[backlog] {fc.why}")
         if packed.unplaced and fc.buy:
             purchase = buy(scaled(packed.unplaced, fc.fraction), offers, o.price_improvement_factor, pools)
+        if ams.waiting:
+            why.append(f"[am-share] {ams.why}")
+        self._am_top_up(ams, purchase, offers, pools, why)
         if purchase.nodes:
             # a purchase locks its pool for a boot (EMR resizes a pool only while it is RUNNING), so it
             # also covers the first containers of the jobs expected meanwhile (`lock_cover`, never less
@@ -132,8 +151,37 @@ class CostOptimizerPolicy:
             )
             out += [Recommendation(self.name, p.pool_id, p.requested.total, f"hold: {detail}") for p in pools]
         elif not shapes and not has_pending(snapshot.yarn, snapshot):
-            out += self._scale_in(snapshot, ctx, pools, bought, buf.mb, boots, buf.why)
+            floor = (
+                (
+                    cluster_mb - ams.keep_mb,
+                    f"the running AMs' {ams.used_mb / 1024:.0f} GB need {ams.keep_mb / 1024:.0f} GB "
+                    f"of cluster memory at YARN's {100 * ams.share:g}% AM share",
+                )
+                if ams.keep_mb > 0 and ams.used_mb is not None
+                else (float("inf"), "")
+            )
+            out += self._scale_in(snapshot, ctx, pools, bought, buf.mb, boots, buf.why, floor)
         return out
+
+    def _am_top_up(
+        self, ams: AmShare, purchase: Purchase, offers: list[Offer], pools: tuple[CapacityPool, ...], why: list[str]
+    ) -> None:
+        """Adds to `purchase` the nodes the AM share needs beyond its memory: max(container, AM-share shortfall)."""
+        bought_mb = sum(off.option.yarn.memory_mb * n for off, n in purchase.nodes.values())
+        deficit = math.ceil(ams.shortfall_mb - bought_mb)
+        if deficit <= 0 or not ams.waiting:
+            return
+        am = Resources(max(ams.waiting_mb // ams.waiting, 1), 1 if self.options.count_vcores else 0)
+        extra = buffer_nodes(deficit, am, offers, self.options.price_improvement_factor, pools)
+        for offer, n in extra.nodes.values():
+            purchase.add(offer, n)
+        purchase.why += [w.replace("buffer: ", "AM share: ", 1) for w in extra.why]
+        if extra.nodes:
+            usd = sum(off.usd_per_hour * n for off, n in extra.nodes.values())
+            why.append(
+                f"[am-share] bought {sum(n for _, n in extra.nodes.values())} node(s) (+${usd:.3f}/h) beyond the "
+                f"containers' for {deficit / 1024:.0f} GB of cluster memory the waiting AMs need"
+            )
 
     def _scale_up(  # noqa: PLR0917 - private step of evaluate
         self,
@@ -204,11 +252,13 @@ class CostOptimizerPolicy:
         keep_mb: int,
         boots: Mapping[str, float],
         buffer_why: str,
+        floor: tuple[float, str],
     ) -> list[Item]:
         weights = {i.instance_id: i.weight for i in snapshot.instances}
         order = sorted(pools, key=lambda p: (p.market is not Market.SPOT, p.pool_id))
         out: list[Item] = []
         kept = keep_mb
+        may_free, floor_why = floor
         for pool in order:
             if pool.pool_id in bought:
                 continue
@@ -222,6 +272,8 @@ class CostOptimizerPolicy:
                 self.options.min_decommission_timeout_s,
                 weights,
                 self.options.rebuy_probability,
+                may_free,
+                floor_why,
             )
             if release is None:
                 continue
@@ -235,5 +287,7 @@ class CostOptimizerPolicy:
                     decommission_timeout_s=release.timeout_s if release.units else None,
                 )
             )
-            kept += sum(memory_mb(n.capacity) for n in snapshot.nodes if n.host in release.hosts)
+            freed = sum(memory_mb(n.capacity) for n in snapshot.nodes if n.host in release.hosts)
+            kept += freed
+            may_free -= freed
         return out

@@ -80,8 +80,13 @@ def plan_release(  # noqa: PLR0917 - the inputs of one pool's release, each name
     min_timeout_s: int,
     weights: Mapping[str, int],
     rebuy_probability: float = 1.0,
+    may_free_mb: float = float("inf"),
+    floor_why: str = "",
 ) -> Release | None:
-    """The idle nodes of the pool worth releasing now, or None with nothing idle to consider."""
+    """The idle nodes of the pool worth releasing now, or None with nothing idle to consider.
+
+    At most `may_free_mb` of YARN memory leaves: what the running ApplicationMasters' share lets go
+    (`am_share`; `floor_why` says why)."""
     nodes = _candidates(snapshot, pool_id, min_age_s)
     if not nodes:
         return None
@@ -94,6 +99,9 @@ def plan_release(  # noqa: PLR0917 - the inputs of one pool's release, each name
         quote = snapshot.price(types.get(node.instance_id or "", ""), node.market or Market.ON_DEMAND)
         if quote is None:
             refusal = f"kept {node.host}: its price is unknown, so what releasing saves is too"
+            break
+        if freed_mb + memory_mb(node.capacity) > may_free_mb:
+            refusal = f"kept {node.host}: {floor_why}"
             break
         idle_s = min(idle_for(history, snapshot.taken_at, keep_mb + freed_mb + memory_mb(node.capacity)), HORIZON_S)
         saves = quote.usd_per_hour * idle_s / 3600

@@ -108,7 +108,7 @@ def test_yarn_client_reads_the_emulator_over_http(fake: FakeCluster) -> None:
 
 def test_unknown_path_is_404(emulator: Emulator) -> None:
     """Paths the RM does not serve answer 404."""
-    assert requests.get(emulator.yarn_url + "/ws/v1/cluster/scheduler", timeout=5).status_code == 404
+    assert requests.get(emulator.yarn_url + "/ws/v1/cluster/queues", timeout=5).status_code == 404
 
 
 def test_requests_see_emulated_time_advance(fake: FakeCluster) -> None:

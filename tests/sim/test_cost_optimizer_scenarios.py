@@ -7,7 +7,7 @@ The loop is the simulator's own (`autoscaler.sim.runner`): snapshot → `tick.ru
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -43,7 +43,10 @@ def _rate(snapshot) -> float:  # type: ignore[no-untyped-def]
     return total
 
 
-def _simulate(jobs: list[Job], config: ClusterConfig, seed: int = 1, poll: float = 30.0) -> Run:
+def _simulate(
+    jobs: list[Job], config: ClusterConfig, seed: int = 1, poll: float = 30.0, *, am_limits_known: bool = True
+) -> Run:
+    """`am_limits_known=False` hides YARN's AM accounting from the policy (an RM that reports none)."""
     spec = default_spec()
     cluster = SimCluster(spec, book(spec), seed=seed)
     for job in jobs:
@@ -57,6 +60,8 @@ def _simulate(jobs: list[Job], config: ClusterConfig, seed: int = 1, poll: float
     while t < end:
         cluster.advance_to(t)
         snap = cluster.snapshot()
+        if not am_limits_known:
+            snap = replace(snap, am_limits=())
         result = run_tick(snap, memory, policies, config, actuator, now=t)
         decision = result.decision
         am_hosts = {n.instance_id for n in snap.nodes if n.hosts_am}
@@ -76,11 +81,11 @@ def _simulate(jobs: list[Job], config: ClusterConfig, seed: int = 1, poll: float
     return run
 
 
-def _config(min_task_units: int = 1, **options: object) -> ClusterConfig:
+def _config(min_task_units: int = 1, max_task_units: int = 40, **options: object) -> ClusterConfig:
     return make_cluster_config(
         cluster_id="j-SIMULATED",
         policies=[{"type": "cost-optimizer", "options": options}],
-        limits={"max_task_units": 40, "min_task_units": min_task_units, "max_step_up_units": 20},
+        limits={"max_task_units": max_task_units, "min_task_units": min_task_units, "max_step_up_units": 20},
     )
 
 
@@ -133,3 +138,23 @@ def test_steady_workload_p95_wait_stays_within_the_target(target: float) -> None
     and 600) is the cold start's, the first jobs waiting for the first boots."""
     run = _simulate(_steady(), _config(min_task_units=0, target_p95_wait_s=target))
     assert percentile(run.waits, 95) <= 1.25 * target
+
+
+def _am_bound(hours: float = 2.0) -> list[Job]:
+    """A job a minute, each holding EMR's 6 GiB AM for 10 minutes with 2 × 1 GB tasks: ~80 GB of
+    containers at once, but ~60 GB of AMs, which YARN's 10% AM share starts only on ~600 GB."""
+    return [
+        Job(f"a{k}", 60.0 * k, (Stage(2, 1024, 1, 600.0),), am=Resources(6144, 1), am_start_s=5.0)
+        for k in range(int(hours * 60))
+    ]
+
+
+def test_buying_for_the_am_share_cuts_the_wait_of_an_am_bound_workload() -> None:
+    """Planning for YARN's AM share (`am_share`) makes an AM-bound workload wait far less than buying for
+    the pending memory alone, which is what the policy does when the RM reports no AM accounting."""
+    config = _config(min_task_units=0, max_task_units=80)
+    planned = _simulate(_am_bound(), config)
+    blind = _simulate(_am_bound(), config, am_limits_known=False)
+    assert percentile(planned.waits, 95) < 0.25 * percentile(blind.waits, 95)
+    assert planned.am_victims == []
+    assert planned.below_floor == []
