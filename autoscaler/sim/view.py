@@ -163,23 +163,31 @@ def _instance_info(n: SimNode) -> InstanceInfo:
     )
 
 
-def _units(nodes: list[SimNode]) -> Capacity:
-    od = sum(n.weight for n in nodes if n.market is Market.ON_DEMAND)
-    return Capacity(od, sum(n.weight for n in nodes if n.market is Market.SPOT))
-
-
 def pool_view(pool: SimPool) -> CapacityPool:
-    nodes = list(pool.nodes.values())
-    running = [n for n in nodes if n.state is Lifecycle.RUNNING]
-    booting = [n for n in nodes if n.state is Lifecycle.BOOTING]
-    leaving = [n for n in nodes if n.state is Lifecycle.DECOMMISSIONING]
+    # one pass over the pool's nodes: [on-demand, Spot] units running, booting and decommissioning
+    run, boot, leave = [0, 0], [0, 0], [0, 0]
+    booting = draining = False  # draining: a node leaving by our shrink, still decommissioning
+    for n in pool.nodes.values():
+        state = n.state
+        if state is Lifecycle.RUNNING:
+            units = run
+        elif state is Lifecycle.BOOTING:
+            units, booting = boot, True
+        elif state is Lifecycle.DECOMMISSIONING:
+            units, draining = leave, draining or n.leaving
+        else:
+            continue
+        if n.market is Market.ON_DEMAND:
+            units[0] += n.weight
+        elif n.market is Market.SPOT:
+            units[1] += n.weight
     requested = Capacity(pool.target[Market.ON_DEMAND], pool.target[Market.SPOT])
-    held = _units([n for n in nodes if n.state in (Lifecycle.BOOTING, Lifecycle.RUNNING)])
+    held = boot[0] + run[0] + boot[1] + run[1]
     spec = pool.spec
     # A group above its count is still shrinking; a fleet above target by less than one node's weight
     # is fulfilled (EMR overshoots weighted targets rather than miss them) and reads RUNNING.
-    over = held.total > requested.total and spec.kind is PoolKind.INSTANCE_GROUP
-    busy = bool(booting) or any(n.leaving for n in leaving) or over or pool.retry_at is not None
+    over = held > requested.total and spec.kind is PoolKind.INSTANCE_GROUP
+    busy = booting or draining or over or pool.retry_at is not None
     return CapacityPool(
         pool_id=spec.pool_id,
         name=spec.name or f"{spec.role.value.lower()}-{spec.pool_id}",
@@ -187,11 +195,11 @@ def pool_view(pool: SimPool) -> CapacityPool:
         role=spec.role,
         state=PoolState.RESIZING if busy else PoolState.RUNNING,
         requested=requested,
-        running=_units(running),
+        running=Capacity(*run),
         options=pool.options,
         market=spec.market if spec.kind is PoolKind.INSTANCE_GROUP else None,
-        provisioning=_units(booting),
-        decommissioning=_units(leaving),
+        provisioning=Capacity(*boot),
+        decommissioning=Capacity(*leave),
     )
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from autoscaler.model import AppInfo
 
@@ -48,6 +49,7 @@ def first_container_mb(apps: Iterable[AppInfo]) -> int:
     return round(sum(waiting) / len(waiting)) if waiting else FALLBACK_FIRST_MB
 
 
+@lru_cache(maxsize=4096)  # the same apps are listed tick after tick
 def _seq(app_id: str) -> int | None:
     """The submission counter of a YARN application id (`application_<rm start>_<seq>`)."""
     tail = app_id.rsplit("_", 1)[-1]
@@ -60,7 +62,8 @@ def arrival_rate(apps: Iterable[AppInfo], now: float, window_s: float) -> float:
     YARN numbers applications in submission order, so the ids of the apps it still lists count the
     finished ones submitted between them too: (newest − oldest + 1) submissions since the oldest's
     submit time. Without parsable ids, the listed apps alone (a lower bound)."""
-    recent = [a for a in apps if a.submitted_at is not None and now - window_s <= a.submitted_at <= now]
+    since = now - window_s
+    recent = [a for a in apps if a.submitted_at is not None and since <= a.submitted_at <= now]
     if not recent:
         return 0.0
     seqs = [(q, a.submitted_at) for a in recent if (q := _seq(a.app_id)) is not None and a.submitted_at is not None]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from operator import attrgetter
 from typing import Any, Self
 
 from autoscaler.bounds import pool_bounds
@@ -52,6 +53,21 @@ from .pricing import Offer, build_offers, choose
 from .scale_in import memory_mb, plan_release
 
 Item = Recommendation | Rejection
+_INSTANCE_ID, _WEIGHT = attrgetter("instance_id"), attrgetter("weight")
+
+
+def _running(snapshot: ClusterSnapshot, *, bins: bool) -> tuple[list[Bins], int]:
+    """RUNNING nodes' free room (unknown free space is no room; none listed unless `bins`) and their
+    YARN memory (allocated + free) where both are known, in one pass without a `capacity` per node."""
+    free: list[Bins] = []
+    running_mb = 0
+    for node in snapshot.nodes:
+        if node.state is NodeState.RUNNING and (room := node.available) is not None:
+            if bins:
+                free.append(Bins(room.memory_mb, room.vcores, 1))
+            if node.used is not None:
+                running_mb += node.used.memory_mb + room.memory_mb
+    return free, running_mb
 
 
 class CostOptimizerPolicy:
@@ -80,13 +96,7 @@ class CostOptimizerPolicy:
         shapes = demand(snapshot)
         if not o.count_vcores:
             shapes = memory_only(shapes)
-        free: list[Bins] = []  # unknown free space is no room
-        running_mb = 0  # RUNNING nodes' YARN memory (allocated + free) where both are known
-        for node in snapshot.nodes:
-            if node.state is NodeState.RUNNING and (room := node.available) is not None:
-                free.append(Bins(room.memory_mb, room.vcores, 1))
-                if node.used is not None:  # `node.capacity`'s memory, without building it
-                    running_mb += node.used.memory_mb + room.memory_mb
+        free, running_mb = _running(snapshot, bins=bool(shapes))  # free room matters only to pending shapes
         arriving = arriving_bins(snapshot, ctx)
         packed = pack_existing(shapes, free, arriving)
         unplaced_mb = sum(s.memory_mb * n for s, n in packed.unplaced.items())
@@ -254,7 +264,8 @@ class CostOptimizerPolicy:
         buffer_why: str,
         floor: tuple[float, str],
     ) -> list[Item]:
-        weights = {i.instance_id: i.weight for i in snapshot.instances}
+        instances = snapshot.instances
+        weights = dict(zip(map(_INSTANCE_ID, instances), map(_WEIGHT, instances), strict=True))  # {id: weight}, in C
         order = sorted(pools, key=lambda p: (p.market is not Market.SPOT, p.pool_id))
         out: list[Item] = []
         kept = keep_mb

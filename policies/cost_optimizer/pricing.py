@@ -121,9 +121,8 @@ def build_offers(  # noqa: PLR0917 - the snapshot, memory and per-pool facts an 
 ) -> tuple[list[Offer], list[str]]:
     """Every priced offer of the pools (those of a pool in `full` marked so), and a note per pool left out
     (back-off, no price)."""
-    noticed = {
-        i.instance_type for i in snapshot.instances if i.instance_id in {n.instance_id for n in snapshot.interruptions}
-    }
+    noticed_ids = {n.instance_id for n in snapshot.interruptions}  # once, not per instance
+    noticed = {i.instance_type for i in snapshot.instances if i.instance_id in noticed_ids} if noticed_ids else set()
     offers: list[Offer] = []
     notes: list[str] = []
     for pool in pools:
