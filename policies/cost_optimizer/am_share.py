@@ -18,10 +18,10 @@ queue's capacity), else the queue's share, else `DOCUMENTED_SHARE`, said so in t
 memory in use has no default: unknown usage justifies no purchase and no kept capacity.
 
 Jobs that wait for the AM share start as running jobs end, so the purchase is for the AMs still
-waiting when a node bought now lands: the waiting queue's start rate is measured from the history
-(`apps_pending` fell by the starts minus the submissions; submissions from the application ids, as
-the buffer counts them), and a queue that this rate clears within a boot, or before its oldest job
-reaches the target, buys nothing.
+waiting when a node bought now lands: the start rate is measured from the history over the job-rate
+window (`start_rate`: `apps_pending` rose by the submissions minus the starts), a queue that this
+rate clears within a boot, or before its oldest job reaches the target, buys nothing, and the rest
+get only as many AM slots as start them within the new node's paid work time (`_queue_demand`).
 """
 
 from __future__ import annotations
@@ -200,7 +200,8 @@ def _queue_demand(  # noqa: PLR0917 - one queue's rule, each input named in its 
     work_s = max(target_s - age - boot_s, timing.min_work_s, 1.0)
     running = used_mb / each
     mu = rate / running if running > 0 else 0.0
-    slots = min(max(left / work_s - rate, 0.0) / mu, left) if mu > 0 else left
+    # YARN admits whole AMs (used + AM ≤ limit): a part of a slot is a slot
+    slots = math.ceil(min(max(left / work_s - rate, 0.0) / mu, left) if mu > 0 else left)
     need = (used_mb + slots * each) / share
     short = max(need - have, 0.0)
     raise_to = min((used_mb + slots * each) / have, 1.0) if have > 0 else 1.0
