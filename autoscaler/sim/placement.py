@@ -26,15 +26,13 @@ from heapq import heappush
 from operator import attrgetter
 from typing import Final
 
+from autoscaler.model import Resources
 from autoscaler.sim.demand import AM_SHARE
 from autoscaler.sim.events import AM, BATCH, EventQueue
 from autoscaler.sim.jobrun import AmState, Batch, JobRun
 from autoscaler.sim.node import SimNode
 from autoscaler.sim.totals import Totals
 
-_PLACED: Final = 0
-_NO_ROOM: Final = 1
-_AM_LIMIT: Final = 2
 _NO_JOB: Final = 1 << 62  # after every job seq: an exhausted queue sorts last in the merge
 SEQ: Final = attrgetter("seq")
 _FREE_MEM: Final = attrgetter("free_mem")
@@ -131,23 +129,25 @@ class Placement:
 
         `_order` is the open nodes by seq, kept sorted as nodes open and fill (every one has room for
         the smallest shape: nodes join only with room, and free memory drops only here), so a pass
-        neither sorts nor filters the nodes; a node that runs out of room leaves it at once.
+        neither sorts nor filters the nodes; a node that runs out of room leaves it at once. The
+        queues do not change during a pass (an AM placed starts by an event), so each is walked once.
         """
-        if not self._order or not (self._am_q or self._task_q):
+        nodes = self._order
+        am_q, task_q = self._am_q, self._task_q
+        if not nodes or not (am_q or task_q):
             return
-        nodes, full = self._order, self._full
+        full, jobs = self._full, self.jobs
         if self._unchecked:
             full.extend(n for n in self._unchecked if n.seq in self._open and not self._has_room(n))
             self._unchecked.clear()
-        # the most free memory on any node, computed when a task ask needs it: an upper bound for
-        # the rest of the pass (a pass only allocates), recomputed after a node fills
+        # the most free memory on any node, computed when an ask needs it: an upper bound for the
+        # rest of the pass (a pass only allocates), recomputed after a node fills
         top = -1
-        am_q, task_q = self._am_q, self._task_q
         am_keep: list[int] = []
         task_keep: list[int] = []
         am_dropped = task_dropped = False  # whether a queue lost an entry (else it is left as it was)
         i = j = 0
-        am_blocked = False  # the AM share is used up: no further AM can start this pass
+        am_end, task_end = len(am_q), len(task_q)  # am_end drops to i when the AM share is used up
         while True:
             if full:  # nodes that just ran out of room leave the pass and the open set
                 for n in full:
@@ -155,44 +155,49 @@ class Placement:
                     del self._open[n.seq]
                 full.clear()
                 top = -1
-            if not nodes:
-                break
-            a = am_q[i] if i < len(am_q) and not am_blocked else _NO_JOB
-            b = task_q[j] if j < len(task_q) else _NO_JOB
-            if a == b == _NO_JOB:
-                break
+                if not nodes:
+                    break
+            a = am_q[i] if i < am_end else _NO_JOB
+            b = task_q[j] if j < task_end else _NO_JOB
             if a < b:
                 i += 1
-                jr = self.jobs[a]
+                jr = jobs[a]
                 if jr.am_state is not _PENDING:
-                    self._am_set.discard(jr.seq)
+                    self._am_set.discard(a)
                     am_dropped = True
                     continue
-                status = self._place_am(jr, nodes, now, top)
-                if status == _PLACED:
-                    self._am_set.discard(jr.seq)
+                am = jr.job.am
+                assert am is not None
+                if self._am_mem and self._am_mem + am.memory_mb > self.am_share * self.totals.total_mem:
+                    am_keep.append(a)
+                    am_end = i  # no further AM can start this pass
+                    continue
+                if top < 0:
+                    top = max(map(_FREE_MEM, nodes))
+                if am.memory_mb <= top and self._place_am(jr, am, nodes, now):
+                    self._am_set.discard(a)
                     am_dropped = True
                 else:
-                    am_keep.append(jr.seq)
-                    am_blocked = status == _AM_LIMIT
-                    continue
+                    am_keep.append(a)
+            elif b == _NO_JOB:
+                break
             else:
                 j += 1
-                jr = self.jobs[b]
+                jr = jobs[b]
                 if jr.am_state is not _READY or not jr.runs:
-                    self._task_set.discard(jr.seq)
+                    self._task_set.discard(b)
                     task_dropped = True
                     continue
                 if top < 0:
                     top = max(map(_FREE_MEM, nodes))
                 if jr.mem > top:  # fits on no node: what _place_tasks would find, cheaper
-                    task_keep.append(jr.seq)
+                    task_keep.append(b)
                     continue
                 self._place_tasks(jr, nodes, now)
                 if jr.runs:
-                    task_keep.append(jr.seq)
+                    task_keep.append(b)
                 else:
-                    self._task_set.discard(jr.seq)
+                    self._task_set.discard(b)
                     task_dropped = True
         if am_dropped:
             self._am_q = am_keep + am_q[i:]
@@ -213,18 +218,9 @@ class Placement:
             jr.started_at = now
         self._touch(jr)
 
-    def _place_am(self, jr: JobRun, nodes: list[SimNode], now: float, top: int) -> int:
-        """Start `jr`'s AM on the first node with room; a node left without room goes to `_full`.
-
-        `top`, when not negative, is at least the most free memory on any of `nodes`: an AM larger
-        finds no room, known without walking them.
-        """
-        am = jr.job.am
-        assert am is not None
-        if self._am_mem and self._am_mem + am.memory_mb > self.am_share * self.totals.total_mem:
-            return _AM_LIMIT
-        if am.memory_mb > top >= 0:
-            return _NO_ROOM
+    def _place_am(self, jr: JobRun, am: Resources, nodes: list[SimNode], now: float) -> bool:
+        """Start `jr`'s AM (`am`, within the AM share) on the first node with room; a node left without
+        room goes to `_full`."""
         for node in nodes:
             if node.free_mem >= am.memory_mb and (node.free_vc >= am.vcores or not self.count_vcores):
                 self._use(node, am.memory_mb, am.vcores, 1, now)
@@ -238,8 +234,8 @@ class Placement:
                 self._events.push(now + jr.job.am_start_s, AM, jr)
                 if node.free_mem < self._min_mem or node.free_vc < self._min_vc:
                     self._full.append(node)
-                return _PLACED
-        return _NO_ROOM
+                return True
+        return False
 
     def _place_tasks(self, jr: JobRun, nodes: list[SimNode], now: float) -> None:  # noqa: PLR0912, PLR0915 - hot, inlined
         """First-fit the current stage's queued tasks (some are queued); nodes left without room go to `_full`.
