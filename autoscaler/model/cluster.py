@@ -13,6 +13,8 @@ from enum import StrEnum
 from itertools import chain
 from types import MappingProxyType
 
+from autoscaler.model._fastinit import fast_init
+
 
 class Market(StrEnum):
     ON_DEMAND = "ON_DEMAND"
@@ -69,6 +71,7 @@ class InstanceState(StrEnum):
     TERMINATED = "TERMINATED"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Resources:
     """A YARN resource vector (memory in MB, virtual cores)."""
@@ -80,6 +83,7 @@ class Resources:
         return self.memory_mb <= other.memory_mb and self.vcores <= other.vcores
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class YarnMetrics:
     """`/ws/v1/cluster/metrics`, default partition or `*AcrossPartition` when the RM offers it.
@@ -116,6 +120,7 @@ class YarnMetrics:
         return 100.0 * self.available_mb / self.total_mb
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class NodeInfo:
     """One YARN NodeManager joined with the EMR instance that hosts it (when the join succeeded).
@@ -154,6 +159,7 @@ class NodeInfo:
         return self.state is NodeState.RUNNING and self.num_containers == 0 and self.usage_known and not self.hosts_am
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PendingRequest:
     """Outstanding container asks of one shape (resourceRequests with resourceName "*")."""
@@ -164,6 +170,7 @@ class PendingRequest:
     queue: str = "default"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AppInfo:
     app_id: str
@@ -177,6 +184,7 @@ class AppInfo:
     running_containers: int | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class QueueAmLimit:
     """One CapacityScheduler leaf queue's ApplicationMaster accounting (`/ws/v1/cluster/scheduler`).
@@ -193,6 +201,7 @@ class QueueAmLimit:
     used_mb: int | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class InstanceOption:
     """An instance type a pool may launch, with what it brings to YARN."""
@@ -203,6 +212,7 @@ class InstanceOption:
     bid_price_usd: float | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Capacity:
     """Units split by market. An instance group uses only the side of its market."""
@@ -221,6 +231,7 @@ class Capacity:
         return replace(self, on_demand=units) if market is Market.ON_DEMAND else replace(self, spot=units)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class InstanceInfo:
     """One EMR instance (ListInstances), whether or not YARN knows it yet."""
@@ -235,6 +246,7 @@ class InstanceInfo:
     weight: int = 1
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CapacityPool:
     """An EMR instance group or instance fleet.
@@ -275,6 +287,7 @@ class CapacityPool:
         return max((o.yarn for o in self.options), key=lambda r: (r.memory_mb, r.vcores))
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PriceQuote:
     """Price of one instance type in one market, EC2 and EMR charge separately, USD per hour."""
@@ -291,6 +304,7 @@ class PriceQuote:
         return self.ec2_usd_per_hour + self.emr_usd_per_hour
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class InterruptionNotice:
     """A Spot interruption warning (two-minute notice) or rebalance recommendation."""
@@ -301,6 +315,7 @@ class InterruptionNotice:
     effective_at: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SourceStatus:
     """How one source fared while building a snapshot; a failed source makes the snapshot stale."""
@@ -313,6 +328,7 @@ class SourceStatus:
     notes: tuple[str, ...] = ()  # worth telling the operator, did not make the read fail
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ClusterSnapshot:
     """One immutable view of one cluster at `taken_at` (epoch seconds)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from autoscaler.model._fastinit import fast_init
 from autoscaler.model.cluster import Capacity, Market, PoolKind
 from autoscaler.model.memory import ControllerMemory, Replacement
 
@@ -39,6 +40,7 @@ class RejectReason(StrEnum):
     BUDGET = "budget"  # a scale-up cut so the estimated spend rate stays under a policy's budget_usd_per_hour
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Recommendation:
     """One policy's wish for one pool: an absolute number of units, never a delta."""
@@ -53,6 +55,7 @@ class Recommendation:
     decommission_timeout_s: int | None = None  # scale-in: ShrinkPolicy DecommissionTimeout; None = config's
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Rejection:
     reason: RejectReason
@@ -63,6 +66,7 @@ class Rejection:
     allowed_units: int | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Resize:
     """An absolute target for one pool, plus, for groups, which instances to drain or keep."""
@@ -85,6 +89,7 @@ class Resize:
         return self.target.total > self.current.total
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Plan:
     resizes: tuple[Resize, ...] = ()
@@ -106,6 +111,7 @@ class NoticeStatus(StrEnum):
     NOT_REPLACED = "not_replaced"  # a rebalance recommendation, replacement off, or the pool scales in
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class NoticeNote:
     """One line of the tick log's and `explain`'s account of Spot notices; `usd_per_hour` is what the
@@ -121,6 +127,7 @@ class NoticeNote:
     usd_per_hour: float | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Decision:
     """What one evaluation concluded, with everything needed to explain it."""
@@ -143,6 +150,7 @@ class OutcomeStatus(StrEnum):
     FENCED = "fenced"  # not written: this replica no longer holds the cluster's lease (autoscaler/ha.py)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Outcome:
     pool_id: str

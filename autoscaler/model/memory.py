@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from autoscaler.model._fastinit import fast_init
 from autoscaler.model.cluster import YarnMetrics
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class MetricSample:
     """What policies may average over time; kept in memory by the engine, bounded by a window."""
@@ -17,6 +19,7 @@ class MetricSample:
     yarn: YarnMetrics
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PoolMemory:
     """One pool's timers. `last_scale_*_at` are when we asked; `resizing_since` and
@@ -49,6 +52,7 @@ class PoolMemory:
         )
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Replacement:
     """Capacity bought for an instance under a two-minute Spot warning (`autoscaler.replacement`).
@@ -69,6 +73,7 @@ class Replacement:
     pool_requested: int
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ControllerMemory:
     """State the controller carries between ticks; passed in and returned, never mutated."""
