@@ -354,21 +354,22 @@ def apply_guardrails(
     pools = {p.pool_id: p for p in snapshot.pools}
     candidates = [p for p in (snapshot.pools if managed is None else managed) if p.role is not PoolRole.MASTER]
     od_groups = {role: _on_demand_alternative(candidates, role, config) for role in (PoolRole.TASK, PoolRole.CORE)}
+    profiles, buys, give_back, hdfs = profiles or {}, buys or {}, give_back or {}, hdfs_utilization(snapshot)
     for pool_id, rec in wanted.items():
         pool = pools.get(pool_id)
         if pool is None:  # admission (`engine._admit`) drops recommendations for unknown pools
             raise ValueError(f"apply_guardrails: pool {pool_id!r} is not in the snapshot")
-        timing = (profiles or {}).get(rec.policy, "ours") != "vendor"
+        timing = profiles.get(rec.policy, "ours") != "vendor"
         check = _PoolCheck(
             pool,
             rec,
             config,
             rejections,
             od_groups.get(pool.role),
-            hdfs_utilization(snapshot),
+            hdfs,
             timing,
-            (buys or {}).get(pool_id, ()),
-            (give_back or {}).get(pool_id),
+            buys.get(pool_id, ()),
+            give_back.get(pool_id),
         )
         resize, pool_mem = _plan_pool(check, snapshot, memory.pool(pool_id), od_total - pool.requested.on_demand)
         if pool_mem != memory.pool(pool_id):

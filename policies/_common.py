@@ -82,6 +82,8 @@ def preference_key(
 
 def cheapest_option(snapshot: ClusterSnapshot, pool: CapacityPool, market: Market) -> InstanceOption:
     """The option new units of a pool are assumed to be (fleets choose for themselves; we estimate)."""
+    if len(pool.options) == 1:  # an instance group: nothing to rank (the key is pure)
+        return pool.options[0]
     return min(pool.options, key=lambda o: preference_key(snapshot, pool, o, market))
 
 
@@ -97,6 +99,8 @@ def scalable(pools: Iterable[CapacityPool]) -> tuple[CapacityPool, ...]:
 def ordered_for_scaling(snapshot: ClusterSnapshot, ctx: PolicyContext) -> tuple[CapacityPool, ...]:
     """Managed pools in the order a cluster-wide algorithm should grow them (and shrink them reversed)."""
     pools = scalable(ctx.managed_pools)
+    if len(pools) <= 1:  # nothing to order (the key is pure)
+        return pools
     return tuple(
         sorted(
             pools,

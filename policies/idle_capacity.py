@@ -22,6 +22,7 @@ Options:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from operator import attrgetter
 from typing import Any, Self
 
 from pydantic import Field
@@ -29,6 +30,8 @@ from pydantic import Field
 from autoscaler.model import ClusterSnapshot, NodeInfo, Recommendation, Rejection
 from autoscaler.policy import PolicyContext
 from policies._common import PolicyOptions, has_pending, observed_since, parse_options, scalable, window
+
+_INSTANCE_ID, _WEIGHT = attrgetter("instance_id"), attrgetter("weight")
 
 
 class IdleCapacityOptions(PolicyOptions):
@@ -51,13 +54,17 @@ class IdleCapacityPolicy:
     def evaluate(self, snapshot: ClusterSnapshot, ctx: PolicyContext) -> Iterable[Recommendation | Rejection]:
         if snapshot.yarn is None or has_pending(snapshot.yarn, snapshot):
             return []
-        weights = {i.instance_id: i.weight for i in snapshot.instances}
+        weights: dict[str, int] | None = None  # indexed on the first pool with a surplus (most ticks: none)
         out: list[Recommendation | Rejection] = []
         for pool in scalable(ctx.managed_pools):
-            idle = sorted(
-                (n for n in snapshot.nodes if n.pool_id == pool.pool_id and n.num_containers == 0 and n.is_idle),
-                key=lambda n: (_weight(n, weights), n.host),
-            )
+            idle = [n for n in snapshot.nodes if n.pool_id == pool.pool_id and n.num_containers == 0 and n.is_idle]
+            if len(idle) <= self.options.keep_idle_nodes:
+                continue  # no surplus
+            if weights is None:
+                instances = snapshot.instances
+                weights = dict(zip(map(_INSTANCE_ID, instances), map(_WEIGHT, instances), strict=True))
+            w = weights
+            idle.sort(key=lambda n: (_weight(n, w), n.host))
             surplus = idle[: max(len(idle) - self.options.keep_idle_nodes, 0)]
             if not surplus or not self._idle_long_enough(snapshot, ctx, surplus):
                 continue

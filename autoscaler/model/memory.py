@@ -52,6 +52,9 @@ class PoolMemory:
         )
 
 
+_NO_POOL_MEMORY = PoolMemory()  # a pool never remembered (frozen: one shared instance)
+
+
 @fast_init
 @dataclass(frozen=True, slots=True)
 class Replacement:
@@ -91,7 +94,8 @@ class ControllerMemory:
     replacements: Mapping[str, Replacement] = field(default_factory=lambda: MappingProxyType({}))
 
     def pool(self, pool_id: str) -> PoolMemory:
-        return self.pools.get(pool_id, PoolMemory())
+        found = self.pools.get(pool_id)  # not `.get(pool_id, PoolMemory())`: that builds one on every call
+        return found if found is not None else _NO_POOL_MEMORY
 
     def shifted(self, seconds: float) -> ControllerMemory:
         """This memory after the wall clock stepped by `seconds` (an NTP step, a restored VM): every
