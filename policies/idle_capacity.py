@@ -57,18 +57,21 @@ class IdleCapacityPolicy:
         weights: dict[str, int] | None = None  # indexed on the first pool with a surplus (most ticks: none)
         out: list[Recommendation | Rejection] = []
         for pool in scalable(ctx.managed_pools):
-            idle = [n for n in snapshot.nodes if n.pool_id == pool.pool_id and n.num_containers == 0 and n.is_idle]
-            if len(idle) <= self.options.keep_idle_nodes:
+            pool_id = pool.pool_id
+            idle = [n for n in snapshot.nodes if n.pool_id == pool_id and n.num_containers == 0 and n.is_idle]
+            keep = self.options.keep_idle_nodes
+            if len(idle) <= keep:
                 continue  # no surplus
             if weights is None:
                 instances = snapshot.instances
                 weights = dict(zip(map(_INSTANCE_ID, instances), map(_WEIGHT, instances), strict=True))
-            w = weights
-            idle.sort(key=lambda n: (_weight(n, w), n.host))
-            surplus = idle[: max(len(idle) - self.options.keep_idle_nodes, 0)]
-            if not surplus or not self._idle_long_enough(snapshot, ctx, surplus):
+            if keep:  # which nodes are kept depends on the order; with none kept, only sums are read
+                w = weights
+                idle.sort(key=lambda n: (_weight(n, w), n.host))
+            surplus = idle[: len(idle) - keep]
+            if not self._idle_long_enough(snapshot, ctx, surplus):
                 continue
-            units = sum(_weight(n, weights) for n in surplus)
+            units = sum(weights.get(n.instance_id, 1) if n.instance_id else 1 for n in surplus)  # `_weight`, inline
             target = max(pool.requested.total - units, 0)
             if target >= pool.requested.total:
                 continue
@@ -90,7 +93,10 @@ class IdleCapacityPolicy:
         now = snapshot.taken_at
         if not observed_since(ctx.history, now - span):
             return False
-        needed_mb = sum(c.memory_mb for n in surplus if (c := n.capacity) is not None)  # idle: known
+        # `capacity`'s memory (idle: known), without building a Resources per node
+        needed_mb = sum(
+            n.used.memory_mb + n.available.memory_mb for n in surplus if n.used is not None and n.available is not None
+        )
         return all(
             not has_pending(s.yarn) and s.yarn.available_mb is not None and s.yarn.available_mb >= needed_mb
             for s in window(ctx.history, now, span)
