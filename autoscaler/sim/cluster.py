@@ -81,6 +81,7 @@ class SimCluster:
             self.pools[ps.pool_id] = pool = SimPool(i, ps, options, hazards)
             self._reconcile(pool, initial=True)
         self._nm_options = [o for p in self.pools.values() if p.spec.role is not PoolRole.MASTER for o in p.options]
+        self._fits_on: dict[tuple[int, int], bool] = {}
         for at_s, pool_id in spec.reclaims:
             reclaim = spec.start_at + at_s
             self._push(max(spec.start_at, reclaim - spec.interruption_notice_s), REPLAY, (pool_id, reclaim))
@@ -111,11 +112,21 @@ class SimCluster:
         asks above `yarn.scheduler.maximum-allocation-*` (EMR sets it to the node size): it is
         listed in `rejected` and never runs.
         """
-        shapes = [s.shape for s in job.stages] + ([job.am] if job.am else [])
-        if not all(any(sh.fits_in(o.yarn) for o in self._nm_options) for sh in shapes):
+        shapes = [(s.memory_mb, s.vcores) for s in job.stages]
+        if job.am:
+            shapes.append((job.am.memory_mb, job.am.vcores))
+        if not all(map(self._fits, shapes)):
             self.rejected.append(job)
             return
         self._push(max(self.spec.start_at + job.submit_s, self.now), SUBMIT, job)
+
+    def _fits(self, shape: tuple[int, int]) -> bool:
+        """A container of (MB, vcores) fits on some NodeManager type (answered once per shape)."""
+        fits = self._fits_on.get(shape)
+        if fits is None:
+            mb, vc = shape
+            fits = self._fits_on[shape] = any(mb <= o.yarn.memory_mb and vc <= o.yarn.vcores for o in self._nm_options)
+        return fits
 
     def _on_submit(self, obj: object) -> None:
         assert isinstance(obj, Job)

@@ -6,7 +6,7 @@ identical-shape tasks. The loaders (`native`, `swim`, `alibaba`) build these; `t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from autoscaler.model import Resources
 
@@ -59,7 +59,11 @@ class Job:
 
 
 def scale_job(job: Job, scale: float) -> Job:
-    """Scale data volume: each stage's task count × scale, rounded, at least one task."""
+    """Scale data volume: each stage's task count × scale, rounded, at least one task.
+
+    Built with the constructors, not `dataclasses.replace` (several times slower, once per job of a
+    whole trace): every other field is carried over as it is.
+    """
     if scale == 1.0:
         return job
     stages = []
@@ -69,5 +73,5 @@ def scale_job(job: Job, scale: float) -> Job:
             task_s: float | tuple[float, ...] = tuple(s.task_s[i % len(s.task_s)] for i in range(n))
         else:
             task_s = s.task_s
-        stages.append(replace(s, tasks=n, task_s=task_s))
-    return replace(job, stages=tuple(stages))
+        stages.append(Stage(n, s.memory_mb, s.vcores, task_s))
+    return Job(job.id, job.submit_s, tuple(stages), job.queue, job.am, job.am_start_s)

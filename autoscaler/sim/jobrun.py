@@ -81,7 +81,7 @@ class JobRun:
 
     def queue_stage(self, stage: Stage) -> None:
         self.shape = stage.shape
-        self.mem, self.vc = stage.shape.memory_mb, stage.shape.vcores
+        self.mem, self.vc = stage.memory_mb, stage.vcores
         self.stage_tasks = stage.tasks
         self.runs = run_list(stage)
         self.queued = stage.tasks

@@ -34,10 +34,15 @@ class Workload(Placement):
         jr = JobRun(len(self.jobs), job)
         self.jobs.append(jr)
         self.active[jr.seq] = jr
-        for shape in ([job.am] if job.am else []) + [s.shape for s in job.stages]:
-            self._min_mem = min(self._min_mem, shape.memory_mb)
+        am = job.am
+        if am is not None:
+            self._min_mem = min(self._min_mem, am.memory_mb)
             if self.count_vcores:
-                self._min_vc = min(self._min_vc, shape.vcores)
+                self._min_vc = min(self._min_vc, am.vcores)
+        for stage in job.stages:
+            self._min_mem = min(self._min_mem, stage.memory_mb)
+            if self.count_vcores:
+                self._min_vc = min(self._min_vc, stage.vcores)
         if jr.am_state is AmState.READY:
             self.am_ready(jr, now)
         else:

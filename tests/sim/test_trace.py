@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from autoscaler.model import Resources
 from autoscaler.sim.conversion import MIB, ConversionModel
+from autoscaler.sim.job import Job, Stage, scale_job
 from autoscaler.sim.trace import TraceError, load_trace
 
 
@@ -119,3 +121,21 @@ def test_unknown_extension_is_an_error(tmp_path: Path) -> None:
     """An unknown trace extension says which ones are known."""
     with pytest.raises(TraceError, match="unknown trace format"):
         load_trace(_write(tmp_path, "t.txt", ["x"]))
+
+
+def test_scale_job_keeps_every_other_field() -> None:
+    """Scaling changes only the task counts (and per-task durations, cycled): every other field of the
+    job and its stages, whatever fields they grow, is what `dataclasses.replace` would carry over."""
+    job = Job(
+        "j",
+        7.0,
+        (Stage(3, 2048, 2, (1.0, 2.0, 3.0)), Stage(2, 512, 1, 9.0)),
+        queue="etl",
+        am=Resources(1024, 1),
+        am_start_s=4.0,
+    )
+    expected = replace(
+        job,
+        stages=(replace(job.stages[0], tasks=6, task_s=(1.0, 2.0, 3.0) * 2), replace(job.stages[1], tasks=4)),
+    )
+    assert scale_job(job, 2.0) == expected
