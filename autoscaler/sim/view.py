@@ -136,12 +136,15 @@ def _node_info(n: SimNode, cache: SnapshotCache) -> NodeInfo:
     # positional, in NodeInfo's field order (this runs for every node that changed, every tick): host,
     # state, num_containers, used, available (over-committed vcores under memory-only scheduling read
     # as 0 free, as our YARN source parses them), last_health_update_s, instance_id, pool_id, market, hosts_am
+    known = cache.resources  # `cache.res`, inline: two lookups per view
+    used_key = (n.cap_mem - n.free_mem, n.cap_vc - n.free_vc)
+    free_key = (n.free_mem, n.free_vc if n.free_vc > 0 else 0)
     return NodeInfo(
         n.host,
         NodeState.RUNNING if n.state is Lifecycle.RUNNING else NodeState.DECOMMISSIONING,
         n.containers + n.ams,
-        cache.res(n.cap_mem - n.free_mem, n.cap_vc - n.free_vc),
-        cache.res(n.free_mem, n.free_vc if n.free_vc > 0 else 0),
+        known.get(used_key) or cache.res(*used_key),
+        known.get(free_key) or cache.res(*free_key),
         n.changed_at,
         n.instance_id,
         n.pool_id,
@@ -151,15 +154,16 @@ def _node_info(n: SimNode, cache: SnapshotCache) -> NodeInfo:
 
 
 def _instance_info(n: SimNode) -> InstanceInfo:
+    # positional, in InstanceInfo's field order: id, pool, type, market, state, private DNS, launched_at, weight
     return InstanceInfo(
-        instance_id=n.instance_id,
-        pool_id=n.pool_id,
-        instance_type=n.instance_type,
-        market=n.market,
-        state=InstanceState.PROVISIONING if n.state is Lifecycle.BOOTING else InstanceState.RUNNING,
-        private_dns=n.host,
-        launched_at=n.requested_at,
-        weight=n.weight,
+        n.instance_id,
+        n.pool_id,
+        n.instance_type,
+        n.market,
+        InstanceState.PROVISIONING if n.state is Lifecycle.BOOTING else InstanceState.RUNNING,
+        n.host,
+        n.requested_at,
+        n.weight,
     )
 
 
