@@ -68,7 +68,7 @@ class Placement:
         self._am_set: set[int] = set()
         self._task_q: list[int] = []
         self._task_set: set[int] = set()
-        self._open: dict[int, SimNode] = {}  # RUNNING nodes with room for the smallest shape
+        self._open: dict[int, SimNode] = {}  # RUNNING nodes with room for the smallest shape (in `_running`)
         self._order: list[SimNode] = []  # the same nodes by seq: first fit fills the oldest first
         self._full: list[SimNode] = []  # nodes a placement just left without room (a pass drops them)
         self._unchecked: list[SimNode] = []  # nodes opened by `node_up`, not yet checked for room by a pass
@@ -248,11 +248,11 @@ class Placement:
         mem, vc = jr.mem, jr.vc
         count_vc = self.count_vcores and vc > 0
         min_mem, min_vc = self._min_mem, self._min_vc
-        running, full, touched = self._running, self._full, self.touched
+        full, touched = self._full, self.touched
         events = self._events
         heap, seq, group = events.heap, events.seq, events.open_group
         group_at = events.group_at if group is not None else None
-        placed = counted = 0  # containers placed; of those, on nodes counted in the totals
+        placed = 0  # every open node is a RUNNING NodeManager, counted in the totals
         for node in nodes:
             fit = node.free_mem // mem
             if count_vc:
@@ -287,8 +287,6 @@ class Placement:
             node.changed_at = now  # SimNode.touch
             touched.add(node)
             placed += here
-            if node.seq in running:
-                counted += here
             if node.free_mem < min_mem or node.free_vc < min_vc:
                 full.append(node)
             if not runs:
@@ -297,8 +295,8 @@ class Placement:
             events.seq, events.open_group, events.group_at = seq, group, end  # `end`: the last batch's
             totals = self.totals
             totals.allocated += placed
-            totals.free_mem -= mem * counted
-            totals.free_vc -= vc * counted
+            totals.free_mem -= mem * placed
+            totals.free_vc -= vc * placed
             jr.running += placed
             queued = jr.queued = jr.queued - placed
             if jr.started_at is None:

@@ -17,6 +17,7 @@ from autoscaler.sim.jobrun import AmState, Batch, JobRun
 from autoscaler.sim.node import Lifecycle, SimNode
 from autoscaler.sim.placement import SEQ, Placement
 
+_RUNNING: Final = Lifecycle.RUNNING
 _TERMINATED: Final = Lifecycle.TERMINATED
 _DECOMMISSIONING: Final = Lifecycle.DECOMMISSIONING
 
@@ -132,7 +133,7 @@ class Workload(Placement):
         them is a sum, so the order does not matter). A batch on a TERMINATED node is dead: the node
         was lost and `kill_node` re-queued its work.
         """
-        running, open_, order = self._running, self._open, self._order
+        open_, order = self._open, self._order
         min_mem, min_vc = self._min_mem, self._min_vc
         touched, changed = self.touched, self.changed
         released = freed_mem = freed_vc = 0
@@ -147,12 +148,11 @@ class Workload(Placement):
             node.changed_at = now  # SimNode.touch
             touched.add(node)
             released += count
-            seq = node.seq
-            if seq in running:
+            if state is _RUNNING:  # a RUNNING NodeManager: counted in the totals (`_running`)
                 freed_mem += mem
                 freed_vc += vc
-                if node.free_mem >= min_mem and node.free_vc >= min_vc and seq not in open_:
-                    open_[seq] = node
+                if node.free_mem >= min_mem and node.free_vc >= min_vc and node.seq not in open_:
+                    open_[node.seq] = node
                     insort(order, node, key=SEQ)
             jr.running -= count
             done = jr.done = jr.done + count
