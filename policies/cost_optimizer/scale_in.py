@@ -23,8 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from autoscaler.model import ClusterSnapshot, Market, MetricSample, NodeInfo, Resources
+
+_INSTANCE_ID, _LAUNCHED_AT = attrgetter("instance_id"), attrgetter("launched_at")
 
 #: Longest idle stretch ahead a release is credited with: an hour, past which history says little.
 HORIZON_S = 3600.0
@@ -52,16 +55,16 @@ def idle_for(history: Sequence[MetricSample], now: float, needed_mb: int) -> flo
 
 
 def _candidates(snapshot: ClusterSnapshot, pool_id: str, min_age_s: float) -> list[NodeInfo]:
-    nodes = [n for n in snapshot.nodes if n.pool_id == pool_id and n.is_idle and n.instance_id]
+    # the container count first: a busy node is not asked for `is_idle` (which tests it too)
+    nodes = [
+        n for n in snapshot.nodes if n.pool_id == pool_id and n.num_containers == 0 and n.is_idle and n.instance_id
+    ]
     if not nodes:  # the usual tick: the instances are not indexed
         return nodes
-    launched = {i.instance_id: i.launched_at for i in snapshot.instances}
-
-    def old_enough(n: NodeInfo) -> bool:
-        at = launched.get(n.instance_id or "")
-        return at is None or snapshot.taken_at - at >= min_age_s
-
-    nodes = [n for n in nodes if old_enough(n)]
+    instances = snapshot.instances
+    launched = dict(zip(map(_INSTANCE_ID, instances), map(_LAUNCHED_AT, instances), strict=True))  # in C
+    now = snapshot.taken_at
+    nodes = [n for n in nodes if (at := launched.get(n.instance_id or "")) is None or now - at >= min_age_s]
     return sorted(nodes, key=lambda n: (memory_mb(n.used), n.market is not Market.SPOT, n.host))
 
 
