@@ -91,8 +91,6 @@ class CostOptimizerPolicy:
         now = snapshot.taken_at
         boots = boot_estimates(ctx.memory, [p.pool_id for p in pools], o.default_boot_s)
         boot = min(boots.values())
-        full = {p.pool_id for p in pools if p.requested.total >= pool_bounds(p, ctx.config).hi}
-        offers, notes = build_offers(snapshot, pools, ctx.memory, boots, o.rerun_s, full)
         shapes = demand(snapshot)
         if not o.count_vcores:
             shapes = memory_only(shapes)
@@ -114,7 +112,6 @@ class CostOptimizerPolicy:
             min_work,
             o.arrival_window_s,
         )
-        buf = size_buffer(snapshot.apps, now, o.target_p95_wait_s, boot, o.arrival_window_s)
         cluster_mb = snapshot.yarn.total_mb if snapshot.yarn.total_mb is not None else running_mb
         ams = am_share(
             snapshot.apps,
@@ -126,6 +123,13 @@ class CostOptimizerPolicy:
             Timing(o.target_p95_wait_s, boot, min_work),
             o.arrival_window_s,
         )
+        offers: list[Offer] = []
+        notes: list[str] = []
+        if packed.unplaced or ams.waiting or has_pending(snapshot.yarn, snapshot):
+            # read only to buy, or to say why a backlog is held; with nothing pending or waiting, no offer
+            # is bought and no hold is explained (scale-in reads neither)
+            full = {p.pool_id for p in pools if p.requested.total >= pool_bounds(p, ctx.config).hi}
+            offers, notes = build_offers(snapshot, pools, ctx.memory, boots, o.rerun_s, full)
         why: list[str] = [*notes]
         purchase = Purchase()
         if packed.unplaced:
@@ -170,6 +174,7 @@ class CostOptimizerPolicy:
                 if ams.keep_mb > 0 and ams.used_mb is not None
                 else (float("inf"), "")
             )
+            buf = size_buffer(snapshot.apps, now, o.target_p95_wait_s, boot, o.arrival_window_s)
             out += self._scale_in(snapshot, ctx, pools, bought, buf.mb, boots, buf.why, floor)
         return out
 
