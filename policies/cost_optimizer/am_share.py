@@ -95,13 +95,13 @@ def start_rate(history: Sequence[MetricSample], apps: Iterable[AppInfo], now: fl
     return max(submitted - (pts[-1][1] - pts[0][1]), 0.0) / span
 
 
-def waiting_ams(apps: Iterable[AppInfo]) -> dict[str, list[tuple[float, int]]]:
-    """Per leaf queue: (submitted at, AM ask MB) of each app waiting for its AM to start."""
-    out: dict[str, list[tuple[float, int]]] = {}
+def waiting_ams(apps: Iterable[AppInfo]) -> dict[str, list[tuple[float | None, int]]]:
+    """Per leaf queue: (submitted at, None if unknown; AM ask MB) of each app waiting for its AM to start."""
+    out: dict[str, list[tuple[float | None, int]]] = {}
     for a in apps:
         if a.state == "ACCEPTED" and a.am_host is None and a.pending:
             ask = max(r.shape.memory_mb for r in a.pending)
-            out.setdefault(_leaf(a.queue), []).append((a.submitted_at or 0.0, ask))
+            out.setdefault(_leaf(a.queue), []).append((a.submitted_at, ask))
     return out
 
 
@@ -144,7 +144,8 @@ def am_share(  # noqa: PLR0917 - one value per input the rule weighs
             need, short = 0.0, 0.0
             why = f"{head}: AM memory in use unknown, so the AM share justifies no purchase ({src})"
         else:
-            age = now - min(t for t, _ in asks)
+            # an unknown submit time is no evidence of a long wait: such an app counts as just submitted
+            age = max((now - t for t, _ in asks if t is not None), default=0.0)
             need, short, why = _queue_demand(n, mb, limit.used_mb, share, src, head, have, rate, age, timing)
         out = AmShare(n_wait, wait_mb, total_used, share, need, short, keep, why)
         if best is None or out.shortfall_mb > best.shortfall_mb:
@@ -204,14 +205,18 @@ def _queue_demand(  # noqa: PLR0917 - one queue's rule, each input named in its 
     slots = math.ceil(min(max(left / work_s - rate, 0.0) / mu, left) if mu > 0 else left)
     need = (used_mb + slots * each) / share
     short = max(need - have, 0.0)
-    raise_to = min((used_mb + slots * each) / have, 1.0) if have > 0 else 1.0
+    raise_to = (used_mb + slots * each) / have if have > 0 else math.inf
+    cheaper = (
+        f"raising YARN's maximum-am-resource-percent to {raise_to:.2f} would need no node for them"
+        if raise_to <= 1
+        else "no AM share would start them on the nodes already there"
+    )
     return (
         need,
         short,
         (
             f"{base}; {left:.0f} still waiting after a {boot_s:.0f} s boot at {pace}: {slots:.0f} more AM(s) at once "
             f"start them within {work_s:.0f} s, at {need / 1024:.0f} GB of cluster memory, "
-            f"{have / 1024:.0f} GB running and booting: {short / 1024:.0f} GB short (raising YARN's "
-            f"maximum-am-resource-percent to {raise_to:.2f} would need no node for them)"
+            f"{have / 1024:.0f} GB running and booting: {short / 1024:.0f} GB short ({cheaper})"
         ),
     )

@@ -36,7 +36,7 @@ SPOT_ROWS = (
 )
 
 
-def _cluster(spot_file: Path) -> SimCluster:
+def _cluster(spot_file: Path, jobs: list[dict[str, Any]] | None = None) -> SimCluster:
     spec = ClusterSpec(
         pools=(
             group("ig-master", PoolRole.MASTER, Market.ON_DEMAND, 1),
@@ -56,8 +56,20 @@ def _cluster(spot_file: Path) -> SimCluster:
         "am": {"memory_mb": 1024, "vcores": 1},
         "stages": [{"tasks": 60, "memory_mb": 2048, "vcores": 1, "task_s": 600.0}],
     }
-    cluster.submit(parse_job(job))
+    for one in jobs if jobs is not None else [job]:
+        cluster.submit(parse_job(one))
     return cluster
+
+
+def _explain(config: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "autoscaler.cli", "explain", "-c", str(config), "--daemon", "none"],
+        env={**env, "PYTHONPATH": os.pathsep.join(sys.path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def _config(yarn_url: str, spot_file: Path) -> dict[str, Any]:
@@ -92,14 +104,7 @@ def test_daemon_grows_the_cheaper_spot_group_and_explain_says_why(tmp_path: Path
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not cluster.workload.active:
             time.sleep(0.1)
-        explained = subprocess.run(
-            [sys.executable, "-m", "autoscaler.cli", "explain", "-c", str(config), "--daemon", "none"],
-            env={**env, "PYTHONPATH": os.pathsep.join(sys.path)},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        explained = _explain(config, env)
         log_path = tmp_path / "daemon.log"
         with log_path.open("w") as log, running_daemon(config, free_port(), env, log) as proc:
             writes: list[tuple[str, dict[str, Any]]] = []
@@ -120,3 +125,36 @@ def test_daemon_grows_the_cheaper_spot_group_and_explain_says_why(tmp_path: Path
     (group_write,) = params["InstanceGroups"]
     assert group_write["InstanceGroupId"] == "ig-spot-m5a"
     assert group_write["InstanceCount"] > 0
+
+
+@pytest.mark.e2e
+def test_explain_buys_for_the_am_share_the_emulated_rm_reports(tmp_path: Path) -> None:
+    """Ten jobs with EMR's 6 GiB AMs and one small task each: the two core nodes' 10% AM share (2.4 GB)
+    starts one AM, nine wait with free memory all around. The daemon reads the share and the AMs' usage
+    from the emulator's `/ws/v1/cluster/scheduler`, and `explain` buys for them and says so."""
+    spot_file = tmp_path / "spot.tsv"
+    spot_file.write_text(SPOT_ROWS)
+    jobs = [
+        {
+            "id": f"small-{k}",
+            "submit_s": 0.0,
+            "am": {"memory_mb": 6144, "vcores": 1},
+            "stages": [{"tasks": 1, "memory_mb": 1024, "vcores": 1, "task_s": 600.0}],
+        }
+        for k in range(10)
+    ]
+    cluster = _cluster(spot_file, jobs)
+    with Emulator(cluster, time_scale=TIME_SCALE, wall_clock=True) as emu:
+        config = tmp_path / "daemon.yaml"
+        config.write_text(yaml.safe_dump(_config(emu.yarn_url, spot_file)))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(cluster.workload.active) < 10:
+            time.sleep(0.1)
+        explained = _explain(config, daemon_env(emu.emr_url))
+        assert emu.error is None
+    text = explained.stdout
+    assert explained.returncode == 0, explained.stderr[-2000:]
+    assert "[am-share] 9 waiting AM(s) of 6.0 GB" in text, text
+    assert "maximum-am-resource-percent 10%" in text, text
+    assert "no AM share would start them on the nodes already there" in text, text  # 54 GB of AMs, 24 GB
+    assert "ig-spot-m5a: 0 →" in text, text

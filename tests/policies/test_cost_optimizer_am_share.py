@@ -57,7 +57,7 @@ def test_twelve_waiting_6gib_ams_at_a_10pct_share_on_100gb_with_10gb_running_nee
     assert got.shortfall_mb == pytest.approx(720 * GB)
     assert "12 waiting AM(s)" in got.why
     assert "720 GB short" in got.why
-    assert "maximum-am-resource-percent" in got.why
+    assert "raising YARN's maximum-am-resource-percent to 0.82 would need no node" in got.why  # 82 GB of 100
 
 
 def test_unknown_am_usage_justifies_no_purchase() -> None:
@@ -193,3 +193,11 @@ def test_scale_in_keeps_what_the_running_ams_share_needs() -> None:
     left_mb = total_mb - (10 - kept[0].target_units) * M5.memory_mb
     assert left_mb >= 120 * GB
     assert "running AMs" in kept[0].reason
+
+
+def test_an_unknown_submit_time_is_no_long_wait() -> None:
+    """Apps without a submit time count as just submitted: their backlog is measured before buying."""
+    apps = [replace(_waiting_am(k), submitted_at=None) for k in range(12)]
+    got = am_share(apps, (QueueAmLimit("default", 0.1, 10 * GB, 10 * GB),), 100 * GB, 0, (), T0, Timing(300, 330), 900)
+    assert got.shortfall_mb == 0
+    assert "measuring" in got.why
