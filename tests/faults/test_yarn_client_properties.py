@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from autoscaler.config import YarnConfig
 from autoscaler.sources import SourceError
 from autoscaler.sources.yarn import YarnClient
-from autoscaler.sources.yarn_parse import APPS, INFO, METRICS, NODES
+from autoscaler.sources.yarn_parse import APPS, INFO, METRICS, NODES, SCHEDULER
 from autoscaler.testing import FakeYarn, make_app, make_node
 
 from .proxy import Answer, Drip, FaultProxy
@@ -31,7 +31,12 @@ json_values = st.recursive(
     lambda inner: st.one_of(
         st.lists(inner, max_size=3),
         st.dictionaries(
-            st.sampled_from(["clusterInfo", "haState", "clusterMetrics", "nodes", "node", "apps", "app", "x"]),
+            st.sampled_from(
+                [
+                    *("clusterInfo", "haState", "clusterMetrics", "nodes", "node", "apps", "app", "x"),
+                    *("scheduler", "schedulerInfo", "type", "queues", "queue", "usedAMResource", "memory"),
+                ]
+            ),
             inner,
             max_size=3,
         ),
@@ -81,6 +86,26 @@ def test_any_answer_on_any_endpoint_gives_the_cluster_or_a_located_error(
         assert state.rm_url == rm.url
     finally:
         rm.rule = None
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(status=st.sampled_from([200, 200, 404, 500]), body=bodies)
+def test_any_answer_on_the_scheduler_endpoint_leaves_the_am_limits_unknown_or_sane(
+    rm: FaultProxy, status: int, body: bytes
+) -> None:
+    """The AM limits are optional: whatever `/ws/v1/cluster/scheduler` answers, the cluster is read (no
+    stale snapshot for it), and what is kept of the limits is sane (a share in (0, 1], MBs >= 0) or unknown."""
+    fault = Answer(status, body, "application/json")
+    rm.rule = lambda e: fault if e.target.split("?")[0] == SCHEDULER else None
+    try:
+        state = YarnClient(YarnConfig(urls=[rm.url], timeout_s=2)).fetch()
+    finally:
+        rm.rule = None
+    assert state.rm_url == rm.url
+    for q in state.am_limits:
+        assert q.share is None or 0 < q.share <= 1
+        assert all(v is None or v >= 0 for v in (q.limit_mb, q.used_mb))
+    assert state.am_limits or state.notes or status == 200
 
 
 def test_a_trickling_answer_is_cut_off_at_the_timeout(rm: FaultProxy) -> None:
