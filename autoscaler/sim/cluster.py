@@ -294,7 +294,9 @@ class SimCluster:
             units = sum(n.weight for n in held)
             target = pool.target[market]
             while units < target:
-                option = self._cheapest(pool, market, target - units)
+                # one option (a group): nothing to rank; every option was priced by the first snapshot
+                single = len(pool.options) == 1 and not initial
+                option = pool.options[0] if single else self._cheapest(pool, market, target - units)
                 self._launch(pool, option, market, initial=initial)
                 units += option.weight
             if units > target:
