@@ -65,7 +65,8 @@ def _candidates(snapshot: ClusterSnapshot, pool_id: str, min_age_s: float) -> li
     launched = dict(zip(map(_INSTANCE_ID, instances), map(_LAUNCHED_AT, instances), strict=True))  # in C
     now = snapshot.taken_at
     nodes = [n for n in nodes if (at := launched.get(n.instance_id or "")) is None or now - at >= min_age_s]
-    return sorted(nodes, key=lambda n: (memory_mb(n.used), n.market is not Market.SPOT, n.host))
+    spot = Market.SPOT  # the key inlines `memory_mb(n.used)`: a call per node per tick otherwise
+    return sorted(nodes, key=lambda n: (n.used.memory_mb if n.used is not None else 0, n.market is not spot, n.host))
 
 
 def memory_mb(res: Resources | None) -> int:
