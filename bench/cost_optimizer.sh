@@ -18,6 +18,9 @@ mkdir -p bench/out
   --trace $FB --spot-prices $SPOT --seed 1
 .venv/bin/python bench/cost_optimizer_sweep.py --base bench/alibaba.yaml --out bench/out/co-alibaba -- \
   --trace $ALI --trace-scale 0.01 --spot-prices $SPOT --seed 1
+# hindsight's frontier (bench/hindsight_frontier.sh) as a dashed curve, when its reports are there
+HF_FB=$([ -f bench/out/hf-fb2009-fine.json ] && echo ":bench/out/hf-fb2009.json,bench/out/hf-fb2009-fine.json" || true)
+HF_ALI=$([ -f bench/out/hf-alibaba.json ] && echo ":bench/out/hf-alibaba.json" || true)
 .venv/bin/python bench/cost_optimizer_plot.py -o bench/cost_optimizer.png \
-  "FB-2009 day 0=bench/out/co-fb2009:bench/out/fb2009-refs.json" \
-  "Alibaba v2017 × 0.01=bench/out/co-alibaba:bench/out/alibaba-refs.json"
+  "FB-2009 day 0=bench/out/co-fb2009:bench/out/fb2009-refs.json$HF_FB" \
+  "Alibaba v2017 × 0.01=bench/out/co-alibaba:bench/out/alibaba-refs.json$HF_ALI"

@@ -1,10 +1,11 @@
 """Cost-vs-wait plot for BENCHMARKS.md: cost-optimizer's curve over the target sweep, every other
 contestant as a point, one panel per trace. Reads the reports `cost_optimizer_sweep.py` and the
-reference run wrote. Usage, from the repo root:
+reference run wrote, and optionally `hindsight`'s frontier over its option sweep (reports of
+`hindsight_frontier.py`, a third path, comma-separated) as a dashed curve. Usage, from the repo root:
 
     .venv/bin/python bench/cost_optimizer_plot.py -o bench/cost_optimizer.png \\
-        "FB-2009 day 0=bench/out/co-fb2009:bench/out/fb2009-refs.json" \\
-        "Alibaba v2017 × 0.01=bench/out/co-alibaba:bench/out/alibaba-refs.json"
+        "FB-2009 day 0=bench/out/co-fb2009:bench/out/fb2009-refs.json[:bench/out/hf-fb2009.json,...]" \\
+        "Alibaba v2017 × 0.01=bench/out/co-alibaba:bench/out/alibaba-refs.json[:bench/out/hf-alibaba.json]"
 """
 
 from __future__ import annotations
@@ -27,6 +28,16 @@ def _load(path: Path) -> list[dict[str, Any]]:
     return results
 
 
+def _cheapest_by_wait(rows: list[dict[str, Any]]) -> list[tuple[float, float]]:
+    """(p95 wait, controllable $) of the runs no run both waits less and costs less than."""
+    points = sorted((r["wait_s"]["p95"], r["controllable_cost_usd"]) for r in rows)
+    out: list[tuple[float, float]] = []
+    for w, c in points:
+        if not out or c < out[-1][1]:
+            out.append((w, c))
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-o", "--output", required=True)
@@ -35,7 +46,8 @@ def main() -> int:
     fig, axes = plt.subplots(1, len(args.panels), figsize=(6.5 * len(args.panels), 5), squeeze=False)
     for ax, panel in zip(axes[0], args.panels, strict=True):
         title, _, paths = panel.partition("=")
-        sweep_dir, _, refs = paths.partition(":")
+        sweep_dir, _, rest = paths.partition(":")
+        refs, _, frontier = rest.partition(":")
         curve = []
         for t in TARGETS:
             report = Path(sweep_dir) / f"target-{t}.json"
@@ -57,6 +69,18 @@ def main() -> int:
                 color=next(colors),
                 markersize=9,
                 label=r["policy"],
+            )
+        if frontier:
+            rows = [r for f in frontier.split(",") for r in json.loads(Path(f).read_text())["hindsight"]]
+            points = _cheapest_by_wait(
+                [r for r in rows if r["jobs_completed"] == max(x["jobs_completed"] for x in rows)]
+            )
+            ax.plot(
+                [w for w, _ in points],
+                [c for _, c in points],
+                "--",
+                color="tab:green",
+                label="hindsight frontier (option sweep)",
             )
         ax.set_xscale("symlog", linthresh=10)
         ax.set_yscale("log")
