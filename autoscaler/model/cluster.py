@@ -156,7 +156,9 @@ class NodeInfo:
     @property
     def is_idle(self) -> bool:
         """RUNNING, known to run no container (with known used resources), not an AM host."""
-        return self.state is NodeState.RUNNING and self.num_containers == 0 and self.usage_known and not self.hosts_am
+        # `usage_known`, inline (policies ask this of every node every tick): 0 containers is a known count
+        running = self.state is NodeState.RUNNING
+        return running and self.num_containers == 0 and self.used is not None and not self.hosts_am
 
 
 @fast_init
