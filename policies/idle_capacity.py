@@ -55,6 +55,7 @@ class IdleCapacityPolicy:
         if snapshot.yarn is None or has_pending(snapshot.yarn, snapshot):
             return []
         weights: dict[str, int] | None = None  # indexed on the first pool with a surplus (most ticks: none)
+        ones = False  # every instance is one unit (groups): a surplus's units are its length
         out: list[Recommendation | Rejection] = []
         for pool in scalable(ctx.managed_pools):
             pool_id = pool.pool_id
@@ -64,14 +65,16 @@ class IdleCapacityPolicy:
                 continue  # no surplus
             if weights is None:
                 instances = snapshot.instances
-                weights = dict(zip(map(_INSTANCE_ID, instances), map(_WEIGHT, instances), strict=True))
+                units_each = list(map(_WEIGHT, instances))
+                ones = units_each.count(1) == len(units_each)
+                weights = dict(zip(map(_INSTANCE_ID, instances), units_each, strict=True))
             if keep:  # which nodes are kept depends on the order; with none kept, only sums are read
                 w = weights
                 idle.sort(key=lambda n: (_weight(n, w), n.host))
             surplus = idle[: len(idle) - keep]
             if not self._idle_long_enough(snapshot, ctx, surplus):
                 continue
-            units = sum(weights.get(n.instance_id, 1) if n.instance_id else 1 for n in surplus)  # `_weight`, inline
+            units = len(surplus) if ones else sum(_weight(n, weights) for n in surplus)
             target = max(pool.requested.total - units, 0)
             if target >= pool.requested.total:
                 continue

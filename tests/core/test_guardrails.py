@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
 from autoscaler.bounds import dfs_replication_floor
 from autoscaler.config import ClusterConfig
-from autoscaler.guardrails import apply_guardrails
+from autoscaler.guardrails import _confirmations, apply_guardrails
 from autoscaler.model import (
     Capacity,
     CapacityPool,
@@ -314,3 +315,15 @@ def test_unchanged_target_plans_nothing() -> None:
     plan, rejections, _ = run(make_pool(requested=3), 3)
     assert plan.empty
     assert rejections == []
+
+
+def test_counting_a_scale_in_confirmation_keeps_every_other_timer_of_the_pool() -> None:
+    """`_confirmations` builds the pool's memory field by field (not with `replace`): a timer it forgot,
+    or one added to PoolMemory later, would silently reset; every field is set to a distinct value here."""
+    values = {f.name: 100.0 + i for i, f in enumerate(dataclasses.fields(PoolMemory))}
+    values.update(down_confirmations=1, consecutive_failures=2)
+    mem = PoolMemory(**values)  # type: ignore[arg-type]
+    counted = _confirmations(mem, True, T0, 3)
+    assert counted == dataclasses.replace(mem, down_confirmations=2)  # down_wanted_since already set: kept
+    fresh = _confirmations(dataclasses.replace(mem, down_wanted_since=None), True, T0, 3)
+    assert fresh == dataclasses.replace(mem, down_confirmations=2, down_wanted_since=T0)
