@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces BENCHMARKS.md "cost-optimizer": every reference (vendor timing) and hindsight on FB-2009 day 0
 # and Alibaba v2017 at 0.01, cost-optimizer's target sweep {0,30,60,120,300,600} s on both (all other
-# options at their defaults), and the cost-vs-wait plot bench/cost_optimizer.png. Run from the repo root;
+# options at their defaults), and the cost-vs-wait plot bench/cost_optimizer.png (with hindsight's frontier
+# when bench/hindsight_frontier.sh has run). Run from the repo root;
 # reports in bench/out/. About 25 minutes on the shared 2-core box.
 set -euo pipefail
 DATA=../shared/data
