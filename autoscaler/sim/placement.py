@@ -35,7 +35,6 @@ from autoscaler.sim.totals import Totals
 
 _NO_JOB: Final = 1 << 62  # after every job seq: an exhausted queue sorts last in the merge
 SEQ: Final = attrgetter("seq")
-_FREE_MEM: Final = attrgetter("free_mem")
 _PENDING: Final = AmState.PENDING
 _READY: Final = AmState.READY
 
@@ -140,8 +139,9 @@ class Placement:
         if self._unchecked:
             full.extend(n for n in self._unchecked if n.seq in self._open and not self._has_room(n))
             self._unchecked.clear()
-        # the most free memory on any node, computed when an ask needs it: an upper bound for the
-        # rest of the pass (a pass only allocates), recomputed after a node fills
+        # the most free memory on any node (-1: unknown), learnt from an ask that walked every node and
+        # found no room: an upper bound for the rest of the pass (a pass only allocates), forgotten
+        # when a node fills (nodes leave; it is learnt again by the next walk that finds no room)
         top = -1
         am_keep: list[int] = []
         task_keep: list[int] = []
@@ -172,13 +172,16 @@ class Placement:
                     am_keep.append(a)
                     am_end = i  # no further AM can start this pass
                     continue
-                if top < 0:
-                    top = max(map(_FREE_MEM, nodes))
-                if am.memory_mb <= top and self._place_am(jr, am, nodes, now):
+                if am.memory_mb > top >= 0:  # fits on no node: what _place_am would find, cheaper
+                    am_keep.append(a)
+                    continue
+                most = self._place_am(jr, am, nodes, now)
+                if most < 0:
                     self._am_set.discard(a)
                     am_dropped = True
                 else:
                     am_keep.append(a)
+                    top = most
             elif b == _NO_JOB:
                 break
             else:
@@ -188,12 +191,12 @@ class Placement:
                     self._task_set.discard(b)
                     task_dropped = True
                     continue
-                if top < 0:
-                    top = max(map(_FREE_MEM, nodes))
-                if jr.mem > top:  # fits on no node: what _place_tasks would find, cheaper
+                if jr.mem > top >= 0:  # fits on no node: what _place_tasks would find, cheaper
                     task_keep.append(b)
                     continue
-                self._place_tasks(jr, nodes, now)
+                most = self._place_tasks(jr, nodes, now)
+                if most >= 0:
+                    top = most
                 if jr.runs:
                     task_keep.append(b)
                 else:
@@ -218,11 +221,15 @@ class Placement:
             jr.started_at = now
         self._touch(jr)
 
-    def _place_am(self, jr: JobRun, am: Resources, nodes: list[SimNode], now: float) -> bool:
+    def _place_am(self, jr: JobRun, am: Resources, nodes: list[SimNode], now: float) -> int:
         """Start `jr`'s AM (`am`, within the AM share) on the first node with room; a node left without
-        room goes to `_full`."""
+        room goes to `_full`. Returns -1 when it started, else the most free memory on any node."""
+        most = -1
         for node in nodes:
-            if node.free_mem >= am.memory_mb and (node.free_vc >= am.vcores or not self.count_vcores):
+            free = node.free_mem
+            if free > most:  # noqa: PLR1730 - a compare, not a call, per node
+                most = free
+            if free >= am.memory_mb and (node.free_vc >= am.vcores or not self.count_vcores):
                 self._use(node, am.memory_mb, am.vcores, 1, now)
                 self._ams[node.seq][jr] = None
                 node.ams += 1
@@ -234,11 +241,12 @@ class Placement:
                 self._events.push(now + jr.job.am_start_s, AM, jr)
                 if node.free_mem < self._min_mem or node.free_vc < self._min_vc:
                     self._full.append(node)
-                return True
-        return False
+                return -1
+        return most
 
-    def _place_tasks(self, jr: JobRun, nodes: list[SimNode], now: float) -> None:  # noqa: PLR0912, PLR0915 - hot, inlined
+    def _place_tasks(self, jr: JobRun, nodes: list[SimNode], now: float) -> int:  # noqa: PLR0912, PLR0915 - hot, inlined
         """First-fit the current stage's queued tasks (some are queued); nodes left without room go to `_full`.
+        Returns -1 when it placed some, else the most free memory on any node (it walked them all).
 
         The simulator's hottest loop: `_use`, `SimNode.touch`, the event queue's push (with its
         grouping rule, `autoscaler.sim.events`) and `_start` are inlined, and the totals and the job's
@@ -253,11 +261,14 @@ class Placement:
         heap, seq, group = events.heap, events.seq, events.open_group
         group_at = events.group_at if group is not None else None
         placed = 0  # every open node is a RUNNING NodeManager, counted in the totals
+        most = -1  # the most free memory on the nodes that took none
         for node in nodes:
             fit = node.free_mem // mem
             if count_vc:
                 fit = min(fit, node.free_vc // vc)
             if fit <= 0:
+                if node.free_mem > most:  # noqa: PLR1730 - a compare, not a call, per node
+                    most = node.free_mem
                 continue
             here = 0
             while True:
@@ -310,3 +321,5 @@ class Placement:
             totals.pending_vc += pending_vc - old_vc
             totals.accepted -= old_accepted
             jr.counted = (queued, pending_mem, pending_vc, 0)
+            return -1
+        return most
