@@ -19,9 +19,11 @@ memory in use has no default: unknown usage justifies no purchase and no kept ca
 
 Jobs that wait for the AM share start as running jobs end, so the purchase is for the AMs still
 waiting when a node bought now lands: the start rate is measured from the history over the job-rate
-window (`start_rate`: `apps_pending` rose by the submissions minus the starts), a queue that this
-rate clears within a boot, or before its oldest job reaches the target, buys nothing, and the rest
-get only as many AM slots as start them within the new node's paid work time (`_queue_demand`).
+window (`start_rate`: `apps_pending` rose by the submissions minus the starts). At that rate the
+waiting AMs start one after another, oldest first; one that starts before a node bought now could
+land, or before it has waited the target, needs no purchase (`_late`): a larger target buys for
+fewer of them. The AMs left get only as many AM slots as start them within the new node's work time
+(`_queue_demand`; as `backlog`, EMR's paid time unless the target is shorter).
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ DOCUMENTED_SHARE = 0.1
 
 @dataclass(frozen=True, slots=True)
 class Timing:
-    """The purchase's clock: the target wait, a boot, and the least work a new node is paid for."""
+    """The purchase's clock: the target wait, a boot, and the least work a new node is sized for
+    (`backlog.least_work_s`: EMR's paid time less the boot, or the target if shorter)."""
 
     target_s: float
     boot_s: float
@@ -144,9 +147,10 @@ def am_share(  # noqa: PLR0917 - one value per input the rule weighs
             need, short = 0.0, 0.0
             why = f"{head}: AM memory in use unknown, so the AM share justifies no purchase ({src})"
         else:
-            # an unknown submit time is no evidence of a long wait: such an app counts as just submitted
-            age = max((now - t for t, _ in asks if t is not None), default=0.0)
-            need, short, why = _queue_demand(n, mb, limit.used_mb, share, src, head, have, rate, age, timing)
+            # an unknown submit time is no evidence of a long wait: such an app counts as just submitted;
+            # oldest first, the order YARN's FIFO ordering policy starts them in
+            ages = sorted((max(now - t, 0.0) if t is not None else 0.0 for t, _ in asks), reverse=True)
+            need, short, why = _queue_demand(n, mb, limit.used_mb, share, src, head, have, rate, ages, timing)
         out = AmShare(n_wait, wait_mb, total_used, share, need, short, keep, why)
         if best is None or out.shortfall_mb > best.shortfall_mb:
             best = out
@@ -163,17 +167,17 @@ def _queue_demand(  # noqa: PLR0917 - one queue's rule, each input named in its 
     head: str,
     have: float,
     rate: float | None,
-    age: float,
+    ages: Sequence[float],
     timing: Timing,
 ) -> tuple[float, float, str]:
     """(cluster memory needed, shortfall, reason) for one queue's `n` waiting AMs of `mb` in all.
 
     Running jobs end and hand their AM room on: `rate` starts/s on the running AMs' room, so each
-    running AM starts `mu = rate / running` jobs a second. The AMs still waiting when a node bought
-    now lands (`left`) need X more AM slots that, with the running ones, start them all within the
-    work time of that node (as `backlog`: until the oldest reaches the target, at least EMR's
-    minimum age less the boot): (rate + X·mu)·work ≥ left. With no start measured (long jobs),
-    every one of them needs its own slot."""
+    running AM starts `mu = rate / running` jobs a second. The AMs that rate starts only after both a
+    boot and their target wait (`left`, `_late`) need X more AM slots that, with the running ones,
+    start them all within the work time of a node bought now (as `backlog`: until the oldest of them
+    reaches the target, at least `timing.min_work_s`): (rate + X·mu)·work ≥ left. With no start
+    measured (long jobs), every one of them needs its own slot."""
     boot_s, target_s = timing.boot_s, timing.target_s
     each = mb / n
     now_need = (used_mb + mb) / share
@@ -181,6 +185,7 @@ def _queue_demand(  # noqa: PLR0917 - one queue's rule, each input named in its 
         f"{head}, {used_mb / 1024:.0f} GB of AMs running: YARN starts them all at {now_need / 1024:.0f} GB "
         f"of cluster memory ({src})"
     )
+    age = ages[0] if ages else 0.0
     if now_need <= have:
         return now_need, 0.0, f"{base}; {have / 1024:.0f} GB running and booting: the AM share does not bind"
     if rate is None and age < target_s:
@@ -188,17 +193,18 @@ def _queue_demand(  # noqa: PLR0917 - one queue's rule, each input named in its 
     rate = rate or 0.0
     clear_s = n / rate if rate > 0 else math.inf
     pace = f"{rate * 60:.1f} starts/min as running jobs end"
-    if clear_s <= boot_s or clear_s <= target_s - age:
+    late = _late(ages, rate, timing)
+    if not late:
         return (
             now_need,
             0.0,
             (
-                f"{base}; at {pace} they start in {clear_s:.0f} s, within a {boot_s:.0f} s boot or the "
-                f"target {target_s:g} s ({age:.0f} s old): buy nothing for them"
+                f"{base}; at {pace} each starts within a {boot_s:.0f} s boot or before it has waited the target "
+                f"{target_s:g} s (oldest {age:.0f} s old, all in {clear_s:.0f} s): buy nothing for them"
             ),
         )
-    left = max(n - rate * boot_s, 0.0)
-    work_s = max(target_s - age - boot_s, timing.min_work_s, 1.0)
+    left = float(len(late))
+    work_s = max(target_s - late[0] - boot_s, timing.min_work_s, 1.0)
     running = used_mb / each
     mu = rate / running if running > 0 else 0.0
     # YARN admits whole AMs (used + AM ≤ limit): a part of a slot is a slot
@@ -215,8 +221,24 @@ def _queue_demand(  # noqa: PLR0917 - one queue's rule, each input named in its 
         need,
         short,
         (
-            f"{base}; {left:.0f} still waiting after a {boot_s:.0f} s boot at {pace}: {slots:.0f} more AM(s) at once "
+            f"{base}; at {pace} {left:.0f} would start after both a {boot_s:.0f} s boot and the target "
+            f"{target_s:g} s: {slots:.0f} more AM(s) at once "
             f"start them within {work_s:.0f} s, at {need / 1024:.0f} GB of cluster memory, "
             f"{have / 1024:.0f} GB running and booting: {short / 1024:.0f} GB short ({cheaper})"
         ),
     )
+
+
+def _late(ages: Sequence[float], rate: float, timing: Timing) -> list[float]:
+    """Ages of the waiting AMs (oldest first, as they start) that the measured start rate starts only after
+    both a boot (a node bought now could help them) and the target wait (they need its help).
+
+    The i-th starts (i + 1) / rate seconds from now as running jobs end; one that starts before a node
+    bought now lands, or before it has waited `target_s`, needs no purchase: a larger target buys for
+    fewer of them, a smaller for more."""
+    late: list[float] = []
+    for i, age in enumerate(ages):
+        starts_in = (i + 1) / rate if rate > 0 else math.inf
+        if starts_in > max(timing.boot_s, timing.target_s - age):
+            late.append(age)
+    return late

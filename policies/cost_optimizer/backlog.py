@@ -15,7 +15,9 @@ nodes; 1,000 reduces of 7 minutes need hundreds of nodes), so the forecast weigh
 - otherwise buy the least capacity X that clears the backlog by that deadline, and at least
   `min_work_s` after the nodes land (minimum age − boot: a node has work for the time it is paid
   anyway): one new MB absorbs 1 + μ·work_s MB of backlog, so X = (what C leaves) / (1 + μ·work_s),
-  at most `MAX_GROWTH_FRACTION` times the unplaced asks (the `fraction` of them bought).
+  at most `MAX_GROWTH_FRACTION` times the unplaced asks (the `fraction` of them bought). A target
+  shorter than that paid time shortens it to the target (`least_work_s`): the operator asks for a
+  faster clear and pays for it.
 - a backlog seen in one sample only has no throughput yet: it waits a tick to measure it while it
   is younger than the target (with target 0 it buys at once, as if nothing completed).
 
@@ -43,6 +45,17 @@ class Forecast:
     buy: bool
     fraction: float  # share of the unplaced asks still pending when new nodes land
     why: str
+
+
+def least_work_s(min_node_age_s: float, boot_s: float, target_s: float) -> float:
+    """The YARN time a purchase is sized to keep its nodes busy for once the target cannot be met.
+
+    EMR removes no node younger than `min_node_age_s`, so a node bought now is paid for that long
+    anyway: clearing the backlog faster than its age less the boot pays for idle, and is not done
+    unless the operator's target asks for it. A target shorter than that is such an ask: the jobs
+    still waiting when the nodes land start within the target after they land. So a smaller target
+    buys more for a shorter wait, and a target at or above EMR's paid time buys as before."""
+    return min(max(min_node_age_s - boot_s, 0.0), target_s)
 
 
 def boot_estimates(memory: ControllerMemory, pool_ids: Iterable[str], default_s: float) -> dict[str, float]:

@@ -44,7 +44,7 @@ from policies._packing import Bins
 from policies.pending_demand import arriving_bins, demand, memory_only
 
 from .am_share import AmShare, Timing, am_share
-from .backlog import Capacity, boot_estimates, forecast, scaled
+from .backlog import Capacity, boot_estimates, forecast, least_work_s, scaled
 from .budget import cap, spend_rate
 from .buffer import first_container_mb, lock_cover, size_buffer
 from .options import CostOptimizerOptions
@@ -99,7 +99,7 @@ class CostOptimizerPolicy:
         packed = pack_existing(shapes, free, arriving)
         unplaced_mb = sum(s.memory_mb * n for s, n in packed.unplaced.items())
         capacity = Capacity(running_mb, sum(b.memory_mb * b.count for b in arriving))
-        min_work = max(ctx.config.guards.min_node_age_s - boot, 0.0)
+        min_work = least_work_s(ctx.config.guards.min_node_age_s, boot, o.target_p95_wait_s)
         fc = forecast(
             unplaced_mb,
             capacity,

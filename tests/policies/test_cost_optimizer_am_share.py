@@ -13,6 +13,7 @@ from autoscaler.model.cluster import Market
 from autoscaler.testing import T0, make_instance, make_node, make_pool, make_snapshot, sample
 from policies.cost_optimizer import CostOptimizerPolicy
 from policies.cost_optimizer.am_share import DOCUMENTED_SHARE, Timing, am_share, cluster_share
+from policies.cost_optimizer.backlog import least_work_s
 
 GB = 1024
 AM = 6 * GB  # EMR's ApplicationMaster on m5.xlarge
@@ -126,6 +127,36 @@ def test_a_backlog_seen_once_is_measured_before_buying() -> None:
     assert young.shortfall_mb == 0
     assert "measuring" in young.why
     assert got.shortfall_mb > 0  # ten minutes old, past the target: no start measured is no start
+
+
+@pytest.mark.parametrize(
+    ("target", "short_gb", "phrase"),
+    [
+        # 30 AMs of 6 GB, each 180 s old, start one a minute as running jobs end (apps_pending fell by 2 in
+        # 120 s, nothing submitted meanwhile): the 30th starts in 1,800 s, when it has waited 1,980 s.
+        # target 2,400 s: every one starts before it has waited the target: buy nothing
+        (2400, 0, "buy nothing"),
+        # target 900 s: the 13th to 30th start after 720 s (past the target): 18 late; a node bought now has
+        # 900 − 180 − 330 = 390 s of work after landing, in which the running AMs start 6.5 of them, each of
+        # the X new slots 3.9 (0.01/s): X = ⌈(18/390 − 1/60) / 0.01⌉ = 3 → (10 + 3 × 6) / 10% = 280 GB, 180 short
+        (900, 180, "18 would start after both"),
+        # target 300 s: every one starting after the 330 s boot is late: the 6th to 30th, 25; 270 s of work
+        # (EMR's paid time): X = ⌈(25/270 − 1/60) / 0.01⌉ = 8 → (10 + 48) / 10% = 580 GB, 480 short
+        (300, 480, "25 would start after both"),
+        # target 60 s: the same 25, but started within 60 s of landing: X = ⌈(25/60 − 1/60) / 0.01⌉ = 40, at
+        # most one per AM, 25 → (10 + 150) / 10% = 1,600 GB, 1,500 short
+        (60, 1500, "25 more AM(s)"),
+    ],
+)
+def test_ams_the_start_rate_starts_within_the_target_buy_nothing_and_a_smaller_target_buys_more(
+    target: float, short_gb: float, phrase: str
+) -> None:
+    apps = [_waiting_am(k, submitted_at=T0 - 180) for k in range(30)]
+    history = _history([32, 31, 30])
+    timing = Timing(target, 330, least_work_s(600, 330, target))
+    got = am_share(apps, (QueueAmLimit("default", 0.1, None, 10 * GB),), 100 * GB, 0, history, T0, timing, 900)
+    assert got.shortfall_mb == pytest.approx(short_gb * GB)
+    assert phrase in got.why
 
 
 def test_running_ams_keep_their_share_of_the_cluster() -> None:

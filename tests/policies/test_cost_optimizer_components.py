@@ -19,7 +19,7 @@ from autoscaler.model import (
     Resources,
 )
 from autoscaler.testing import T0, make_instance, make_node, make_pool, make_snapshot, sample
-from policies.cost_optimizer.backlog import Capacity, arrivals, boot_estimates, forecast, throughput
+from policies.cost_optimizer.backlog import Capacity, arrivals, boot_estimates, forecast, least_work_s, throughput
 from policies.cost_optimizer.budget import cap, spend_rate
 from policies.cost_optimizer.buffer import arrival_rate, size_buffer
 from policies.cost_optimizer.pricing import build_offers, choose
@@ -186,6 +186,30 @@ def test_backlog_forecast(pending_mb: int, done_per_s: float, target: float, buy
     fc = forecast(pending_mb, Capacity(100_000, 0), history, (), T0, target, 330.0, 180.0, 270.0, 900.0)
     assert fc.buy is buys, fc.why
     assert fc.fraction == pytest.approx(fraction, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("target", "work_s", "fraction"),
+    [
+        # the same 120 s old backlog (100 GB, 0.1%/s completing on 100 GB, 100 MB/s): it misses every target
+        # below a boot, so the nodes bought now are sized to clear what is left within their work time after
+        # landing: EMR's paid 270 s (600 s minimum age − 330 s boot), or the target if the operator asks for less.
+        # target 300 s: (100,000 − 100 MB/s × 600 s) / (1 + 0.001 × 270) = 31,496 MB
+        (300, 270.0, 0.315),
+        # target 120 s: (100,000 − 100 × 450) / 1.12 = 49,107 MB
+        (120, 120.0, 0.491),
+        # target 60 s: (100,000 − 100 × 390) / 1.06 = 57,547 MB
+        (60, 60.0, 0.575),
+        # target 0 s: everything a boot does not clear, (100,000 − 100 × 330) / 1 = 67,000 MB
+        (0, 0.0, 0.67),
+    ],
+)
+def test_a_smaller_target_buys_more_for_the_same_backlog(target: float, work_s: float, fraction: float) -> None:
+    assert least_work_s(600.0, 330.0, target) == work_s
+    history = _saturated(T0 - 120, 100_000, 100_000, 0.001)
+    fc = forecast(100_000, Capacity(100_000, 0), history, (), T0, target, 330.0, 180.0, work_s, 900.0)
+    assert fc.buy, fc.why
+    assert fc.fraction == pytest.approx(fraction, abs=0.005)
 
 
 def test_throughput_is_the_upper_quartile_of_completions_per_allocated_mb() -> None:
