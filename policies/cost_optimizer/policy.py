@@ -50,7 +50,7 @@ from .buffer import first_container_mb, lock_cover, size_buffer
 from .options import CostOptimizerOptions
 from .packing import Purchase, buffer_nodes, buy, pack_existing
 from .pricing import Offer, build_offers, choose
-from .scale_in import memory_mb, plan_release
+from .scale_in import idle_by_pool, memory_mb, plan_release
 
 Item = Recommendation | Rejection
 _INSTANCE_ID, _WEIGHT = attrgetter("instance_id"), attrgetter("weight")
@@ -94,6 +94,13 @@ class CostOptimizerPolicy:
         shapes = demand(snapshot)
         if not o.count_vcores:
             shapes = memory_only(shapes)
+        if not shapes and not has_pending(snapshot.yarn, snapshot):
+            # nothing pending: no AM waits (its ask would be pending), nothing is bought or held, so only
+            # scale-in can act, and it reads neither the arriving nodes nor the backlog nor the offers
+            yarn_mb = snapshot.yarn.total_mb
+            cluster_mb = yarn_mb if yarn_mb is not None else _running(snapshot, bins=False)[1]
+            return self._scale_in(snapshot, ctx, pools, boots, boot, cluster_mb)
+        # from here on something is pending (`has_pending` holds whenever `shapes` is non-empty)
         free, running_mb = _running(snapshot, bins=bool(shapes))  # free room matters only to pending shapes
         arriving = arriving_bins(snapshot, ctx)
         packed = pack_existing(shapes, free, arriving)
@@ -123,13 +130,9 @@ class CostOptimizerPolicy:
             Timing(o.target_p95_wait_s, boot, min_work),
             o.arrival_window_s,
         )
-        offers: list[Offer] = []
-        notes: list[str] = []
-        if packed.unplaced or ams.waiting or has_pending(snapshot.yarn, snapshot):
-            # read only to buy, or to say why a backlog is held; with nothing pending or waiting, no offer
-            # is bought and no hold is explained (scale-in reads neither)
-            full = {p.pool_id for p in pools if p.requested.total >= pool_bounds(p, ctx.config).hi}
-            offers, notes = build_offers(snapshot, pools, ctx.memory, boots, o.rerun_s, full)
+        # read to buy, or to say why the backlog is held
+        full = {p.pool_id for p in pools if p.requested.total >= pool_bounds(p, ctx.config).hi}
+        offers, notes = build_offers(snapshot, pools, ctx.memory, boots, o.rerun_s, full)
         why: list[str] = [*notes]
         purchase = Purchase()
         if packed.unplaced:
@@ -158,24 +161,12 @@ class CostOptimizerPolicy:
             for u in purchase.unschedulable
         ]
         bought = self._scale_up(snapshot, pools, offers, purchase, why, out)
-        if not bought and (packed.unplaced or has_pending(snapshot.yarn, snapshot)):
+        if not bought:
             detail = (
                 "; ".join(why + [f"[capacity] {w}" for w in purchase.why])
                 or f"[backlog] {packed.on_free} pending fit on free space, {packed.on_arriving} on booting nodes"
             )
             out += [Recommendation(self.name, p.pool_id, p.requested.total, f"hold: {detail}") for p in pools]
-        elif not shapes and not has_pending(snapshot.yarn, snapshot):
-            floor = (
-                (
-                    cluster_mb - ams.keep_mb,
-                    f"the running AMs' {ams.used_mb / 1024:.0f} GB need {ams.keep_mb / 1024:.0f} GB "
-                    f"of cluster memory at YARN's {100 * ams.share:g}% AM share",
-                )
-                if ams.keep_mb > 0 and ams.used_mb is not None
-                else (float("inf"), "")
-            )
-            buf = size_buffer(snapshot.apps, now, o.target_p95_wait_s, boot, o.arrival_window_s)
-            out += self._scale_in(snapshot, ctx, pools, bought, buf.mb, boots, buf.why, floor)
         return out
 
     def _am_top_up(
@@ -263,21 +254,36 @@ class CostOptimizerPolicy:
         snapshot: ClusterSnapshot,
         ctx: PolicyContext,
         pools: tuple[CapacityPool, ...],
-        bought: set[str],
-        keep_mb: int,
         boots: Mapping[str, float],
-        buffer_why: str,
-        floor: tuple[float, str],
+        boot: float,
+        cluster_mb: float,
     ) -> list[Item]:
+        """Releases idle nodes, keeping the warm buffer and what the running AMs' share needs."""
+        idle = idle_by_pool(snapshot)
+        if not any(p.pool_id in idle for p in pools):
+            return []  # the usual tick: no pool has an idle node to release, nothing to weigh
+        o, now = self.options, snapshot.taken_at
+        # nothing pending, so no AM waits: the share reads no arriving memory (0 here), only what the running keep
+        timing = Timing(
+            o.target_p95_wait_s, boot, least_work_s(ctx.config.guards.min_node_age_s, boot, o.target_p95_wait_s)
+        )
+        ams = am_share(snapshot.apps, snapshot.am_limits, cluster_mb, 0.0, ctx.history, now, timing, o.arrival_window_s)
+        may_free, floor_why = (
+            (
+                cluster_mb - ams.keep_mb,
+                f"the running AMs' {ams.used_mb / 1024:.0f} GB need {ams.keep_mb / 1024:.0f} GB "
+                f"of cluster memory at YARN's {100 * ams.share:g}% AM share",
+            )
+            if ams.keep_mb > 0 and ams.used_mb is not None
+            else (float("inf"), "")
+        )
+        buf = size_buffer(snapshot.apps, now, o.target_p95_wait_s, boot, o.arrival_window_s)
         instances = snapshot.instances
         weights = dict(zip(map(_INSTANCE_ID, instances), map(_WEIGHT, instances), strict=True))  # {id: weight}, in C
         order = sorted(pools, key=lambda p: (p.market is not Market.SPOT, p.pool_id))
         out: list[Item] = []
-        kept = keep_mb
-        may_free, floor_why = floor
+        kept = buf.mb
         for pool in order:
-            if pool.pool_id in bought:
-                continue
             release = plan_release(
                 snapshot,
                 pool.pool_id,
@@ -290,6 +296,7 @@ class CostOptimizerPolicy:
                 self.options.rebuy_probability,
                 may_free,
                 floor_why,
+                idle.get(pool.pool_id, []),
             )
             if release is None:
                 continue
@@ -299,7 +306,7 @@ class CostOptimizerPolicy:
                     self.name,
                     pool.pool_id,
                     target,
-                    f"[scale-in] {release.why}; [buffer] {buffer_why}",
+                    f"[scale-in] {release.why}; [buffer] {buf.why}",
                     decommission_timeout_s=release.timeout_s if release.units else None,
                 )
             )

@@ -54,13 +54,20 @@ def idle_for(history: Sequence[MetricSample], now: float, needed_mb: int) -> flo
     return now - since
 
 
-def _candidates(snapshot: ClusterSnapshot, pool_id: str, min_age_s: float) -> list[NodeInfo]:
-    # the container count first: a busy node is not asked for `is_idle` (which tests it too)
-    nodes = [
-        n for n in snapshot.nodes if n.pool_id == pool_id and n.num_containers == 0 and n.is_idle and n.instance_id
-    ]
+def idle_by_pool(snapshot: ClusterSnapshot) -> dict[str, list[NodeInfo]]:
+    """Per pool, its idle nodes joined to an EMR instance, in node order: the only scale-in candidates,
+    found in one walk over the nodes for every pool (most ticks find none, and release nothing)."""
+    out: dict[str, list[NodeInfo]] = {}
+    for n in snapshot.nodes:
+        # the container count first: a busy node is not asked for `is_idle` (which tests it too)
+        if n.num_containers == 0 and n.is_idle and n.instance_id and n.pool_id is not None:
+            out.setdefault(n.pool_id, []).append(n)
+    return out
+
+
+def _candidates(snapshot: ClusterSnapshot, nodes: Sequence[NodeInfo], min_age_s: float) -> list[NodeInfo]:
     if not nodes:  # the usual tick: the instances are not indexed
-        return nodes
+        return []
     instances = snapshot.instances
     launched = dict(zip(map(_INSTANCE_ID, instances), map(_LAUNCHED_AT, instances), strict=True))  # in C
     now = snapshot.taken_at
@@ -86,12 +93,13 @@ def plan_release(  # noqa: PLR0917 - the inputs of one pool's release, each name
     rebuy_probability: float = 1.0,
     may_free_mb: float = float("inf"),
     floor_why: str = "",
+    idle: Sequence[NodeInfo] | None = None,
 ) -> Release | None:
     """The idle nodes of the pool worth releasing now, or None with nothing idle to consider.
 
     At most `may_free_mb` of YARN memory leaves: what the running ApplicationMasters' share lets go
-    (`am_share`; `floor_why` says why)."""
-    nodes = _candidates(snapshot, pool_id, min_age_s)
+    (`am_share`; `floor_why` says why). `idle`: the pool's `idle_by_pool`, if the caller has it."""
+    nodes = _candidates(snapshot, idle_by_pool(snapshot).get(pool_id, []) if idle is None else idle, min_age_s)
     if not nodes:
         return None
     types = {i.instance_id: i.instance_type for i in snapshot.instances}
