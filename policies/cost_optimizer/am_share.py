@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from autoscaler.model import AppInfo, MetricSample, QueueAmLimit
 
@@ -65,6 +66,7 @@ class AmShare:
     why: str
 
 
+@lru_cache(maxsize=1024)  # the same few queues, asked of every waiting app every tick
 def _leaf(queue: str) -> str:
     return queue.rsplit(".", 1)[-1]
 
@@ -102,10 +104,33 @@ def waiting_ams(apps: Iterable[AppInfo]) -> dict[str, list[tuple[float | None, i
     """Per leaf queue: (submitted at, None if unknown; AM ask MB) of each app waiting for its AM to start."""
     out: dict[str, list[tuple[float | None, int]]] = {}
     for a in apps:
-        if a.state == "ACCEPTED" and a.am_host is None and a.pending:
-            ask = max(r.shape.memory_mb for r in a.pending)
+        if a.state == "ACCEPTED" and a.am_host is None and (asks := a.pending):
+            # an app asks for one shape at first (its AM): `max` over one is the shape itself
+            ask = asks[0].shape.memory_mb if len(asks) == 1 else max(r.shape.memory_mb for r in asks)
             out.setdefault(_leaf(a.queue), []).append((a.submitted_at, ask))
     return out
+
+
+def _running_use(limits: Sequence[QueueAmLimit], cluster_mb: float) -> tuple[int | None, float]:
+    """The running AMs' memory (None = unknown) and the cluster memory their share needs kept."""
+    used_known = [q.used_mb for q in limits if q.used_mb is not None]
+    total_used = sum(used_known) if limits and len(used_known) == len(limits) else None
+    # scale-in: every queue's running AMs keep their share of the cluster
+    keep = 0.0
+    for q in limits:
+        if q.used_mb:
+            keep = max(keep, q.used_mb / cluster_share(q, cluster_mb)[0])
+    return total_used, keep
+
+
+def running_ams(limits: Sequence[QueueAmLimit], cluster_mb: float) -> AmShare:
+    """`am_share` with no AM waiting (nothing pending): only what the running AMs need kept, which
+    reads neither the apps nor the history."""
+    total_used, keep = _running_use(limits, cluster_mb)
+    share, src = cluster_share(next(iter(limits), None), cluster_mb)
+    return AmShare(
+        0, 0, total_used, share, 0.0, 0.0, keep, f"no AM waiting; running AMs keep {keep / 1024:.0f} GB ({src})"
+    )
 
 
 def am_share(  # noqa: PLR0917 - one value per input the rule weighs
@@ -119,22 +144,13 @@ def am_share(  # noqa: PLR0917 - one value per input the rule weighs
     window_s: float,
 ) -> AmShare:
     """The AM share's demand on the cluster: the binding queue's, in cluster memory."""
-    by_queue = {_leaf(q.queue): q for q in limits}
     waiting = waiting_ams(apps)
-    used_known = [q.used_mb for q in limits if q.used_mb is not None]
-    total_used = sum(used_known) if limits and len(used_known) == len(limits) else None
-    # scale-in: every queue's running AMs keep their share of the cluster
-    keep = 0.0
-    for q in limits:
-        if q.used_mb:
-            keep = max(keep, q.used_mb / cluster_share(q, cluster_mb)[0])
+    if not waiting:
+        return running_ams(limits, cluster_mb)
+    by_queue = {_leaf(q.queue): q for q in limits}
+    total_used, keep = _running_use(limits, cluster_mb)
     n_wait = sum(len(w) for w in waiting.values())
     wait_mb = sum(mb for w in waiting.values() for _, mb in w)
-    if not waiting:
-        share, src = cluster_share(next(iter(limits), None), cluster_mb)
-        return AmShare(
-            0, 0, total_used, share, 0.0, 0.0, keep, f"no AM waiting; running AMs keep {keep / 1024:.0f} GB ({src})"
-        )
     have = cluster_mb + arriving_mb
     rate = start_rate(history, apps, now, window_s)
     best: AmShare | None = None

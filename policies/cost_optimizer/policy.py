@@ -43,7 +43,7 @@ from policies._common import has_pending, parse_options, scalable
 from policies._packing import Bins
 from policies.pending_demand import arriving_bins, demand, memory_only
 
-from .am_share import AmShare, Timing, am_share
+from .am_share import AmShare, Timing, am_share, running_ams
 from .backlog import Capacity, boot_estimates, forecast, least_work_s, scaled
 from .budget import cap, spend_rate
 from .buffer import first_container_mb, lock_cover, size_buffer
@@ -263,11 +263,7 @@ class CostOptimizerPolicy:
         if not any(p.pool_id in idle for p in pools):
             return []  # the usual tick: no pool has an idle node to release, nothing to weigh
         o, now = self.options, snapshot.taken_at
-        # nothing pending, so no AM waits: the share reads no arriving memory (0 here), only what the running keep
-        timing = Timing(
-            o.target_p95_wait_s, boot, least_work_s(ctx.config.guards.min_node_age_s, boot, o.target_p95_wait_s)
-        )
-        ams = am_share(snapshot.apps, snapshot.am_limits, cluster_mb, 0.0, ctx.history, now, timing, o.arrival_window_s)
+        ams = running_ams(snapshot.am_limits, cluster_mb)  # nothing pending, so no AM waits
         may_free, floor_why = (
             (
                 cluster_mb - ams.keep_mb,
@@ -310,6 +306,8 @@ class CostOptimizerPolicy:
                     decommission_timeout_s=release.timeout_s if release.units else None,
                 )
             )
+            if not release.hosts:  # a "kept" reason: nothing leaves
+                continue
             freed = sum(memory_mb(n.capacity) for n in snapshot.nodes if n.host in release.hosts)
             kept += freed
             may_free -= freed
