@@ -119,10 +119,11 @@ def plan_release(  # noqa: PLR0917 - the inputs of one pool's release, each name
         if quote is None:
             refusal = f"kept {node.host}: its price is unknown, so what releasing saves is too"
             break
-        if freed_mb + memory_mb(node.capacity) > may_free_mb:
+        node_mb = memory_mb(node.capacity)  # a new Resources per call: once per node
+        if freed_mb + node_mb > may_free_mb:
             refusal = f"kept {node.host}: {floor_why}"
             break
-        idle_s = min(idle_for(history, snapshot.taken_at, keep_mb + freed_mb + memory_mb(node.capacity)), HORIZON_S)
+        idle_s = min(idle_for(history, snapshot.taken_at, keep_mb + freed_mb + node_mb), HORIZON_S)
         saves = quote.usd_per_hour * idle_s / 3600
         costs = quote.usd_per_hour * (rebuy_probability * boot_s + MIN_BILLED_S) / 3600
         if saves <= costs:
@@ -133,7 +134,7 @@ def plan_release(  # noqa: PLR0917 - the inputs of one pool's release, each name
             )
             break
         chosen.append(node)
-        freed_mb += memory_mb(node.capacity)
+        freed_mb += node_mb
         saved_usd += saves - costs
     if not chosen:
         return Release(0, (), min_timeout_s, refusal)
