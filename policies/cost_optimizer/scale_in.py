@@ -32,6 +32,7 @@ _INSTANCE_ID, _LAUNCHED_AT, _INSTANCE_TYPE = (
     attrgetter("launched_at"),
     attrgetter("instance_type"),
 )
+_HOST, _USED_MB = attrgetter("host"), attrgetter("used.memory_mb")
 
 #: Longest idle stretch ahead a release is credited with: an hour, past which history says little.
 HORIZON_S = 3600.0
@@ -78,8 +79,11 @@ def _candidates(snapshot: ClusterSnapshot, nodes: Sequence[NodeInfo], min_age_s:
     launched = dict(zip(map(_INSTANCE_ID, instances), map(_LAUNCHED_AT, instances), strict=True))  # in C
     now = snapshot.taken_at
     nodes = [n for n in nodes if (at := launched.get(n.instance_id or "")) is None or now - at >= min_age_s]
-    spot = Market.SPOT  # the key inlines `memory_mb(n.used)`: a call per node per tick otherwise
-    return sorted(nodes, key=lambda n: (n.used.memory_mb if n.used is not None else 0, n.market is not spot, n.host))
+    # ordered by (memory used, not Spot, host) as stable sorts from the last key to the first, with C keys:
+    # a tuple key is a Python call per node per tick (idle nodes' `used` is known: `idle_by_pool`)
+    spot = Market.SPOT
+    by_host = sorted(nodes, key=_HOST)
+    return sorted([n for n in by_host if n.market is spot] + [n for n in by_host if n.market is not spot], key=_USED_MB)
 
 
 def memory_mb(res: Resources | None) -> int:
