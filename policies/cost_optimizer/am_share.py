@@ -88,10 +88,9 @@ def cluster_share(limit: QueueAmLimit | None, cluster_mb: float) -> tuple[float,
 def start_rate(history: Sequence[MetricSample], apps: Iterable[AppInfo], now: float, window_s: float) -> float | None:
     """Waiting apps YARN started per second over the window: submissions minus the rise of
     `apps_pending`; None with fewer than two samples reporting it (nothing measured yet)."""
+    since = now - window_s
     pts: list[tuple[float, int]] = [
-        (s.at, s.yarn.apps_pending)
-        for s in history
-        if now - window_s <= s.at <= now and s.yarn.apps_pending is not None
+        (s.at, n) for s in history if since <= s.at <= now and (n := s.yarn.apps_pending) is not None
     ]
     if len(pts) < 2 or pts[-1][0] <= pts[0][0]:
         return None

@@ -70,10 +70,11 @@ def arrivals(history: Sequence[MetricSample], now: float, window_s: float, mu: f
     """MB/s of new container asks over the window: per interval, the rise of pending + allocated memory
     plus what completed meanwhile (`mu` × allocated). The mean without the window's largest interval,
     so one burst (already in the backlog) is never extrapolated, while a stream of them is."""
+    since = now - window_s
     pts = [
-        (s.at, s.yarn.pending_mb, s.yarn.allocated_mb)
+        (s.at, p, a)
         for s in history
-        if now - window_s <= s.at <= now and s.yarn.allocated_mb is not None and s.yarn.pending_mb is not None
+        if since <= s.at <= now and (a := s.yarn.allocated_mb) is not None and (p := s.yarn.pending_mb) is not None
     ]
     if len(pts) < 3:
         return 0.0
@@ -115,10 +116,11 @@ def throughput(history: Sequence[MetricSample], now: float, window_s: float) -> 
     of the window's intervals is taken, since arrivals only ever hide completions; None with fewer
     than two such intervals (nothing has been measured yet). Samples with nothing pending are skipped,
     so an interval may span one (a short gap between two backlogs is bridged, not measured)."""
+    since = now - window_s
     pts = [
-        (s.at, s.yarn.pending_mb, s.yarn.allocated_mb)
+        (s.at, p, a)
         for s in history
-        if now - window_s <= s.at <= now and s.yarn.pending_mb and s.yarn.allocated_mb
+        if since <= s.at <= now and (p := s.yarn.pending_mb) and (a := s.yarn.allocated_mb)
     ]
     rates = sorted(
         max((p0 - p1) + (a0 - a1), 0) / ((a0 + a1) / 2 * (t1 - t0))
