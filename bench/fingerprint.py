@@ -1,12 +1,14 @@
 """An exact fingerprint of one `simulate` run, to prove a speed change left every decision alone.
 
-    .venv/bin/python bench/fingerprint.py OUT.txt <simulate arguments, one --policy>
+    .venv/bin/python bench/fingerprint.py OUT.fp <simulate arguments, one --policy>
 
-Writes to OUT.txt one digest per stream (compare two files with `diff`): every tick's decision
+Writes to OUT.fp one digest per stream (compare two files with `cmp`): every tick's decision
 (recommendations, rejections with their text, the plan, Spot-notice notes), the actuator's outcomes
-and the memory carried to the next tick; every job's start and finish time unrounded, in completion
-order; every applied resize with its simulated time; and the ledger's dollars and node-seconds at
-the end. A report rounds; this does not. The run itself is the ordinary `simulate` (its report too).
+and the memory carried to the next tick; every job's start and finish time unrounded, and the order
+jobs completed in; every applied resize with its simulated time; and the ledger's dollars and
+node-seconds, closed and at the end, with the interruptions and the work they lost. A report rounds;
+this does not. The run itself is the ordinary `simulate` (its report too). `bench/sim_identity.sh`
+runs it over every run a simulator speed change must leave identical.
 """
 
 from __future__ import annotations
@@ -70,10 +72,15 @@ if __name__ == "__main__":
     for jr in cluster.workload.jobs:
         digests["jobs"].update(repr((jr.seq, jr.started_at, jr.finished_at)).encode())
     digests["jobs"].update(repr([jr.seq for jr in done]).encode())
+    digests["jobs"].update(repr([jr.seq for jr in cluster.workload.completed]).encode())
     for at, resize in actuators[0].applied:
         digests["resizes"].update(repr((at, resize)).encode())
     end = cluster.now
-    digests["ledger"].update(repr((end, cluster.ledger.total_usd(end), cluster.ledger.node_seconds(end))).encode())
+    ledger = cluster.ledger
+    digests["ledger"].update(repr((end, ledger.total_usd(end), ledger.node_seconds(end))).encode())
+    digests["ledger"].update(repr((ledger.closed_usd, ledger.closed_node_s)).encode())
+    lost = (cluster.interruptions, cluster.lost_containers, cluster.workload.lost_container_s)
+    digests["ledger"].update(repr(lost).encode())
     with open(out, "w") as f:
         f.write(f"ticks {ticks[0]}\njobs {len(cluster.workload.jobs)}\nresizes {len(actuators[0].applied)}\n")
         for name, h in digests.items():

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The runs whose results a simulator speed-up must leave identical (BENCHMARKS.md "Simulator speed"):
-# each run's JSON report and exact fingerprint (bench/sim_fingerprint.py) from one source tree.
+# each run's JSON report and exact fingerprint (bench/fingerprint.py: every tick's decision, outcomes and
+# memory, every job, resize and dollar) from one source tree.
 #   bash bench/sim_identity.sh TREE OUT_DIR        # e.g. TREE=$(mktemp -d); git archive main | tar -x -C $TREE
 #   bash bench/sim_identity.sh --diff BEFORE_DIR AFTER_DIR
 # The reports are compared without `sim_wall_s` (wall time), the fingerprints byte for byte. The last two
@@ -25,7 +26,7 @@ run() {  # name, simulate arguments
   local name=$1; shift
   [[ $name =~ ${ONLY:-.} ]] || return 0
   (cd /tmp && PYTHONPATH=$TREE /usr/bin/time -f "$name cpu_s=%U+%S" -a -o "$OUT/times.txt" \
-    "$PY" "$ROOT/bench/sim_fingerprint.py" "$OUT/$name.fp" "$@" --spot-prices "$SPOT" --seed 1 \
+    "$PY" "$ROOT/bench/fingerprint.py" "$OUT/$name.fp" "$@" --spot-prices "$SPOT" --seed 1 \
     --report "$OUT/$name.json" >/dev/null 2>"$OUT/$name.err") || echo "FAILED: $name (see $OUT/$name.err)"
 }
 for p in static emr-rules dataproc managed-scaling-like pending-demand pending-demand+idle-capacity \
