@@ -42,6 +42,30 @@ _SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/l
 _YARN = DATA / "yarn"
 
 
+#: A CapacityScheduler answer with one leaf queue (the fields the AM share reads; tests/sources/test_yarn_scheduler.py).
+_SCHEDULER = {
+    "scheduler": {
+        "schedulerInfo": {
+            "type": "capacityScheduler",
+            "queueName": "root",
+            "queues": {
+                "queue": [
+                    {
+                        "type": "capacitySchedulerLeafQueueInfo",
+                        "queueName": "default",
+                        "capacities": {
+                            "queueCapacitiesByPartition": [{"partitionName": "", "maxAMLimitPercentage": 10.0}]
+                        },
+                        "AMResourceLimit": {"memory": 12288, "vCores": 1},
+                        "usedAMResource": {"memory": 6144, "vCores": 1},
+                    }
+                ]
+            },
+        }
+    }
+}
+
+
 def _doc(name: str) -> Any:
     return json.loads((_YARN / name).read_text())
 
@@ -221,6 +245,7 @@ def spnego_rm(realm: dict[str, str]) -> Iterator[SpnegoRM]:
         "/ws/v1/cluster/metrics": _doc("cluster_metrics.hadoop3_doc.json"),
         "/ws/v1/cluster/nodes": _doc("cluster_nodes.hadoop3_doc.json"),
         "/ws/v1/cluster/apps": {"apps": {"app": [app]}},
+        "/ws/v1/cluster/scheduler": _SCHEDULER,
     }
     rm = SpnegoRM(url="", routes=routes)
     with serving(_app(rm)) as port:
@@ -237,8 +262,9 @@ def test_kerberos_client_fetches_through_spnego(spnego_rm: SpnegoRM) -> None:
     assert state.metrics.total_mb == _doc("cluster_metrics.hadoop3_doc.json")["clusterMetrics"]["totalMB"]
     assert len(state.nodes) == 2
     assert len(state.apps) == 1
-    # info, metrics, nodes, apps: each one accepted with a valid ticket for alice.
-    assert spnego_rm.principals == [USER] * 4
+    assert [(q.queue, q.share, q.used_mb) for q in state.am_limits] == [("default", 0.1, 6144)]
+    # info, metrics, nodes, apps, scheduler: each one accepted with a valid ticket for alice.
+    assert spnego_rm.principals == [USER] * 5
 
 
 def test_without_kerberos_the_401_is_a_source_error(spnego_rm: SpnegoRM) -> None:
