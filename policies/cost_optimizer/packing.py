@@ -90,13 +90,20 @@ def buy(
 
 
 def buffer_nodes(
-    deficit_mb: int, first: Resources, offers: Sequence[Offer], factor: float, pools: Sequence[CapacityPool]
+    deficit_mb: int,
+    first: Resources,
+    offers: Sequence[Offer],
+    factor: float,
+    pools: Sequence[CapacityPool],
+    *,
+    label: str = "buffer",
 ) -> Purchase:
-    """Nodes that restore the warm buffer, for first containers of size `first`."""
+    """Nodes for `deficit_mb` of room in containers of size `first` (the warm buffer's, or the AM
+    share's), each line of their reason prefixed with `label`."""
     out = Purchase()
     if deficit_mb <= 0:
         return out
     count = max(math.ceil(deficit_mb / max(first.memory_mb, 1)), 1)
     got = buy({first: count}, offers, factor, pools)
-    got.why = [f"buffer: {w}" for w in got.why]
+    got.why = [f"{label}: {w}" for w in got.why]
     return got

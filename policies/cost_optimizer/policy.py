@@ -178,10 +178,10 @@ class CostOptimizerPolicy:
         if deficit <= 0 or not ams.waiting:
             return
         am = Resources(max(ams.waiting_mb // ams.waiting, 1), 1 if self.options.count_vcores else 0)
-        extra = buffer_nodes(deficit, am, offers, self.options.price_improvement_factor, pools)
+        extra = buffer_nodes(deficit, am, offers, self.options.price_improvement_factor, pools, label="AM share")
         for offer, n in extra.nodes.values():
             purchase.add(offer, n)
-        purchase.why += [w.replace("buffer: ", "AM share: ", 1) for w in extra.why]
+        purchase.why += extra.why
         if extra.nodes:
             usd = sum(off.usd_per_hour * n for off, n in extra.nodes.values())
             why.append(
