@@ -77,15 +77,8 @@ def _remember(
     """Add this tick's YARN sample (bounded by the window) and each managed pool's resize progress."""
     samples = _window(memory.samples, snapshot, window_s)
     memory = observe_boots(memory, snapshot)
-    if samples != memory.samples:  # every tick: the constructor, not `replace`, which is several times slower
-        memory = ControllerMemory(
-            pools=memory.pools,
-            samples=samples,
-            booting=memory.booting,
-            boot_s=memory.boot_s,
-            notices=memory.notices,
-            replacements=memory.replacements,
-        )
+    if samples != memory.samples:
+        memory = memory.with_samples(samples)
     for pool in pools:
         mem = memory.pool(pool.pool_id)
         noted = note_resize_progress(mem, pool, snapshot.taken_at)
