@@ -43,8 +43,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import compress, repeat
-from operator import and_, attrgetter, is_not
 from typing import Any, Self
 
 from pydantic import Field
@@ -74,8 +72,6 @@ from policies._common import (
     window,
 )
 from policies._packing import Bins, per_node, place
-
-_INSTANCE_ID, _WEIGHT, _POOL_ID = attrgetter("instance_id"), attrgetter("weight"), attrgetter("pool_id")
 
 
 class PendingDemandOptions(PolicyOptions):
@@ -230,20 +226,16 @@ def _unregistered_units(snapshot: ClusterSnapshot) -> dict[str, int]:
 
     Empty when no YARN node joined an EMR instance: a host-name join that fails everywhere must not
     pass the whole cluster off as arriving capacity."""
-    instances, nodes = snapshot.instances, snapshot.nodes
-    weights = list(map(_WEIGHT, instances))
+    instances = snapshot.instances
+    joined = [(n.pool_id, n.instance_id) for n in snapshot.nodes if n.pool_id is not None and n.instance_id is not None]
     known: dict[str, int]
-    if weights.count(1) == len(weights):  # every unit one instance (groups): count nodes per pool, in C
-        joined = map(
-            and_, map(is_not, map(_POOL_ID, nodes), repeat(None)), map(is_not, map(_INSTANCE_ID, nodes), repeat(None))
-        )
-        known = Counter(compress(map(_POOL_ID, nodes), joined))
+    if all(i.weight == 1 for i in instances):  # every unit one instance (groups): count nodes per pool
+        known = Counter(pool_id for pool_id, _ in joined)
     else:
-        by_id = dict(zip(map(_INSTANCE_ID, instances), weights, strict=True))
+        weights = {i.instance_id: i.weight for i in instances}
         known = {}
-        for n in nodes:
-            if n.pool_id is not None and n.instance_id is not None:
-                known[n.pool_id] = known.get(n.pool_id, 0) + by_id.get(n.instance_id, 1)
+        for pool_id, instance_id in joined:
+            known[pool_id] = known.get(pool_id, 0) + weights.get(instance_id, 1)
     if not known:
         return {}
     return {p.pool_id: max(p.running.total - known.get(p.pool_id, 0), 0) for p in snapshot.pools}
