@@ -11,7 +11,7 @@ import csv
 import io
 import json
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -119,6 +119,25 @@ def _epoch(ts: str) -> float:
     return datetime.fromisoformat(ts.strip().replace("Z", "+00:00")).timestamp()
 
 
+def _spot_rows(text: str, source: str) -> Iterator[tuple[str, str, str, float, float]]:
+    """(az, instance_type, product, usd_per_hour, epoch seconds) of each row of a Spot price file."""
+    first = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text), delimiter="\t" if "\t" in first else ",")
+    epochs: dict[str, float] = {}  # rows share few timestamps: each is parsed once
+    for lineno, rec in enumerate(reader, start=1):
+        if not rec or (lineno == 1 and rec[0] == "AvailabilityZone"):
+            continue
+        try:
+            az, itype, product, price, ts = rec[:5]
+            usd = float(price)
+            at = epochs.get(ts)
+            if at is None:
+                at = epochs[ts] = _epoch(ts)
+        except ValueError as err:
+            raise ValueError(f"{source}:{lineno}: expected AZ, type, product, price, ISO time: {err}") from None
+        yield az, itype, product, usd, at
+
+
 @dataclass(frozen=True, slots=True)
 class _Series:
     times: tuple[float, ...]
@@ -163,46 +182,13 @@ class SpotHistory:
         for az, itype, product, price, at in rows:
             if product in LINUX_PRODUCTS and kept(az):
                 points.setdefault(itype, {}).setdefault(az, []).append((at, price))
-        return cls._of(points)
-
-    @classmethod
-    def _of(cls, points: dict[str, dict[str, list[tuple[float, float]]]]) -> SpotHistory:
         return cls({t: {az: _series(p) for az, p in azs.items()} for t, azs in points.items()})
 
     @classmethod
     def parse(cls, text: str, source: str = "<spot prices>", region: str | None = None) -> SpotHistory:
-        """Both shipped formats: CSV with a header (5gt) and headerless TSV (ericpauley).
-
-        One pass, as `from_rows` over every row parsed: each row is checked (a bad price or time is an
-        error wherever it is), the kept ones are grouped as they are read.
-        """
-        first = text.split("\n", 1)[0]
-        reader = csv.reader(io.StringIO(text), delimiter="\t" if "\t" in first else ",")
-        points: dict[str, dict[str, list[tuple[float, float]]]] = {}
-        epochs: dict[str, float] = {}  # rows share few timestamps: each is parsed once
-        kept = _ZoneFilter(region)
-        linux = LINUX_PRODUCTS
-        for lineno, rec in enumerate(reader, start=1):
-            if not rec or (lineno == 1 and rec[0] == "AvailabilityZone"):
-                continue
-            try:
-                az, itype, product, price, ts = rec[:5]
-                usd = float(price)
-                at = epochs.get(ts)
-                if at is None:
-                    at = epochs[ts] = _epoch(ts)
-            except ValueError as err:
-                raise ValueError(f"{source}:{lineno}: expected AZ, type, product, price, ISO time: {err}") from None
-            if product in linux and kept(az):
-                by_az = points.get(itype)
-                if by_az is None:
-                    by_az = points[itype] = {}
-                series = by_az.get(az)
-                if series is None:
-                    by_az[az] = [(at, usd)]
-                else:
-                    series.append((at, usd))
-        return cls._of(points)
+        """Both shipped formats: CSV with a header (5gt) and headerless TSV (ericpauley); one pass, each
+        row checked as it is read (a bad price or time is an error wherever it is)."""
+        return cls.from_rows(_spot_rows(text, source), region)
 
     @classmethod
     def load(cls, path: str | Path, region: str | None = None) -> SpotHistory:
