@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from autoscaler.instance_types import yarn_resources
-from autoscaler.model import ClusterSnapshot, InstanceOption, Market, PoolKind, PoolRole
+from autoscaler.model import ClusterSnapshot, InstanceOption, Market, PoolKind, PoolRole, Resources
 from autoscaler.sim.billing import Ledger, PriceBook
 from autoscaler.sim.events import AM, BATCH, DEADLINE, NODE_UP, NOTICE, RECLAIM, REPLAY, RETRY, SUBMIT, EventQueue
 from autoscaler.sim.job import Job
@@ -124,8 +124,8 @@ class SimCluster:
         """A container of (MB, vcores) fits on some NodeManager type (answered once per shape)."""
         fits = self._fits_on.get(shape)
         if fits is None:
-            mb, vc = shape
-            fits = self._fits_on[shape] = any(mb <= o.yarn.memory_mb and vc <= o.yarn.vcores for o in self._nm_options)
+            ask = Resources(*shape)
+            fits = self._fits_on[shape] = any(ask.fits_in(o.yarn) for o in self._nm_options)
         return fits
 
     def _on_submit(self, obj: object) -> None:
